@@ -1,0 +1,2 @@
+// @auditrail/cli entry point (being built).
+export {};

@@ -1,0 +1,174 @@
+// The directory lock that orders writers of one log across processes: an O_EXCL lock file
+// held as a lease (for a burst of events, released on the next turn of the event loop).
+import { closeSync, openSync, readFileSync, renameSync, linkSync, unlinkSync, writeSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { LockTimeoutError } from '../errors';
+import { sleepSync } from './sleep';
+
+/** Options of a directory lock. */
+export interface LockOptions {
+  /** How long to wait for another writer before failing (default 10,000 ms). */
+  timeoutMs?: number;
+  /** A lock from another host older than this is taken as stale (default 30,000 ms). */
+  staleMs?: number;
+  /** Called when a stale lock is broken. */
+  onStale?: (message: string) => void;
+}
+
+interface Holder {
+  pid: number;
+  host: string;
+  token: string;
+}
+
+const HOST = hostname();
+/** Locks held by this thread, so that two loggers of one process hand the lease over instead of deadlocking. */
+const heldHere = new Map<string, FileLock>();
+
+/** An inter-process lock on one path. */
+export class FileLock {
+  private held = false;
+  private readonly token = randomBytes(8).toString('hex');
+  private releaseScheduled = false;
+  private readonly timeoutMs: number;
+  private readonly staleMs: number;
+
+  constructor(readonly path: string, private readonly options: LockOptions = {}) {
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.staleMs = options.staleMs ?? 30_000;
+  }
+
+  /** Whether this instance holds the lock now. */
+  get isHeld(): boolean {
+    return this.held;
+  }
+
+  /** Takes the lock (waiting synchronously) if not held; it is released on the next turn of the event loop. */
+  acquireLease(): void {
+    if (!this.held) this.acquire();
+    if (!this.releaseScheduled) {
+      this.releaseScheduled = true;
+      setImmediate(() => {
+        this.releaseScheduled = false;
+        this.release();
+      }).unref();
+    }
+  }
+
+  /** Releases the lock if held. */
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    if (heldHere.get(this.path) === this) heldHere.delete(this.path);
+    try {
+      if (this.readHolder()?.token === this.token) unlinkSync(this.path);
+    } catch {
+      // Already gone: nothing to release.
+    }
+  }
+
+  private acquire(): void {
+    const sibling = heldHere.get(this.path);
+    if (sibling && sibling !== this) sibling.release();
+    const started = Date.now();
+    let pause = 1;
+    for (;;) {
+      if (this.tryCreate()) {
+        this.held = true;
+        heldHere.set(this.path, this);
+        return;
+      }
+      const holder = this.readHolder();
+      if (holder && this.isStale(holder)) {
+        this.breakStale(holder);
+        continue;
+      }
+      const waited = Date.now() - started;
+      if (waited >= this.timeoutMs) {
+        throw new LockTimeoutError(this.path, waited, holder ? `pid ${holder.pid} on ${holder.host}` : 'an unknown writer');
+      }
+      sleepSync(pause);
+      pause = Math.min(pause * 2, 16);
+    }
+  }
+
+  private tryCreate(): boolean {
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'wx', 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    }
+    try {
+      writeSync(fd, `${process.pid} ${HOST} ${this.token}\n`);
+    } finally {
+      closeSync(fd);
+    }
+    return true;
+  }
+
+  private readHolder(): Holder | undefined {
+    try {
+      const [pid, host, token] = readFileSync(this.path, 'utf8').trim().split(' ');
+      // A holder caught between creating and writing its file reads as empty: not stale yet.
+      if (!pid || !host || !token) return undefined;
+      return { pid: Number(pid), host, token };
+    } catch {
+      return undefined;
+    }
+  }
+
+  private isStale(holder: Holder): boolean {
+    if (holder.host === HOST) return !processAlive(holder.pid);
+    try {
+      return Date.now() - statSync(this.path).mtimeMs > this.staleMs;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Breaks a stale lock by renaming it aside, which only one breaker can do; if what was
+   * moved turns out to be a fresh lock (taken between our read and our rename), it is put back.
+   */
+  private breakStale(holder: Holder): void {
+    const aside = `${this.path}.stale-${this.token}`;
+    try {
+      renameSync(this.path, aside);
+    } catch {
+      return; // another writer broke or released it first
+    }
+    let moved: string | undefined;
+    try {
+      moved = readFileSync(aside, 'utf8').trim().split(' ')[2];
+    } catch {
+      moved = undefined;
+    }
+    if (moved !== undefined && moved !== holder.token) {
+      try {
+        linkSync(aside, this.path);
+      } catch {
+        // The path was retaken meanwhile; the fresh holder keeps it.
+      }
+    } else {
+      this.options.onStale?.(`broke stale lock ${this.path} left by pid ${holder.pid} on ${holder.host}`);
+    }
+    try {
+      unlinkSync(aside);
+    } catch {
+      // best effort
+    }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

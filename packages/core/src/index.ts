@@ -1,0 +1,38 @@
+// @auditrail/core: the audit logger for AI/ML pipelines. Every public name is exported here, explicitly.
+export { AuditLogger } from './logger';
+export type { AuditLoggerOptions } from './options';
+export type { AuditEvent, ActionCatalog, ActionName, AnyCatalog, Details, DraftEvent, EventInput, EventSource, LogEventArgs } from './event';
+export { normaliseArgs, type NormalisedInput } from './input';
+export {
+  AuditError,
+  AuditReadError,
+  AuditWriteError,
+  InvalidEventError,
+  InvalidOptionError,
+  InvalidStatusError,
+  LockTimeoutError,
+  LoggerClosedError,
+  SinkError,
+  type AuditErrorCode,
+} from './errors';
+export { defineStatuses, statusValidator, pipelineStatuses, outcomeStatuses, type StatusScheme, type StatusListOptions, type StatusValidatorOptions } from './statuses';
+export { compileFilter, type EventFilter, type EventPredicate } from './filter';
+export { AuditBus, type AuditBusEvents, type AuditBusEventName } from './bus';
+export { definePlugin, type AuditPlugin, type Enricher, type Redactor } from './plugin';
+export { defineSink, isBatchSink, type Sink, type BatchSink, type AnySink, type ExportResult, type SinkContext } from './sink';
+export { ConsoleSink, type ConsoleSinkOptions } from './sinks/console-sink';
+export { MemorySink } from './sinks/memory-sink';
+export type { JsonArrayOrder } from './sinks/json-array-file';
+export { resolveFormats, FORMAT_FILES, type LogFormat } from './format';
+export type { FsyncPolicy } from './journal';
+export { toSafeValue, toSafeDetails, DEFAULT_LIMITS, TRUNCATED_KEY, type SafeValueLimits } from './safe-value';
+export { GENESIS_HASH, canonicalForm, computeHash } from './seal';
+export { canonicalJson } from './canonical';
+export { formatTimestamp, parseTimestampUs } from './clock';
+export { uuidv7 } from './id';
+export { CSV_COLUMNS, eventToCsv, csvToEvent, neutraliseCell, restoreCell } from './csv-codec';
+export { readEvents, locateLog, type LogFileRef } from './reader/read-events';
+export { summarize, queryEvents, type LogSummary, type EventQuery } from './reader/summary';
+export { gitCommitEnricher, contextEnricher, contextPlugin } from './enrichers';
+export { WEIGHTSLAB_ACTIONS, type WeightsLabCatalog, type Change, type SampleOperation } from './catalog/weightslab';
+export { DeliveryEngine, type SinkStats } from './delivery/engine';

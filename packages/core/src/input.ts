@@ -1,0 +1,95 @@
+// Turns the arguments of logEvent (either seed's form) into a validated draft event.
+import { InvalidEventError, InvalidStatusError } from './errors';
+import type { AnyCatalog, DraftEvent, EventInput, EventSource, LogEventArgs } from './event';
+import { copyDetails, type KeyRewriter, type SafeValueLimits } from './safe-value';
+import type { StatusScheme } from './statuses';
+
+const MAX_ACTION_LENGTH = 256;
+
+/** The fields of a call to logEvent, whichever form it took. */
+export interface NormalisedInput {
+  /** Action name as given. */
+  action: unknown;
+  /** Details as given. */
+  details: unknown;
+  /** Status as given, if any. */
+  status: unknown;
+  /** Error as given, if any. */
+  error: unknown;
+  /** Actor as given, if any. */
+  actor: unknown;
+}
+
+/** Reads logEvent's arguments: `(action, details?, status?)` or `({ action | action_type | event_name, ... })`. */
+export function normaliseArgs(args: LogEventArgs | readonly unknown[]): NormalisedInput {
+  const [first, details, status] = args as readonly unknown[];
+  if (typeof first === 'object' && first !== null && !Array.isArray(first)) {
+    const input = first as EventInput<AnyCatalog> & Record<string, unknown>;
+    const names = ['action', 'action_type', 'event_name'].filter((key) => input[key] !== undefined);
+    if (names.length > 1) throw new InvalidEventError(`give one of action, action_type or event_name, not ${names.join(' and ')}`);
+    return {
+      action: input.action ?? input.action_type ?? input.event_name,
+      details: input.details,
+      status: input.status,
+      error: input.error,
+      actor: input.actor,
+    };
+  }
+  return { action: first, details, status, error: undefined, actor: undefined };
+}
+
+/** Validates and copies an input into a draft; throws InvalidEventError or InvalidStatusError, writing nothing. */
+export function draftFrom(
+  input: NormalisedInput,
+  scheme: StatusScheme,
+  limits: SafeValueLimits,
+  source: EventSource,
+  defaultActor: string | null,
+  rewrite?: KeyRewriter,
+): DraftEvent {
+  const action = checkAction(input.action);
+  const status = input.status === undefined || input.status === null ? scheme.defaultStatus : input.status;
+  if (typeof status !== 'string' || !scheme.isValid(status)) throw new InvalidStatusError(status, scheme.name, scheme.statuses);
+  if (input.details !== undefined && input.details !== null && (typeof input.details !== 'object' || Array.isArray(input.details))) {
+    throw new InvalidEventError(`details of "${action}" must be an object, got ${Array.isArray(input.details) ? 'an array' : typeof input.details}`);
+  }
+  const copied = copyDetails(input.details, limits, rewrite);
+  return {
+    action_type: action,
+    status,
+    details: copied.details,
+    detailsCanonical: copied.stringifyIsCanonical,
+    error: errorText(input.error),
+    actor: actorText(input.actor, defaultActor),
+    source,
+  };
+}
+
+function checkAction(action: unknown): string {
+  if (typeof action !== 'string') {
+    throw new InvalidEventError(`action must be a non-empty string, got ${action === null ? 'null' : typeof action}`);
+  }
+  if (action.trim().length === 0) throw new InvalidEventError('action must be a non-empty string, got an empty one');
+  if (action.length > MAX_ACTION_LENGTH) throw new InvalidEventError(`action is ${action.length} characters long; the limit is ${MAX_ACTION_LENGTH}`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(action)) throw new InvalidEventError(`action ${JSON.stringify(action)} contains control characters`);
+  return action;
+}
+
+/** An Error is recorded as "Name: message"; other values as text; empty as null. */
+function errorText(error: unknown): string | null {
+  if (error === undefined || error === null || error === '') return null;
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  if (typeof error === 'string') return error;
+  try {
+    return JSON.stringify(error) ?? String(error);
+  } catch {
+    return String(error);
+  }
+}
+
+function actorText(actor: unknown, fallback: string | null): string | null {
+  if (actor === undefined || actor === null || actor === '') return fallback;
+  if (typeof actor !== 'string') throw new InvalidEventError(`actor must be a string, got ${typeof actor}`);
+  return actor;
+}

@@ -1,0 +1,289 @@
+// AuditLogger: builds, validates, enriches, redacts, seals and records events, then publishes them.
+//
+//   logEvent ─▶ draftFrom (validate, copy details) ─▶ enrichers ─▶ redactors
+//            ─▶ Journal.append (lock, seq, seal, write every local file)   ← before logEvent returns
+//            ─▶ event sinks (sync ones now, async ones awaited) ─▶ bus 'event' ─▶ DeliveryEngine (batch sinks)
+import type { Handler } from 'mitt';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { AuditBus, type AuditBusEventName, type AuditBusEvents } from './bus';
+import { DeliveryEngine } from './delivery/engine';
+import { AuditError, AuditWriteError, InvalidOptionError, LoggerClosedError, SinkError } from './errors';
+import type { ActionCatalog, AnyCatalog, AuditEvent, DraftEvent, EventSource, LogEventArgs } from './event';
+import { compileFilter, type EventPredicate } from './filter';
+import { resolveFormats } from './format';
+import { draftFrom, normaliseArgs } from './input';
+import { Journal } from './journal';
+import type { AuditPlugin, Enricher, Redactor } from './plugin';
+import { readEvents } from './reader/read-events';
+import { summarize, type LogSummary } from './reader/summary';
+import { DEFAULT_LIMITS, type SafeValueLimits } from './safe-value';
+import { isBatchSink, type AnySink, type Sink, type SinkContext } from './sink';
+import { pipelineStatuses, type StatusScheme } from './statuses';
+import type { AuditLoggerOptions } from './options';
+
+interface RoutedSink {
+  sink: Sink;
+  accepts: EventPredicate | undefined;
+}
+
+/** Records audit events durably and publishes them to sinks and the bus. */
+export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
+  /** Directory of the local files, absolute; undefined with format 'none'. */
+  readonly rootLogDir: string | undefined;
+  /** Experiment name recorded in every event's source. */
+  readonly experimentName: string | undefined;
+  private statusScheme: StatusScheme;
+  private readonly bus = new AuditBus();
+  private readonly journal: Journal;
+  private readonly sinks: RoutedSink[] = [];
+  private readonly enrichers: Enricher[] = [];
+  private readonly redactors: Redactor[] = [];
+  private readonly limits: SafeValueLimits;
+  private readonly source: EventSource;
+  private readonly onError: 'throw' | 'emit';
+  private readonly defaultActor: string | null;
+  private readonly pending = new Set<Promise<unknown>>();
+  private delivery: DeliveryEngine | undefined;
+  private readonly batchSinks: AnySink[] = [];
+  private memoryEvents: AuditEvent[] | undefined;
+  private closing: Promise<void> | undefined;
+  private flushing: Promise<void> | undefined;
+
+  constructor(options: AuditLoggerOptions = {}) {
+    const formats = resolveFormats(options.format);
+    this.experimentName = checkExperimentName(options.experimentName);
+    this.rootLogDir = formats.length === 0 ? undefined : resolve(options.rootLogDir ?? process.env.AUDIT_LOG_DIR ?? 'audit_logs');
+    this.statusScheme = options.statuses ?? pipelineStatuses;
+    this.onError = checkChoice('onError', options.onError ?? 'throw', ['throw', 'emit'] as const);
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.defaultActor = options.actor ?? null;
+    // Keys in canonical (sorted) order, frozen so its JSON is computed once.
+    this.source = Object.freeze({ ...(this.experimentName ? { experiment: this.experimentName } : {}), host: hostname(), pid: process.pid });
+    this.journal = new Journal(
+      {
+        rootLogDir: this.rootLogDir,
+        formats,
+        order: checkChoice('order', options.order ?? 'oldest-first', ['oldest-first', 'newest-first'] as const),
+        fsync: checkChoice('fsync', options.fsync ?? 'interval', ['never', 'interval', 'always'] as const),
+        fsyncIntervalMs: options.fsyncIntervalMs ?? 1000,
+        hmacKey: options.hmacKey ?? (process.env.AUDIT_LOG_HMAC_KEY || undefined),
+        lockTimeoutMs: options.lockTimeoutMs ?? 10_000,
+        allowSymlink: options.allowSymlink ?? false,
+        maxDetailsBytes: this.limits.maxDetailsBytes,
+      },
+      this.sinkContext(),
+    );
+    if (formats.length === 0) this.memoryEvents = [];
+    for (const sink of options.sinks ?? []) this.addSink(sink);
+    for (const plugin of options.plugins ?? []) this.use(plugin);
+  }
+
+  /** The status scheme in force. */
+  get statuses(): StatusScheme {
+    return this.statusScheme;
+  }
+
+  /** Paths of the local files written, primary first. */
+  get files(): string[] {
+    return this.journal.paths;
+  }
+
+  /** Registers a plugin: its sinks, status scheme, enrichers and redactors. */
+  use(plugin: AuditPlugin): this {
+    if (this.closing) throw new LoggerClosedError();
+    if (plugin.statuses) this.statusScheme = plugin.statuses;
+    for (const sink of plugin.sinks ?? []) this.addSink(sink);
+    this.enrichers.push(...(plugin.enrichers ?? []));
+    this.redactors.push(...(plugin.redactors ?? []));
+    return this;
+  }
+
+  /** Adds a sink; its filter is checked against the status scheme now. */
+  addSink(sink: AnySink): this {
+    if (this.closing) throw new LoggerClosedError();
+    if (isBatchSink(sink)) {
+      this.batchSinks.push(sink);
+      this.delivery = undefined; // rebuilt with the new sink on the next event
+      return this;
+    }
+    if (typeof sink.write !== 'function') throw new InvalidOptionError('sinks', `sink ${JSON.stringify(sink.name)} has no write() or export()`);
+    const accepts = compileFilter(sink.filter, this.statusScheme, `sink "${sink.name}"`);
+    sink.open?.(this.sinkContext());
+    this.sinks.push({ sink, accepts });
+    return this;
+  }
+
+  /** Adds a bus handler. */
+  on<K extends AuditBusEventName>(type: K, handler: Handler<AuditBusEvents[K]>): this {
+    this.bus.on(type, handler);
+    return this;
+  }
+
+  /** Removes a bus handler. */
+  off<K extends AuditBusEventName>(type: K, handler?: Handler<AuditBusEvents[K]>): this {
+    this.bus.off(type, handler);
+    return this;
+  }
+
+  /**
+   * Records an event: `logEvent(action, details?, status?)` or `logEvent({ action, status, details, error, actor })`.
+   * Every local file holds it before this returns; the promise settles once async sinks (and,
+   * with fsync 'always', the disk) have it. Rejects with a typed AuditError on any failure.
+   */
+  logEvent(...args: LogEventArgs<C>): Promise<AuditEvent> {
+    let recorded: { event: AuditEvent; errors: AuditError[]; waits: Promise<unknown>[] };
+    try {
+      recorded = this.record(args);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const { event, errors, waits } = recorded;
+    if (this.journal.syncsEachEvent) waits.push(this.journal.durable());
+    if (waits.length === 0) return errors.length === 0 ? Promise.resolve(event) : this.failed(event, errors);
+    const done = Promise.allSettled(waits).then((results) => {
+      for (const r of results) if (r.status === 'rejected') errors.push(asAuditError(r.reason));
+      return errors.length === 0 ? event : this.failed(event, errors);
+    });
+    this.track(done);
+    return done;
+  }
+
+  /** Counts from what is on disk (every process's events), or from memory with format 'none'. */
+  async getLogSummary(): Promise<LogSummary> {
+    const primary = this.journal.primaryPath;
+    return summarize(primary ? readEvents(primary) : (this.memoryEvents ?? []));
+  }
+
+  /** Waits for async sinks and delivery, and syncs the files (unless fsync is 'never'). A concurrent call shares the promise. */
+  flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    const run = (async () => {
+      await Promise.allSettled([...this.pending]);
+      await Promise.allSettled(this.sinks.map(({ sink }) => sink.flush?.()));
+      await this.delivery?.flush();
+      await this.journal.flush();
+    })();
+    this.flushing = run.finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  /** Flushes and closes everything; idempotent, and a concurrent call shares the promise. Later events are refused. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      try {
+        await this.flush();
+        await this.delivery?.close();
+        for (const { sink } of this.sinks) await sink.close?.();
+      } finally {
+        await this.journal.close();
+      }
+    })();
+    return this.closing;
+  }
+
+  /** Delivery figures per remote sink. */
+  stats(): ReturnType<DeliveryEngine['stats']> {
+    return this.delivery?.stats() ?? {};
+  }
+
+  private record(args: LogEventArgs<C>): { event: AuditEvent; errors: AuditError[]; waits: Promise<unknown>[] } {
+    if (this.closing) throw new LoggerClosedError();
+    const source = this.enrichers.length > 0 ? { ...this.source } : this.source;
+    const draft = draftFrom(normaliseArgs(args), this.statusScheme, this.limits, source, this.defaultActor);
+    this.process(draft);
+    const { event, json, errors } = this.journal.append(draft);
+    const failures: AuditError[] = [...errors];
+    const waits: Promise<unknown>[] = [];
+    this.memoryEvents?.push(event);
+    for (const { sink, accepts } of this.sinks) {
+      if (accepts && !accepts(event)) continue;
+      try {
+        const result = sink.write(event, json);
+        if (result) waits.push(result.catch((err: unknown) => Promise.reject(new SinkError(sink.name, err))));
+      } catch (err) {
+        failures.push(new SinkError(sink.name, err));
+      }
+    }
+    this.bus.emit('event', event);
+    this.deliveryEngine()?.enqueue(event);
+    return { event, errors: failures, waits };
+  }
+
+  /** Enrichers may fail without losing the event; a failing redactor fails it, since secrets could leak. */
+  private process(draft: DraftEvent): void {
+    for (const enrich of this.enrichers) {
+      try {
+        enrich(draft.source, draft);
+      } catch (err) {
+        this.bus.emit('warning', { code: 'ENRICHER_FAILED', message: `an enricher threw: ${err instanceof Error ? err.message : String(err)}` });
+      }
+    }
+    if (this.redactors.length === 0) return;
+    draft.detailsCanonical = false; // a redactor may add keys out of order
+    for (const redact of this.redactors) redact(draft);
+  }
+
+  private failed(event: AuditEvent, errors: AuditError[]): Promise<AuditEvent> {
+    if (this.onError === 'emit') {
+      for (const error of errors) this.bus.emit('error', { error, event, ...(error instanceof SinkError ? { sink: error.sink } : {}) });
+      return Promise.resolve(event);
+    }
+    return Promise.reject(errors[0]);
+  }
+
+  private deliveryEngine(): DeliveryEngine | undefined {
+    if (!this.delivery && this.batchSinks.length > 0) {
+      this.delivery = new DeliveryEngine({
+        sinks: this.batchSinks.filter(isBatchSink).map((sink) => ({ sink, accepts: compileFilter(sink.filter, this.statusScheme, `sink "${sink.name}"`) })),
+        bus: this.bus,
+        rootLogDir: this.rootLogDir,
+      });
+    }
+    return this.delivery;
+  }
+
+  private track(promise: Promise<unknown>): void {
+    const settled = promise.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.pending.add(settled);
+    void settled.then(() => this.pending.delete(settled));
+  }
+
+  private sinkContext(): SinkContext {
+    const logger = this;
+    return {
+      get rootLogDir() {
+        return logger.rootLogDir;
+      },
+      get statuses() {
+        return logger.statusScheme;
+      },
+      warn: (code, message) => this.bus.emit('warning', { code, message }),
+    };
+  }
+}
+
+function asAuditError(err: unknown): AuditError {
+  return err instanceof AuditError ? err : new AuditWriteError('sink', err);
+}
+
+function checkChoice<T extends string>(option: string, value: T, choices: readonly T[]): T {
+  if (!choices.includes(value)) {
+    throw new InvalidOptionError(option, `${JSON.stringify(value)} is not one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`);
+  }
+  return value;
+}
+
+function checkExperimentName(name: unknown): string | undefined {
+  if (name === undefined) return undefined;
+  if (typeof name !== 'string' || name.trim() === '') throw new InvalidOptionError('experimentName', 'must be a non-empty string');
+  if (name.includes('\0') || /[\\/]/.test(name) || name === '.' || name === '..' || name.length > 200) {
+    throw new InvalidOptionError('experimentName', `${JSON.stringify(name)} must not contain path separators or NUL, be "." or "..", or exceed 200 characters`);
+  }
+  return name;
+}

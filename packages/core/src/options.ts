@@ -1,0 +1,43 @@
+// The options of AuditLogger.
+import type { BinaryLike, KeyObject } from 'node:crypto';
+import type { LogFormat } from './format';
+import type { FsyncPolicy } from './journal';
+import type { AuditPlugin } from './plugin';
+import type { SafeValueLimits } from './safe-value';
+import type { AnySink } from './sink';
+import type { JsonArrayOrder } from './sinks/json-array-file';
+import type { StatusScheme } from './statuses';
+
+/** Options of `new AuditLogger(options)`; every one is optional. */
+export interface AuditLoggerOptions {
+  /** Directory of the local files, created (0700) if missing; default AUDIT_LOG_DIR, then ./audit_logs. */
+  rootLogDir?: string;
+  /** Experiment name, recorded in every event's source. */
+  experimentName?: string;
+  /** Local formats: one or a list; default AUDIT_LOG_FORMAT, then 'json'. */
+  format?: LogFormat | readonly LogFormat[];
+  /** Order of the JSON array file: 'oldest-first' (default) or 'newest-first'. */
+  order?: JsonArrayOrder;
+  /** Status scheme; default INFO/WARNING/FAILURE. */
+  statuses?: StatusScheme;
+  /** Extra sinks: event sinks (write) and batch sinks (export). */
+  sinks?: readonly AnySink[];
+  /** Plugins to register, in order. */
+  plugins?: readonly AuditPlugin[];
+  /** 'never', 'interval' (default; at most fsyncIntervalMs of data at risk on power loss) or 'always'. */
+  fsync?: FsyncPolicy;
+  /** Window of fsync 'interval' (default 1000 ms). */
+  fsyncIntervalMs?: number;
+  /** 'throw' (default: logEvent rejects on a failed write) or 'emit' (the error goes to the bus). */
+  onError?: 'throw' | 'emit';
+  /** Actor recorded when an event names none. */
+  actor?: string;
+  /** Caps on details (bytes, string length, depth). */
+  limits?: Partial<SafeValueLimits>;
+  /** Key for an HMAC-SHA256 chain; default AUDIT_LOG_HMAC_KEY. */
+  hmacKey?: BinaryLike | KeyObject;
+  /** How long to wait for another process's lock on the directory (default 10,000 ms). */
+  lockTimeoutMs?: number;
+  /** Allow log files to be symbolic links (refused by default). */
+  allowSymlink?: boolean;
+}

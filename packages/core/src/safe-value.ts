@@ -1,0 +1,194 @@
+// Turns any value a caller passes as details into a JSON-safe copy, with a documented form for each awkward type.
+// Object keys come out sorted (RFC 8785 order), so the copy serialises to its canonical form with plain JSON.stringify.
+import type { Details } from './event';
+
+/** Limits applied while copying details. */
+export interface SafeValueLimits {
+  /** Serialised size above which top-level keys are dropped (default 65,536 bytes). */
+  maxDetailsBytes: number;
+  /** Strings longer than this are cut, with a marker (default 16,384 characters). */
+  maxStringLength: number;
+  /** Nesting deeper than this becomes "[MaxDepth]" (default 32). */
+  maxDepth: number;
+}
+
+/** Default limits. */
+export const DEFAULT_LIMITS: SafeValueLimits = { maxDetailsBytes: 65_536, maxStringLength: 16_384, maxDepth: 32 };
+
+/** Key added to details that were cut to fit `maxDetailsBytes`. */
+export const TRUNCATED_KEY = '_truncated';
+
+/** Replaces the value of a key during the copy (used by key-based redaction); return `keep` to leave it. */
+export type KeyRewriter = (key: string, path: readonly string[], value: unknown) => unknown;
+
+/** Returned by a KeyRewriter to keep the value as it is. */
+export const KEEP: unique symbol = Symbol('keep');
+
+interface CopyState {
+  readonly limits: SafeValueLimits;
+  readonly seen: Set<object>;
+  readonly rewrite: KeyRewriter | undefined;
+  readonly path: string[];
+  /** Set when an object has an integer-like key, which JSON.stringify would not emit in sorted order. */
+  indexKeys: boolean;
+}
+
+/** A copied details object, and whether JSON.stringify of it is already canonical. */
+export interface CopiedDetails {
+  /** The JSON-safe copy, keys sorted. */
+  details: Details;
+  /** True unless an object has integer-like keys (JavaScript orders those first). */
+  stringifyIsCanonical: boolean;
+}
+
+/**
+ * A JSON-safe deep copy. Circular references become "[Circular]", BigInt its decimal string,
+ * NaN/Infinity/-Infinity their names as strings, -0 becomes 0, Date its ISO string, Map an
+ * array of [key, value] pairs, Set an array, Buffer and typed arrays {type, base64}, Error
+ * {name, message, stack, ...own fields, cause}, functions "[Function name]", Symbols
+ * "Symbol(desc)"; undefined is omitted from objects and null in arrays; a throwing getter or
+ * toJSON becomes "[Unreadable: message]".
+ */
+export function toSafeValue(value: unknown, limits: SafeValueLimits = DEFAULT_LIMITS): unknown {
+  return copy(value, newState(limits, undefined));
+}
+
+/** Copies details (a plain object, or absent for {}); a non-object value is kept as { value }. */
+export function toSafeDetails(details: unknown, limits: SafeValueLimits = DEFAULT_LIMITS): Details {
+  return copyDetails(details, limits).details;
+}
+
+/** Copies details and reports whether their JSON.stringify is canonical. */
+export function copyDetails(details: unknown, limits: SafeValueLimits, rewrite?: KeyRewriter): CopiedDetails {
+  if (details === undefined || details === null) return { details: {}, stringifyIsCanonical: true };
+  const state = newState(limits, rewrite);
+  const copied = copy(details, state);
+  const object: Details = typeof copied === 'object' && copied !== null && !Array.isArray(copied) ? (copied as Details) : { value: copied };
+  return { details: object, stringifyIsCanonical: !state.indexKeys };
+}
+
+function newState(limits: SafeValueLimits, rewrite: KeyRewriter | undefined): CopyState {
+  return { limits, seen: new Set(), rewrite, path: [], indexKeys: false };
+}
+
+function copy(value: unknown, state: CopyState): unknown {
+  switch (typeof value) {
+    case 'string': {
+      const max = state.limits.maxStringLength;
+      return value.length > max ? value.slice(0, max) + `…[truncated ${value.length - max} chars]` : value;
+    }
+    case 'number':
+      return Number.isFinite(value) ? (Object.is(value, -0) ? 0 : value) : String(value);
+    case 'boolean':
+      return value;
+    case 'bigint':
+      return value.toString();
+    case 'undefined':
+      return undefined;
+    case 'symbol':
+      return value.toString();
+    case 'function':
+      return `[Function ${value.name || 'anonymous'}]`;
+    default:
+      break;
+  }
+  if (value === null) return null;
+  const object = value as object;
+  if (state.path.length >= state.limits.maxDepth) return '[MaxDepth]';
+  if (state.seen.has(object)) return '[Circular]';
+  state.seen.add(object);
+  try {
+    return copyObject(object, state);
+  } finally {
+    state.seen.delete(object);
+  }
+}
+
+function copyObject(object: object, state: CopyState): unknown {
+  if (Array.isArray(object)) return object.map((item) => copy(item, state) ?? null);
+  if (object instanceof Date) return Number.isNaN(object.getTime()) ? 'Invalid Date' : object.toISOString();
+  if (object instanceof Map) return Array.from(object, ([k, v]) => [copy(k, state) ?? null, copy(v, state) ?? null]);
+  if (object instanceof Set) return Array.from(object, (v) => copy(v, state) ?? null);
+  if (ArrayBuffer.isView(object)) {
+    const bytes = Buffer.from(object.buffer, object.byteOffset, object.byteLength);
+    return { base64: bytes.toString('base64'), type: Buffer.isBuffer(object) ? 'Buffer' : object.constructor.name };
+  }
+  if (object instanceof ArrayBuffer) return { base64: Buffer.from(object).toString('base64'), type: 'ArrayBuffer' };
+  if (object instanceof Error) return copyError(object, state);
+  const toJSON = (object as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') {
+    let json: unknown;
+    try {
+      json = toJSON.call(object);
+    } catch (err) {
+      return `[Unreadable: ${messageOf(err)}]`;
+    }
+    return copy(json, state);
+  }
+  return copyEntries(object as Record<string, unknown>, Object.keys(object), state);
+}
+
+function copyEntries(object: Record<string, unknown>, keys: string[], state: CopyState, extra?: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of keys.sort()) {
+    if (isIndexKey(key)) state.indexKeys = true;
+    let item: unknown;
+    try {
+      item = extra && key in extra ? extra[key] : object[key];
+    } catch (err) {
+      item = `[Unreadable: ${messageOf(err)}]`;
+    }
+    if (state.rewrite) {
+      const rewritten = state.rewrite(key, state.path, item);
+      if (rewritten !== KEEP) {
+        out[key] = rewritten;
+        continue;
+      }
+    }
+    state.path.push(key);
+    const safe = copy(item, state);
+    state.path.pop();
+    if (safe !== undefined) out[key] = safe;
+  }
+  return out;
+}
+
+function copyError(error: Error, state: CopyState): Record<string, unknown> {
+  const fields: Record<string, unknown> = { name: error.name, message: error.message };
+  if (error.stack !== undefined) fields.stack = error.stack;
+  if (error.cause !== undefined) fields.cause = error.cause;
+  const keys = new Set([...Object.keys(fields), ...Object.keys(error)]);
+  return copyEntries(error as unknown as Record<string, unknown>, [...keys], state, fields);
+}
+
+function isIndexKey(key: string): boolean {
+  const first = key.charCodeAt(0);
+  return first >= 48 && first <= 57 && /^(0|[1-9]\d{0,9})$/.test(key) && Number(key) < 4294967295;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Cuts details whose serialised size exceeds `maxBytes`: keys are kept in order while they
+ * fit, the rest dropped, and `_truncated` says how big the original was and what was dropped.
+ */
+export function capDetails(details: Details, serialisedBytes: number, maxBytes: number): Details {
+  const kept: Details = {};
+  const dropped: string[] = [];
+  let used = 2 + 300; // braces plus room for the marker itself
+  for (const [key, value] of Object.entries(details)) {
+    const entry = Buffer.byteLength(JSON.stringify(key) + ':' + JSON.stringify(value) + ',');
+    if (dropped.length === 0 && used + entry <= maxBytes) {
+      kept[key] = value;
+      used += entry;
+    } else {
+      dropped.push(key);
+    }
+  }
+  kept[TRUNCATED_KEY] = { dropped_count: dropped.length, dropped_keys: dropped.slice(0, 20), limit_bytes: maxBytes, original_bytes: serialisedBytes };
+  const sorted: Details = {};
+  for (const key of Object.keys(kept).sort()) sorted[key] = kept[key];
+  return sorted;
+}

@@ -1,0 +1,105 @@
+// The hash chain: each event's hash covers its RFC 8785 canonical form (every field but `hash`, prev_hash included).
+// The canonical text and the JSON line are assembled from the same serialised parts, so each
+// value is serialised once per event.
+import { createHash, createSecretKey, hash as oneShotHash, type BinaryLike, type KeyObject } from 'node:crypto';
+import { canonicalJson } from './canonical';
+import type { AuditEvent, Details, EventSource } from './event';
+
+/** prev_hash of the first event of a log: 64 zeros. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** An event before its hash is computed. */
+export type UnsealedEvent = Omit<AuditEvent, 'hash'>;
+
+/** The bytes that are hashed: the RFC 8785 canonical JSON of every field but `hash`. */
+export function canonicalForm(event: UnsealedEvent | AuditEvent): string {
+  const { hash: _ignored, ...rest } = event as AuditEvent;
+  return canonicalJson(rest);
+}
+
+/** SHA-256 (or HMAC-SHA256 with a key) of canonical text, as lowercase hex. */
+export class ChainHasher {
+  private readonly inner: Buffer | undefined;
+  private readonly outer: Buffer | undefined;
+
+  constructor(key?: BinaryLike | KeyObject) {
+    if (key === undefined) return;
+    // HMAC (RFC 2104) from two one-shot hashes: several times cheaper per event than createHmac.
+    let raw = toKeyBuffer(key);
+    if (raw.length > 64) raw = createHash('sha256').update(raw).digest();
+    const padded = Buffer.concat([raw, Buffer.alloc(64 - raw.length)]);
+    this.inner = Buffer.from(padded.map((b) => b ^ 0x36));
+    this.outer = Buffer.from(padded.map((b) => b ^ 0x5c));
+  }
+
+  /** Whether a key is in use. */
+  get keyed(): boolean {
+    return this.inner !== undefined;
+  }
+
+  /** The hex digest of `text`. */
+  digest(text: string): string {
+    if (!this.inner || !this.outer) return oneShotHash('sha256', text, 'hex');
+    const innerHash = oneShotHash('sha256', Buffer.concat([this.inner, Buffer.from(text)]), 'buffer');
+    return oneShotHash('sha256', Buffer.concat([this.outer, innerHash]), 'hex');
+  }
+}
+
+function toKeyBuffer(key: BinaryLike | KeyObject): Buffer {
+  if (typeof key === 'string') return Buffer.from(key);
+  if (Buffer.isBuffer(key)) return key;
+  if (ArrayBuffer.isView(key)) return Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+  return (key.type === 'secret' ? key : createSecretKey(key.export())).export();
+}
+
+/** SHA-256 of an event's canonical form, or HMAC-SHA256 with `key`, as lowercase hex. */
+export function computeHash(event: UnsealedEvent | AuditEvent, key?: BinaryLike | KeyObject): string {
+  return new ChainHasher(key).digest(canonicalForm(event));
+}
+
+/** What sealing needs: the event's fields plus the canonical JSON of details and source. */
+export interface SealParts {
+  id: string;
+  seq: number;
+  timestamp: string;
+  action_type: string;
+  status: string;
+  details: Details;
+  /** Canonical JSON of details. */
+  detailsJson: string;
+  error: string | null;
+  actor: string | null;
+  source: EventSource;
+  /** Canonical JSON of source. */
+  sourceJson: string;
+  prev_hash: string;
+}
+
+/** Seals parts into an event and its JSON line (fields in on-disk order, no newline). */
+export function sealEvent(parts: SealParts, hasher: ChainHasher): { event: AuditEvent; json: string } {
+  const action = JSON.stringify(parts.action_type);
+  const status = JSON.stringify(parts.status);
+  const error = parts.error === null ? 'null' : JSON.stringify(parts.error);
+  const actor = parts.actor === null ? 'null' : JSON.stringify(parts.actor);
+  const canonical =
+    `{"action_type":${action},"actor":${actor},"details":${parts.detailsJson},"error":${error},"id":"${parts.id}",` +
+    `"prev_hash":"${parts.prev_hash}","seq":${parts.seq},"source":${parts.sourceJson},"status":${status},"timestamp":"${parts.timestamp}"}`;
+  const hash = hasher.digest(canonical);
+  const json =
+    `{"id":"${parts.id}","seq":${parts.seq},"timestamp":"${parts.timestamp}","action_type":${action},"status":${status},` +
+    `"details":${parts.detailsJson},"error":${error},"actor":${actor},"source":${parts.sourceJson},"prev_hash":"${parts.prev_hash}","hash":"${hash}"}`;
+  const event: AuditEvent = {
+    id: parts.id,
+    seq: parts.seq,
+    timestamp: parts.timestamp,
+    action_type: parts.action_type,
+    status: parts.status,
+    details: parts.details,
+    error: parts.error,
+    actor: parts.actor,
+    source: parts.source,
+    prev_hash: parts.prev_hash,
+    hash,
+  };
+  return { event, json };
+}

@@ -1,0 +1,219 @@
+// The JSON array file of the first seed: it parses as an array after every event and after a crash at any instant.
+// Oldest-first appends in place (one pwrite per event, constant cost); newest-first rewrites
+// a temporary copy and renames it over the file (crash-safe, but cost grows with the file).
+import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { AuditWriteError } from '../errors';
+import type { AuditEvent } from '../event';
+import { lastLineBefore, readAt, sizeOf, writeAll } from '../files/fs-util';
+import { LogFile, tailFromJson, type LogFileOptions, type TailState } from './log-file';
+
+/** Order of events in the JSON array. */
+export type JsonArrayOrder = 'oldest-first' | 'newest-first';
+
+/** Options of the JSON array file. */
+export interface JsonArrayFileOptions extends LogFileOptions {
+  /** 'oldest-first' (default, constant cost per event) or 'newest-first' (the first seed's order, cost grows with the file). */
+  order?: JsonArrayOrder;
+}
+
+const CLOSE = Buffer.from('\n]\n');
+const EMPTY = '[\n]\n';
+
+/** `{rootLogDir}/audit_log.json`. */
+export class JsonArrayFile extends LogFile {
+  readonly name = 'json';
+  private readonly order: JsonArrayOrder;
+  private empty = true;
+
+  constructor(path: string, options: JsonArrayFileOptions = {}) {
+    super(path, options);
+    this.order = options.order ?? 'oldest-first';
+  }
+
+  protected openFlags(): string {
+    return 'a+'; // create if missing; reopened read-write below
+  }
+
+  override open(context: Parameters<LogFile['open']>[0]): void {
+    super.open(context);
+    closeSync(this.fd);
+    this.fd = openSync(this.path, constants.O_RDWR);
+  }
+
+  onLease(): TailState | undefined {
+    this.followRename();
+    const size = sizeOf(this.fd);
+    if (size === this.knownSize) return undefined;
+    if (size === 0) {
+      writeAll(this.fd, Buffer.from(EMPTY), 0);
+      this.knownSize = EMPTY.length;
+      this.empty = true;
+      return { seq: 0, hash: undefined };
+    }
+    if (!this.endsWithClose(size)) this.normalise(size);
+    this.knownSize = sizeOf(this.fd);
+    return this.readTail();
+  }
+
+  write(_event: AuditEvent, json: string): void {
+    if (this.order === 'newest-first') this.prepend(json);
+    else this.append(json);
+    this.empty = false;
+  }
+
+  private append(json: string): void {
+    const position = this.knownSize - CLOSE.length;
+    const data = Buffer.from((this.empty ? '\n' : ',\n') + json + '\n]\n');
+    try {
+      writeAll(this.fd, data, position);
+    } catch (err) {
+      this.restoreEnd(position);
+      throw new AuditWriteError(this.path, err);
+    }
+    this.knownSize = position + data.length;
+  }
+
+  private prepend(json: string): void {
+    const current = readAt(this.fd, 0, this.knownSize).toString('utf8');
+    const rest = current.slice(2); // after "[\n"
+    const next = '[\n' + json + (this.empty ? '\n' : ',\n') + rest;
+    const temp = `${this.path}.tmp-${randomBytes(6).toString('hex')}`;
+    try {
+      writeFileSync(temp, next, { mode: 0o600, flag: 'wx' });
+      const fd = openSync(temp, 'r');
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(temp, this.path);
+    } catch (err) {
+      try {
+        unlinkSync(temp);
+      } catch {
+        // nothing to clean
+      }
+      throw new AuditWriteError(this.path, err);
+    }
+    closeSync(this.fd);
+    this.fd = openSync(this.path, constants.O_RDWR);
+    this.knownSize = Buffer.byteLength(next);
+  }
+
+  /** After another writer renamed a new file into place, our descriptor names the old one. */
+  private followRename(): void {
+    let onDisk: number;
+    try {
+      onDisk = statSync(this.path).ino;
+    } catch {
+      onDisk = -1;
+    }
+    if (onDisk === fstatSync(this.fd).ino) return;
+    closeSync(this.fd);
+    this.fd = openSync(this.path, constants.O_RDWR | constants.O_CREAT, 0o600);
+    this.knownSize = -1;
+  }
+
+  private endsWithClose(size: number): boolean {
+    return size >= CLOSE.length && readAt(this.fd, size - CLOSE.length, CLOSE.length).equals(CLOSE);
+  }
+
+  private readTail(): TailState {
+    const text = this.order === 'newest-first' ? this.firstEventLine() : this.lastEventLine();
+    this.empty = text === undefined;
+    if (text === undefined) return { seq: 0, hash: undefined };
+    return tailFromJson(text.replace(/,$/, '')) ?? this.tailFromWholeFile();
+  }
+
+  private lastEventLine(): string | undefined {
+    const line = lastLineBefore(this.fd, this.knownSize - CLOSE.length + 1);
+    if (!line || line.text.trim() === '[') return undefined;
+    return line.text;
+  }
+
+  private firstEventLine(): string | undefined {
+    const head = readAt(this.fd, 0, Math.min(this.knownSize, 1 << 20)).toString('utf8');
+    const lines = head.split('\n');
+    const first = lines[1];
+    return first === undefined || first.trim() === ']' ? undefined : first;
+  }
+
+  /** A file written by another tool (pretty-printed, say): parse it whole, once. */
+  private tailFromWholeFile(): TailState {
+    const events = this.parseWhole();
+    const last = (this.order === 'newest-first' ? events[0] : events[events.length - 1]) as Partial<AuditEvent> | undefined;
+    if (!last) return { seq: 0, hash: undefined };
+    return { seq: typeof last.seq === 'number' ? last.seq : events.length, hash: typeof last.hash === 'string' ? last.hash : undefined };
+  }
+
+  private parseWhole(): unknown[] {
+    const text = readFileSync(this.path, 'utf8');
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      throw new AuditWriteError(this.path, new Error(`not a JSON array and cannot be repaired: ${(err as Error).message}`));
+    }
+    if (!Array.isArray(value)) throw new AuditWriteError(this.path, new Error('holds JSON that is not an array'));
+    return value;
+  }
+
+  /**
+   * Brings a valid array from another writer (pretty-printed, no trailing newline) to our
+   * ending, or repairs an array torn by a power loss by cutting back to its last whole event.
+   */
+  private normalise(size: number): void {
+    const text = readAt(this.fd, 0, size).toString('utf8');
+    const close = text.lastIndexOf(']');
+    let valid = false;
+    try {
+      valid = Array.isArray(JSON.parse(text));
+    } catch {
+      valid = false;
+    }
+    if (valid) {
+      const body = text.slice(0, close).trimEnd();
+      this.rewriteEnd(Buffer.byteLength(body), '\n]\n');
+      return;
+    }
+    const cut = this.lastWholeEventEnd(text);
+    if (cut === undefined) throw new AuditWriteError(this.path, new Error('is not a JSON array and holds no whole event to keep'));
+    const torn = text.slice(cut);
+    writeFileSync(this.path + '.torn', torn + '\n', { mode: 0o600, flag: 'a' });
+    this.rewriteEnd(Buffer.byteLength(text.slice(0, cut)), '\n]\n');
+    this.warn('TORN_ARRAY_REPAIRED', `${this.path}: cut ${torn.length} torn characters (kept in ${this.path}.torn)`);
+  }
+
+  private lastWholeEventEnd(text: string): number | undefined {
+    let end = text.length;
+    for (;;) {
+      const newline = text.lastIndexOf('\n', end - 1);
+      if (newline < 0) return undefined;
+      const line = text.slice(newline + 1, end).replace(/,$/, '');
+      if (line.trim() === '[') return newline + 1 + line.length;
+      if (line.startsWith('{')) {
+        try {
+          JSON.parse(line);
+          return newline + 1 + line.length;
+        } catch {
+          // torn: keep looking further back
+        }
+      }
+      end = newline;
+    }
+  }
+
+  private rewriteEnd(at: number, ending: string): void {
+    ftruncateSync(this.fd, at);
+    writeAll(this.fd, Buffer.from(ending), at);
+  }
+
+  private restoreEnd(position: number): void {
+    try {
+      this.rewriteEnd(position, '\n]\n');
+    } catch {
+      // The next lease repairs the file.
+    }
+  }
+}

@@ -1,0 +1,93 @@
+// What the logger needs of a local log file beyond the Sink contract: opening, repair and the tail.
+import { closeSync, fdatasync, openSync, fstatSync } from 'node:fs';
+import { AuditWriteError, InvalidOptionError } from '../errors';
+import type { AuditEvent } from '../event';
+import { isSymlink } from '../files/fs-util';
+import type { Sink, SinkContext } from '../sink';
+
+/** Where a log ends: the last record's seq and hash (seq 0 and no hash for an empty log). */
+export interface TailState {
+  /** Seq of the last record, 0 when empty. */
+  seq: number;
+  /** Hash of the last record, undefined when empty or unsealed. */
+  hash: string | undefined;
+}
+
+/** Options common to the local log files. */
+export interface LogFileOptions {
+  /** Allow the log file to be a symbolic link (refused by default). */
+  allowSymlink?: boolean;
+}
+
+/** A local file the logger writes under its directory lock. */
+export abstract class LogFile implements Sink {
+  abstract readonly name: string;
+  protected fd = -1;
+  /** Size of the file as this writer last left it; -1 before the first lease. */
+  protected knownSize = -1;
+  protected context: SinkContext | undefined;
+
+  constructor(readonly path: string, protected readonly options: LogFileOptions = {}) {}
+
+  /** Opens the file; the logger holds the directory lock. */
+  open(context: SinkContext): void {
+    this.context = context;
+    if (!this.options.allowSymlink && isSymlink(this.path)) {
+      throw new InvalidOptionError('allowSymlink', `${this.path} is a symbolic link; refusing to follow it (pass allowSymlink: true to allow)`);
+    }
+    try {
+      this.fd = openSync(this.path, this.openFlags(), 0o600);
+      const stat = fstatSync(this.fd);
+      if (!stat.isFile()) throw new Error(`${this.path} is not a regular file`);
+      if ((stat.mode & 0o077) !== 0) {
+        context.warn('LOOSE_FILE_MODE', `${this.path} has mode ${(stat.mode & 0o777).toString(8)}; audit logs should be 0600`);
+      }
+    } catch (err) {
+      if (this.fd >= 0) closeSync(this.fd);
+      this.fd = -1;
+      throw new AuditWriteError(this.path, err);
+    }
+  }
+
+  /** Flags for openSync. */
+  protected abstract openFlags(): string;
+
+  /**
+   * Called under the lock when this writer's lease starts: prepares the file (header, repair of a
+   * torn tail) and returns the tail when another writer changed the file since our last write.
+   */
+  abstract onLease(): TailState | undefined;
+
+  /** Writes one event; called under the lock. */
+  abstract write(event: AuditEvent, json: string): void;
+
+  /** Forces written data to stable storage. */
+  flush(): Promise<void> {
+    if (this.fd < 0) return Promise.resolve();
+    const fd = this.fd;
+    return new Promise((resolve, reject) => fdatasync(fd, (err) => (err ? reject(new AuditWriteError(this.path, err)) : resolve())));
+  }
+
+  /** Closes the file. */
+  close(): void {
+    if (this.fd >= 0) {
+      closeSync(this.fd);
+      this.fd = -1;
+    }
+  }
+
+  protected warn(code: string, message: string): void {
+    this.context?.warn(code, message);
+  }
+}
+
+/** Parses a JSON record line into a tail state, or undefined when it is not one of ours. */
+export function tailFromJson(text: string): TailState | undefined {
+  try {
+    const record = JSON.parse(text) as Partial<AuditEvent>;
+    if (typeof record.seq !== 'number') return undefined;
+    return { seq: record.seq, hash: typeof record.hash === 'string' ? record.hash : undefined };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,2 @@
+// @auditrail/express entry point (being built).
+export {};

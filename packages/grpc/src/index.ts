@@ -1,0 +1,2 @@
+// @auditrail/grpc entry point (being built).
+export {};

@@ -1,0 +1,2 @@
+// @auditrail/http entry point (being built).
+export {};

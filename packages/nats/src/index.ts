@@ -1,0 +1,2 @@
+// @auditrail/nats entry point (being built).
+export {};

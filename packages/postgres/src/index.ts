@@ -1,0 +1,2 @@
+// @auditrail/postgres entry point (being built).
+export {};

@@ -1,0 +1,2 @@
+// @auditrail/winston entry point (being built).
+export {};
