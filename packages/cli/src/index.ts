@@ -1,2 +1,2 @@
-// @auditrail/cli entry point (being built).
-export {};
+// @auditrail/cli: the `auditrail` command, also usable in-process.
+export { buildProgram } from './program';
