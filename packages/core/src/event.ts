@@ -11,6 +11,8 @@ export interface EventSource {
   pid: number;
   /** Experiment name given to the logger, if any. */
   experiment?: string;
+  /** Id of the log (chain) the event belongs to: events of one directory share it, across processes and restarts. */
+  log: string;
   /** Further context added by enrichers (git commit, run id, ...). */
   [key: string]: unknown;
 }

@@ -1,4 +1,5 @@
 // The local files of one log directory: the lock, the tail (seq and hash), sealing and durable writes.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BinaryLike, KeyObject } from 'node:crypto';
 import { formatTimestamp, processClock } from './clock';
@@ -63,6 +64,8 @@ export class Journal {
   private timer: NodeJS.Timeout | undefined;
   private readonly hasher: ChainHasher;
   private readonly sourceCache = new WeakMap<EventSource, string>();
+  /** Identity of this log's chain (`source.log` of every event): kept in `{rootLogDir}/audit_log.id`, random without files. */
+  readonly logId: string = uuidv7(processClock.nowUs());
 
   constructor(private readonly options: JournalOptions, context: SinkContext) {
     this.hasher = new ChainHasher(options.hmacKey);
@@ -75,6 +78,7 @@ export class Journal {
       onStale: (message) => context.warn('STALE_LOCK_BROKEN', message),
     });
     this.lock.acquireLease();
+    this.logId = readOrCreateLogId(join(dir, 'audit_log.id'));
     for (const file of this.files) file.open(context);
     this.startLease();
     if (options.fsync === 'interval') {
@@ -218,4 +222,16 @@ export class Journal {
     if (format === 'csv') return new CsvFile(path, { allowSymlink });
     return new JsonArrayFile(path, { allowSymlink, order: this.options.order });
   }
+}
+
+/** Reads the log's id, creating it (O_EXCL, so concurrent first writers agree) when missing. */
+function readOrCreateLogId(path: string): string {
+  try {
+    writeFileSync(path, uuidv7(processClock.nowUs()) + '\n', { flag: 'wx', mode: 0o600 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new AuditWriteError(path, err);
+  }
+  const id = readFileSync(path, 'utf8').trim();
+  if (!/^[0-9a-f-]{36}$/.test(id)) throw new AuditWriteError(path, new Error(`holds ${JSON.stringify(id.slice(0, 40))}, not a log id`));
+  return id;
 }

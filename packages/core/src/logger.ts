@@ -58,8 +58,6 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
     this.onError = checkChoice('onError', options.onError ?? 'throw', ['throw', 'emit'] as const);
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.defaultActor = options.actor ?? null;
-    // Keys in canonical (sorted) order, frozen so its JSON is computed once.
-    this.source = Object.freeze({ ...(this.experimentName ? { experiment: this.experimentName } : {}), host: hostname(), pid: process.pid });
     this.journal = new Journal(
       {
         rootLogDir: this.rootLogDir,
@@ -74,6 +72,13 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
       },
       this.sinkContext(),
     );
+    // Keys in canonical (sorted) order, frozen so its JSON is computed once.
+    this.source = Object.freeze({
+      ...(this.experimentName ? { experiment: this.experimentName } : {}),
+      host: hostname(),
+      log: this.journal.logId,
+      pid: process.pid,
+    });
     if (formats.length === 0) this.memoryEvents = [];
     for (const sink of options.sinks ?? []) this.addSink(sink);
     for (const plugin of options.plugins ?? []) this.use(plugin);
