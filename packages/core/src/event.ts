@@ -43,8 +43,12 @@ export interface AuditEvent<A extends string = string, D = Details> {
   hash: string;
 }
 
-/** A catalog maps action names to the shape of their details. */
-export type ActionCatalog = { [action: string]: object };
+/**
+ * A catalog maps action names to the shape of their details. Declared as `object` rather than
+ * an index signature so that catalogs written as interfaces (which have no implicit index
+ * signature) qualify too.
+ */
+export type ActionCatalog = object;
 
 /** The catalog used when none is given: any action, any details. */
 export type AnyCatalog = Record<string, Details>;
