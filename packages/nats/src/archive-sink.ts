@@ -1,0 +1,65 @@
+// ArchiveSink: the `collect --to DIR` target. Writes collected events as they are (already sealed by
+// their producers) into one JSONL file per chain, `{dir}/{source.log}/audit_log.jsonl`, skipping ids it holds.
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { AuditWriteError, type AuditEvent, type BatchSink, type ExportResult } from '@auditrail/core';
+
+interface ChainFile {
+  fd: number;
+  ids: Set<string>;
+}
+
+/** Appends collected events per chain, once each; one writer per directory. */
+export class ArchiveSink implements BatchSink {
+  readonly name = 'archive';
+  private readonly chains = new Map<string, ChainFile>();
+
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+
+  async export(batch: readonly AuditEvent[]): Promise<ExportResult> {
+    const touched = new Set<ChainFile>();
+    try {
+      for (const event of batch) {
+        const chain = this.chain(typeof event.source?.log === 'string' ? event.source.log : 'unknown');
+        if (chain.ids.has(event.id)) continue;
+        writeSync(chain.fd, JSON.stringify(event) + '\n');
+        chain.ids.add(event.id);
+        touched.add(chain);
+      }
+      for (const chain of touched) fsyncSync(chain.fd); // acknowledged upstream only once on disk
+      return { code: 'ok' };
+    } catch (err) {
+      return { code: 'retryable', error: new AuditWriteError(this.dir, err) };
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    for (const chain of this.chains.values()) closeSync(chain.fd);
+    this.chains.clear();
+  }
+
+  private chain(log: string): ChainFile {
+    let chain = this.chains.get(log);
+    if (chain) return chain;
+    const safe = log.replace(/[^A-Za-z0-9_\-]/g, '_');
+    const dir = join(this.dir, safe);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const path = join(dir, 'audit_log.jsonl');
+    const ids = new Set<string>();
+    if (existsSync(path)) {
+      for (const line of readFileSync(path, 'utf8').split('\n')) {
+        if (line.trim() === '') continue;
+        try {
+          ids.add((JSON.parse(line) as AuditEvent).id);
+        } catch {
+          // a torn line from a crash: the event is redelivered and written whole
+        }
+      }
+    }
+    chain = { fd: openSync(path, 'a', 0o600), ids };
+    this.chains.set(log, chain);
+    return chain;
+  }
+}

@@ -1,0 +1,119 @@
+// NatsSink: a batch sink that publishes each event to JetStream with the event id as message id,
+// so JetStream's duplicate window drops the copies a retried batch publishes again.
+import { connect, type ConnectionOptions, type JetStreamClient, type NatsConnection } from 'nats';
+import { InvalidOptionError, type AuditEvent, type BatchSink, type EventFilter, type ExportResult } from '@auditrail/core';
+import { ensureAuditStream, type AuditStreamOptions } from './stream';
+import { defaultSubject } from './subject';
+import { classifyNatsError } from './errors';
+
+/** Options of the NATS sink. */
+export interface NatsSinkOptions {
+  /** Server URL(s); default NATS_URL, then nats://127.0.0.1:4222. */
+  servers?: string | string[];
+  /** An open connection to use instead (the sink then does not close it). */
+  connection?: NatsConnection;
+  /** Further connection options (credentials, TLS, name). */
+  connectOptions?: Omit<ConnectionOptions, 'servers'>;
+  /** Subject prefix (default 'audit'): events go to `<prefix>.<experiment>.<action_type>`. */
+  subjectPrefix?: string;
+  /** Subject of an event, replacing the default. */
+  subject?: (event: AuditEvent) => string;
+  /** The stream created when missing; `false` to never create it. */
+  stream?: AuditStreamOptions | false;
+  /** How long to wait for each publish acknowledgement (default 5,000 ms). */
+  ackTimeoutMs?: number;
+  /** How long to wait for the first connection (default 5,000 ms). */
+  connectTimeoutMs?: number;
+  /** Sink name (default 'nats'). */
+  name?: string;
+  /** Which events to publish. */
+  filter?: EventFilter;
+}
+
+/** Publishes audit events to NATS JetStream. */
+export class NatsSink implements BatchSink {
+  readonly name: string;
+  readonly filter: EventFilter | undefined;
+  private connection: NatsConnection | undefined;
+  private jetstream: JetStreamClient | undefined;
+  private connecting: Promise<JetStreamClient> | undefined;
+  private readonly ownsConnection: boolean;
+  private readonly prefix: string;
+  private readonly subjectOf: (event: AuditEvent) => string;
+  private readonly ackTimeoutMs: number;
+
+  constructor(private readonly options: NatsSinkOptions = {}) {
+    this.name = options.name ?? 'nats';
+    this.filter = options.filter;
+    this.prefix = options.subjectPrefix ?? 'audit';
+    if (!/^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$/.test(this.prefix)) {
+      throw new InvalidOptionError('subjectPrefix', `${JSON.stringify(this.prefix)} is not a valid subject prefix (tokens of letters, digits, _ and -, separated by dots)`);
+    }
+    this.subjectOf = options.subject ?? ((event) => defaultSubject(this.prefix, event));
+    this.ackTimeoutMs = positive('ackTimeoutMs', options.ackTimeoutMs ?? 5000);
+    positive('connectTimeoutMs', options.connectTimeoutMs ?? 5000);
+    this.connection = options.connection;
+    this.ownsConnection = options.connection === undefined;
+  }
+
+  async export(batch: readonly AuditEvent[], signal: AbortSignal): Promise<ExportResult> {
+    let js: JetStreamClient;
+    try {
+      js = await this.client();
+    } catch (err) {
+      return classifyNatsError(err);
+    }
+    const results = await Promise.allSettled(
+      batch.map((event) => js.publish(this.subjectOf(event), JSON.stringify(event), { msgID: event.id, timeout: this.ackTimeoutMs })),
+    );
+    if (signal.aborted) return { code: 'retryable', error: new Error('export aborted by the delivery timeout') };
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    return failure ? classifyNatsError(failure.reason) : { code: 'ok' };
+  }
+
+  async shutdown(): Promise<void> {
+    const connection = this.connection;
+    this.jetstream = undefined;
+    this.connecting = undefined;
+    if (connection && this.ownsConnection) {
+      this.connection = undefined;
+      await connection.drain().catch(() => connection.close());
+    }
+  }
+
+  private client(): Promise<JetStreamClient> {
+    if (this.jetstream) return Promise.resolve(this.jetstream);
+    this.connecting ??= this.open().then(
+      (js) => (this.jetstream = js),
+      (err: unknown) => {
+        this.connecting = undefined;
+        throw err;
+      },
+    );
+    return this.connecting;
+  }
+
+  private async open(): Promise<JetStreamClient> {
+    if (!this.connection) {
+      const servers = this.options.servers ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+      this.connection = await connect({
+        ...this.options.connectOptions,
+        servers,
+        timeout: this.options.connectTimeoutMs ?? 5000,
+        reconnect: true,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 500,
+        name: this.options.connectOptions?.name ?? 'auditrail',
+      });
+    }
+    if (this.options.stream !== false) {
+      await ensureAuditStream(await this.connection.jetstreamManager({ timeout: this.ackTimeoutMs }), this.prefix, this.options.stream ?? {});
+    }
+    return this.connection.jetstream({ timeout: this.ackTimeoutMs });
+  }
+}
+
+function positive(option: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) throw new InvalidOptionError(option, `must be a positive number of milliseconds, got ${value}`);
+  return value;
+}
