@@ -51,7 +51,10 @@ export class AuditBus {
     if (!handlers || handlers.length === 0) return;
     for (const handler of [...handlers]) {
       try {
-        (handler as Handler<AuditBusEvents[K]>)(payload);
+        // Handlers are typed as returning void, but an async one returns a promise whose
+        // rejection would otherwise be unhandled and end the host process.
+        const result: unknown = (handler as Handler<AuditBusEvents[K]>)(payload);
+        if (isThenable(result)) result.then(undefined, (err: unknown) => this.reportHandlerFailure(type, err));
       } catch (err) {
         this.reportHandlerFailure(type, err);
       }
@@ -66,4 +69,8 @@ export class AuditBus {
     }
     this.emit('warning', { code: 'HANDLER_THREW', message });
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
 }

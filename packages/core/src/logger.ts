@@ -16,7 +16,7 @@ import { draftFrom, normaliseArgs } from './input';
 import { Journal } from './journal';
 import type { AuditPlugin, Enricher, Redactor } from './plugin';
 import { readEvents } from './reader/read-events';
-import { summarize, type LogSummary } from './reader/summary';
+import { countEvent, emptySummary, summarize, type LogSummary } from './reader/summary';
 import { DEFAULT_LIMITS, type SafeValueLimits } from './safe-value';
 import { isBatchSink, type AnySink, type Sink, type SinkContext } from './sink';
 import { pipelineStatuses, type StatusScheme } from './statuses';
@@ -46,7 +46,8 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
   private readonly pending = new Set<Promise<unknown>>();
   private delivery: DeliveryEngine | undefined;
   private readonly batchSinks: AnySink[] = [];
-  private memoryEvents: AuditEvent[] | undefined;
+  /** Counts kept with format 'none', where there is no file to count from (events themselves are not kept). */
+  private memorySummary: LogSummary | undefined;
   private closing: Promise<void> | undefined;
   private flushing: Promise<void> | undefined;
 
@@ -79,7 +80,7 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
       log: this.journal.logId,
       pid: process.pid,
     });
-    if (formats.length === 0) this.memoryEvents = [];
+    if (formats.length === 0) this.memorySummary = emptySummary();
     for (const sink of options.sinks ?? []) this.addSink(sink);
     for (const plugin of options.plugins ?? []) this.use(plugin);
   }
@@ -157,7 +158,8 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
   /** Counts from what is on disk (every process's events), or from memory with format 'none'. */
   async getLogSummary(): Promise<LogSummary> {
     const primary = this.journal.primaryPath;
-    return summarize(primary ? readEvents(primary) : (this.memoryEvents ?? []));
+    if (!primary) return structuredClone(this.memorySummary ?? emptySummary());
+    return summarize(readEvents(primary));
   }
 
   /** Waits for async sinks and delivery, and syncs the files (unless fsync is 'never'). A concurrent call shares the promise. */
@@ -202,7 +204,7 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
     const { event, json, errors } = this.journal.append(draft);
     const failures: AuditError[] = [...errors];
     const waits: Promise<unknown>[] = [];
-    this.memoryEvents?.push(event);
+    if (this.memorySummary) countEvent(this.memorySummary, event);
     for (const { sink, accepts } of this.sinks) {
       if (accepts && !accepts(event)) continue;
       try {

@@ -14,13 +14,21 @@ export interface LogSummary {
 
 /** Counts events by action type and status. */
 export async function summarize(events: AsyncIterable<AuditEvent> | Iterable<AuditEvent>): Promise<LogSummary> {
-  const summary: LogSummary = { total_events: 0, by_action_type: {}, by_status: {} };
-  for await (const event of events) {
-    summary.total_events++;
-    summary.by_action_type[event.action_type] = (summary.by_action_type[event.action_type] ?? 0) + 1;
-    summary.by_status[event.status] = (summary.by_status[event.status] ?? 0) + 1;
-  }
+  const summary = emptySummary();
+  for await (const event of events) countEvent(summary, event);
   return summary;
+}
+
+/** A summary of no events. */
+export function emptySummary(): LogSummary {
+  return { total_events: 0, by_action_type: {}, by_status: {} };
+}
+
+/** Adds one event to a summary, in place. */
+export function countEvent(summary: LogSummary, event: Pick<AuditEvent, 'action_type' | 'status'>): void {
+  summary.total_events++;
+  summary.by_action_type[event.action_type] = (summary.by_action_type[event.action_type] ?? 0) + 1;
+  summary.by_status[event.status] = (summary.by_status[event.status] ?? 0) + 1;
 }
 
 /** Which events a query keeps. */
