@@ -34,5 +34,8 @@ export { CSV_COLUMNS, eventToCsv, csvToEvent, neutraliseCell, restoreCell } from
 export { readEvents, locateLog, type LogFileRef } from './reader/read-events';
 export { summarize, queryEvents, type LogSummary, type EventQuery } from './reader/summary';
 export { gitCommitEnricher, contextEnricher, contextPlugin } from './enrichers';
+export { audited, type AuditedOptions, type AuditedFunction } from './instrument/audited';
+export { diff, formatPath, type Diff } from './instrument/diff';
+export { resolveOutcomeStatuses, type OutcomeStatuses } from './instrument/outcome';
 export { WEIGHTSLAB_ACTIONS, type WeightsLabCatalog, type Change, type SampleOperation } from './catalog/weightslab';
 export { DeliveryEngine, type SinkStats } from './delivery/engine';
