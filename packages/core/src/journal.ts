@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { BinaryLike, KeyObject } from 'node:crypto';
 import { formatTimestamp, processClock } from './clock';
 import type { AuditEvent, Details, DraftEvent, EventSource } from './event';
-import { AuditWriteError } from './errors';
+import { AuditError, AuditWriteError, InvalidOptionError } from './errors';
 import { FileLock } from './files/lock';
 import { ensurePrivateDir } from './files/fs-util';
 import { FORMAT_FILES, type LogFormat } from './format';
@@ -50,7 +50,7 @@ export interface Appended {
   /** Its JSON line (no newline). */
   json: string;
   /** Failures of secondary files (the event is recorded in the primary one). */
-  errors: AuditWriteError[];
+  errors: AuditError[];
 }
 
 /** Seals events and writes them to the local files, in order, across processes. */
@@ -66,21 +66,37 @@ export class Journal {
   private readonly sourceCache = new WeakMap<EventSource, string>();
   /** Identity of this log's chain (`source.log` of every event): kept in `{rootLogDir}/audit_log.id`, random without files. */
   readonly logId: string = uuidv7(processClock.nowUs());
+  /** Why the directory could not be prepared; every append fails with it (construct a new logger once it is fixed). */
+  private readonly dirError: AuditWriteError | undefined;
+  /** Whether the files have been prepared (opened, repaired, tail read) in the lease now held. */
+  private leaseReady = false;
+  /** Secondary files that could not be prepared in this lease: their writes are skipped and reported. */
+  private readonly skipped = new Map<LogFile, AuditError>();
 
-  constructor(private readonly options: JournalOptions, context: SinkContext) {
+  constructor(private readonly options: JournalOptions, private readonly context: SinkContext) {
     this.hasher = new ChainHasher(options.hmacKey);
     const dir = options.rootLogDir;
     this.files = dir === undefined ? [] : options.formats.map((format) => this.createFile(dir, format));
     if (dir === undefined || this.files.length === 0) return;
-    ensurePrivateDir(dir);
     this.lock = new FileLock(join(dir, 'audit_log.lock'), {
       timeoutMs: options.lockTimeoutMs,
       onStale: (message) => context.warn('STALE_LOCK_BROKEN', message),
     });
-    this.lock.acquireLease();
-    this.logId = readOrCreateLogId(join(dir, 'audit_log.id'));
-    for (const file of this.files) file.open(context);
-    this.startLease();
+    try {
+      ensurePrivateDir(dir);
+      this.logId = readOrCreateLogId(join(dir, 'audit_log.id'));
+    } catch (err) {
+      // Not thrown here: an audit logger reports write failures where events are logged
+      // (rejecting logEvent, or on the bus with onError 'emit').
+      this.dirError = err instanceof AuditWriteError ? err : new AuditWriteError(dir, err);
+      return;
+    }
+    try {
+      this.beginLease();
+    } catch (err) {
+      if (err instanceof InvalidOptionError) throw err;
+      // A file in the way or a lock held too long: the first append retries and reports it.
+    }
     if (options.fsync === 'interval') {
       this.timer = setInterval(() => void this.syncIfDirty(), options.fsyncIntervalMs);
       this.timer.unref();
@@ -99,12 +115,7 @@ export class Journal {
 
   /** Seals a draft into the next event and writes it to every file before returning. */
   append(draft: DraftEvent): Appended {
-    if (this.lock && !this.lock.isHeld) {
-      this.lock.acquireLease();
-      this.startLease();
-    } else {
-      this.lock?.acquireLease();
-    }
+    this.beginLease();
     const us = processClock.nowUs();
     const { event, json } = sealEvent(
       {
@@ -122,10 +133,15 @@ export class Journal {
       },
       this.hasher,
     );
-    const errors: AuditWriteError[] = [];
+    const errors: AuditError[] = [];
     this.files[0]?.write(event, json); // throws: the event is recorded nowhere and the tail stays
     this.tail = { seq: event.seq, hash: event.hash };
     for (let i = 1; i < this.files.length; i++) {
+      const unprepared = this.skipped.get(this.files[i]!);
+      if (unprepared) {
+        errors.push(unprepared);
+        continue;
+      }
       try {
         this.files[i]!.write(event, json);
       } catch (err) {
@@ -180,12 +196,41 @@ export class Journal {
     return this.dirty ? this.durable().catch(() => undefined) : Promise.resolve();
   }
 
-  /** A new lease: another writer may have appended since ours ended. */
+  /** Takes the directory lock (no syscall while held) and prepares the files when the lease is new. */
+  private beginLease(): void {
+    if (this.dirError) throw this.dirError;
+    const lock = this.lock;
+    if (!lock) return;
+    if (!lock.isHeld) this.leaseReady = false;
+    lock.acquireLease();
+    if (this.leaseReady) return;
+    try {
+      this.startLease();
+    } catch (err) {
+      // Let go, so that the next append retries the preparation instead of writing unprepared files.
+      lock.release();
+      throw err;
+    }
+    this.leaseReady = true;
+  }
+
+  /**
+   * A new lease: another writer may have appended since ours ended. Opens files not open yet
+   * (or that failed before), repairs torn tails and reads the tail. The primary file must
+   * succeed; a secondary that fails is skipped for this lease and reported with each event.
+   */
   private startLease(): void {
     let primary: TailState | undefined;
+    this.skipped.clear();
     this.files.forEach((file, i) => {
-      const tail = file.onLease();
-      if (i === 0) primary = tail;
+      try {
+        if (!file.isOpen) file.open(this.context);
+        const tail = file.onLease();
+        if (i === 0) primary = tail;
+      } catch (err) {
+        if (i === 0 || err instanceof InvalidOptionError) throw err instanceof AuditError ? err : new AuditWriteError(file.path, err);
+        this.skipped.set(file, err instanceof AuditError ? err : new AuditWriteError(file.path, err));
+      }
     });
     if (primary) this.tail = primary;
   }
@@ -234,4 +279,22 @@ function readOrCreateLogId(path: string): string {
   const id = readFileSync(path, 'utf8').trim();
   if (!/^[0-9a-f-]{36}$/.test(id)) throw new AuditWriteError(path, new Error(`holds ${JSON.stringify(id.slice(0, 40))}, not a log id`));
   return id;
+}
+
+/** The event handed back (and to the bus) with onError 'emit' when no local file took it: seq 0 and empty hashes mark it unrecorded. */
+export function unrecordedEvent(draft: DraftEvent): AuditEvent {
+  const us = processClock.nowUs();
+  return {
+    id: uuidv7(us),
+    seq: 0,
+    timestamp: formatTimestamp(us),
+    action_type: draft.action_type,
+    status: draft.status,
+    details: draft.details,
+    error: draft.error,
+    actor: draft.actor,
+    source: draft.source,
+    prev_hash: '',
+    hash: '',
+  };
 }

@@ -13,7 +13,7 @@ import type { ActionCatalog, AnyCatalog, AuditEvent, DraftEvent, EventSource, Lo
 import { compileFilter, type EventPredicate } from './filter';
 import { resolveFormats } from './format';
 import { draftFrom, normaliseArgs } from './input';
-import { Journal } from './journal';
+import { Journal, unrecordedEvent, type Appended } from './journal';
 import type { AuditPlugin, Enricher, Redactor } from './plugin';
 import { readEvents } from './reader/read-events';
 import { countEvent, emptySummary, summarize, type LogSummary } from './reader/summary';
@@ -201,7 +201,15 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
     const source = this.enrichers.length > 0 ? { ...this.source } : this.source;
     const draft = draftFrom(normaliseArgs(args), this.statusScheme, this.limits, source, this.defaultActor);
     this.process(draft);
-    const { event, json, errors } = this.journal.append(draft);
+    let appended: Appended;
+    try {
+      appended = this.journal.append(draft);
+    } catch (err) {
+      // Fail closed by default; with 'emit' the failure goes to the bus and the caller gets the unrecorded event.
+      if (this.onError === 'emit' && err instanceof AuditError) return { event: unrecordedEvent(draft), errors: [err], waits: [] };
+      throw err;
+    }
+    const { event, json, errors } = appended;
     const failures: AuditError[] = [...errors];
     const waits: Promise<unknown>[] = [];
     if (this.memorySummary) countEvent(this.memorySummary, event);

@@ -37,8 +37,14 @@ export class JsonArrayFile extends LogFile {
 
   override open(context: Parameters<LogFile['open']>[0]): void {
     super.open(context);
-    closeSync(this.fd);
-    this.fd = openSync(this.path, constants.O_RDWR);
+    const appendOnly = this.fd;
+    this.fd = -1;
+    closeSync(appendOnly);
+    try {
+      this.fd = openSync(this.path, constants.O_RDWR);
+    } catch (err) {
+      throw new AuditWriteError(this.path, err);
+    }
   }
 
   onLease(): TailState | undefined {

@@ -29,9 +29,15 @@ export abstract class LogFile implements Sink {
 
   constructor(readonly path: string, protected readonly options: LogFileOptions = {}) {}
 
+  /** Whether the file is open. */
+  get isOpen(): boolean {
+    return this.fd >= 0;
+  }
+
   /** Opens the file; the logger holds the directory lock. */
   open(context: SinkContext): void {
     this.context = context;
+    this.knownSize = -1;
     if (!this.options.allowSymlink && isSymlink(this.path)) {
       throw new InvalidOptionError('allowSymlink', `${this.path} is a symbolic link; refusing to follow it (pass allowSymlink: true to allow)`);
     }

@@ -1,0 +1,83 @@
+// The event record: snake_case fields, µs timestamps that never go backwards, UUIDv7 ids, gap-free seq, source.
+import { expect } from 'chai';
+import sinon from 'sinon';
+import { hostname } from 'node:os';
+import { AuditLogger, GENESIS_HASH, computeHash, parseTimestampUs, type AuditEvent } from '@auditrail/core';
+import { tempDir } from '../../../test/helpers/tmp';
+import { readJsonl } from './helpers';
+
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+describe('event record', () => {
+  it('has the first seed fields in snake_case plus id, seq, actor, source and the hash chain', async () => {
+    const dir = tempDir();
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', experimentName: 'exp-1', actor: 'pipeline' });
+    await logger.logEvent({ action_type: 'tag_add', details: { tag_name: 'defect', samples_affected: 5 } });
+    await logger.logEvent({ action_type: 'tag_add', details: {}, actor: 'alice' });
+    await logger.close();
+    const [first, second] = readJsonl(dir) as [AuditEvent, AuditEvent];
+    expect(Object.keys(first)).to.deep.equal(['id', 'seq', 'timestamp', 'action_type', 'status', 'details', 'error', 'actor', 'source', 'prev_hash', 'hash']);
+    expect(first.source).to.include({ host: hostname(), pid: process.pid, experiment: 'exp-1' });
+    expect([first.actor, second.actor]).to.deep.equal(['pipeline', 'alice']);
+    expect(first.error).to.equal(null);
+    expect(first.prev_hash).to.equal(GENESIS_HASH);
+    expect(second.prev_hash).to.equal(first.hash);
+    expect(computeHash(first)).to.equal(first.hash);
+    expect(computeHash(second)).to.equal(second.hash);
+  });
+
+  it('stamps ISO 8601 UTC with exactly six fractional digits, ids as time-ordered UUIDv7, seq 1..n without gaps', async () => {
+    const dir = tempDir();
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
+    const returned = await Promise.all(Array.from({ length: 500 }, (_, i) => logger.logEvent('tick', { i })));
+    await logger.close();
+    const events = readJsonl(dir);
+    expect(events.map((e) => e.seq)).to.deep.equal(Array.from({ length: 500 }, (_, i) => i + 1));
+    // Concurrent callers are ordered by seq in call order.
+    expect(events.map((e) => e.details.i)).to.deep.equal(Array.from({ length: 500 }, (_, i) => i));
+    expect(returned.map((e) => e.seq)).to.deep.equal(events.map((e) => e.seq));
+    for (const e of events) {
+      expect(e.timestamp).to.match(TIMESTAMP);
+      expect(e.id).to.match(UUID_V7);
+    }
+    for (let i = 1; i < events.length; i++) {
+      expect(events[i]!.timestamp > events[i - 1]!.timestamp, `timestamp ${i}`).to.equal(true);
+      expect(events[i]!.id > events[i - 1]!.id, `id ${i}`).to.equal(true);
+    }
+    expect(new Set(events.map((e) => e.id)).size).to.equal(500);
+    // The id's 48-bit millisecond prefix is the timestamp's millisecond.
+    const e = events[0]!;
+    const idMs = parseInt(e.id.replace(/-/g, '').slice(0, 12), 16);
+    expect(idMs).to.equal(Math.floor(parseTimestampUs(e.timestamp) / 1000));
+  });
+
+  describe('with the wall clock stepped back (sinon fake timers)', () => {
+    let clock: sinon.SinonFakeTimers | undefined;
+    afterEach(() => clock?.restore());
+
+    it('never goes backwards within a process, and follows the wall clock forward', async () => {
+      const dir = tempDir();
+      const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
+      clock = sinon.useFakeTimers({ now: Date.parse('2030-01-01T00:00:10Z'), toFake: ['Date', 'performance'] });
+      const a = await logger.logEvent('before step');
+      clock.setSystemTime(Date.parse('2030-01-01T00:00:05Z')); // NTP steps the clock back 5 s
+      const b = await logger.logEvent('after step back');
+      const c = await logger.logEvent('still behind');
+      clock.setSystemTime(Date.parse('2030-01-01T00:01:00Z')); // and forward again
+      const d = await logger.logEvent('after step forward');
+      clock.restore();
+      clock = undefined;
+      await logger.close();
+      const stamps = [a, b, c, d].map((e) => e.timestamp);
+      for (const t of stamps) expect(t).to.match(TIMESTAMP);
+      expect(stamps[0]!.startsWith('2030-01-01T00:00:10.')).to.equal(true);
+      expect(stamps[1]! > stamps[0]!).to.equal(true);
+      expect(stamps[2]! > stamps[1]!).to.equal(true);
+      expect(stamps[3]!.startsWith('2030-01-01T00:01:00.')).to.equal(true);
+      expect(readJsonl(dir).map((e) => e.timestamp)).to.deep.equal(stamps);
+      const ids = [a, b, c, d].map((e) => e.id);
+      expect([...ids].sort()).to.deep.equal(ids);
+    });
+  });
+});

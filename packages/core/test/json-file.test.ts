@@ -1,0 +1,98 @@
+// audit_log.json: a JSON array that parses after every call, oldest-first (in-place append) or newest-first (atomic rename).
+import { expect } from 'chai';
+import { appendFileSync, readFileSync, readdirSync, truncateSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AuditLogger, readEvents, type AuditEvent } from '@auditrail/core';
+import { tempDir } from '../../../test/helpers/tmp';
+import { readJsonArray } from './helpers';
+
+async function collect(dir: string): Promise<AuditEvent[]> {
+  const out: AuditEvent[] = [];
+  for await (const e of readEvents(dir)) out.push(e);
+  return out;
+}
+
+describe('JSON array file', () => {
+  it('parses as an array after every call (oldest-first), appending in place', async () => {
+    const dir = tempDir();
+    const logger = new AuditLogger({ rootLogDir: dir });
+    const path = join(dir, 'audit_log.json');
+    expect(JSON.parse(readFileSync(path, 'utf8'))).to.deep.equal([]);
+    const inode = statSync(path).ino;
+    for (let i = 1; i <= 30; i++) {
+      await logger.logEvent('step', { i });
+      const events = readJsonArray(dir);
+      expect(events.map((e) => e.seq)).to.deep.equal(Array.from({ length: i }, (_, k) => k + 1));
+    }
+    await logger.close();
+    expect(statSync(path).ino).to.equal(inode); // never rewritten
+  });
+
+  it('newest-first keeps the first seed order, parses after every call, and survives a restart', async () => {
+    const dir = tempDir();
+    let logger = new AuditLogger({ rootLogDir: dir, format: 'json', order: 'newest-first' });
+    for (let i = 1; i <= 5; i++) {
+      await logger.logEvent('step', { i });
+      expect(readJsonArray(dir).map((e) => e.seq)).to.deep.equal(Array.from({ length: i }, (_, k) => i - k));
+    }
+    await logger.close();
+    logger = new AuditLogger({ rootLogDir: dir, format: 'json', order: 'newest-first' });
+    await logger.logEvent('after restart');
+    await logger.close();
+    const events = readJsonArray(dir);
+    expect(events.map((e) => e.seq)).to.deep.equal([6, 5, 4, 3, 2, 1]);
+    expect(events[0]!.prev_hash).to.equal(events[1]!.hash);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).to.deep.equal([]);
+    expect((await collect(dir)).map((e) => e.seq)).to.deep.equal([6, 5, 4, 3, 2, 1]);
+  });
+
+  it('appends to a pretty-printed array written by another tool (the first seed file)', async () => {
+    const dir = tempDir();
+    const seed = [
+      { timestamp: '2026-05-27T14:30:00.123456Z', action_type: 'hp_change', status: 'success', details: { changed_params: { learning_rate: 0.001 } }, error: null },
+    ];
+    writeFileSync(join(dir, 'audit_log.json'), JSON.stringify(seed, null, 2), { mode: 0o600 });
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'json' });
+    await logger.logEvent({ action_type: 'tag_add', details: { tag_name: 'defect' } });
+    await logger.close();
+    const events = readJsonArray(dir);
+    expect(events.map((e) => e.action_type)).to.deep.equal(['hp_change', 'tag_add']);
+    expect(events[1]!.seq).to.equal(2);
+    const summary = await new AuditLogger({ rootLogDir: dir, format: 'json' }).getLogSummary();
+    expect(summary.total_events).to.equal(2);
+  });
+
+  it('repairs an array torn by a power loss: keeps whole events, moves the fragment to .torn', async () => {
+    const dir = tempDir();
+    let logger = new AuditLogger({ rootLogDir: dir, format: 'json' });
+    await logger.logEvent('a');
+    await logger.logEvent('b');
+    await logger.close();
+    const path = join(dir, 'audit_log.json');
+    const whole = readFileSync(path, 'utf8');
+    // Cut inside the second event, as a lost page would.
+    truncateSync(path, whole.indexOf('"action_type":"b"'));
+    logger = new AuditLogger({ rootLogDir: dir, format: 'json' });
+    const warnings: string[] = [];
+    logger.on('warning', (w) => warnings.push(w.code));
+    const c = await logger.logEvent('c');
+    await logger.close();
+    expect(c.seq).to.equal(2);
+    expect(readJsonArray(dir).map((e) => e.action_type)).to.deep.equal(['a', 'c']);
+    expect(readFileSync(path + '.torn', 'utf8')).to.include('"seq":2');
+  });
+
+  it('refuses a file that is not a JSON array rather than overwrite it', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'audit_log.json'), 'hello, this is not json\n');
+    appendFileSync(join(dir, 'audit_log.json'), 'at all\n');
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'json' });
+    const err = await logger.logEvent('a').then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    await logger.close().catch(() => undefined);
+    expect(err?.name).to.equal('AuditWriteError');
+    expect(readFileSync(join(dir, 'audit_log.json'), 'utf8')).to.equal('hello, this is not json\nat all\n');
+  });
+});
