@@ -1,10 +1,15 @@
-// The `auditrail` command: one file per subcommand under commands/, registered here.
-import { Command } from 'commander';
+// The `auditrail` command: one file per subcommand under commands/, each registered here with one line.
+import type { Command } from 'commander';
+import { registerExport } from './commands/export';
+import { registerShow } from './commands/show';
 import { registerSummary } from './commands/summary';
+import { createRootCommand } from './root';
 
 /** Builds the CLI program (without parsing), so tests can run it in-process. */
 export function buildProgram(): Command {
-  const program = new Command('auditrail').description('Inspect, export and verify auditrail audit logs').showHelpAfterError();
+  const program = createRootCommand();
   registerSummary(program);
+  registerShow(program);
+  registerExport(program);
   return program;
 }

@@ -1,0 +1,104 @@
+// `auditrail export DIR --to csv|json|jsonl --out FILE`: converts a log, streaming, into a file the reader reads back.
+import { CSV_COLUMNS, eventToCsv, InvalidOptionError, type AuditEvent, type LogFileRef } from '@auditrail/core';
+import { InvalidArgumentError, type Command } from 'commander';
+import { addSelectionOptions, selectionFrom, type SelectionFlags } from '../options';
+import { AtomicFileOutput, sameFile, StreamOutput, type TextSink } from '../output';
+import { openLog, selectEvents } from '../select';
+
+/** A format the export writes. */
+export type ExportFormat = 'csv' | 'json' | 'jsonl';
+
+const FORMATS: readonly ExportFormat[] = ['csv', 'json', 'jsonl'];
+
+/** Options of the export command. */
+interface ExportFlags extends SelectionFlags {
+  /** Target format; taken from --out's extension when omitted. */
+  to?: ExportFormat;
+  /** Destination file, or - for stdout. */
+  out: string;
+  /** Replace an existing destination. */
+  force?: boolean;
+}
+
+/** How each format frames its events: the same layout the logger's own files use, so the reader streams them. */
+interface Framing {
+  head: string;
+  event(event: AuditEvent, index: number): string;
+  tail(count: number): string;
+}
+
+const FRAMINGS: Record<ExportFormat, Framing> = {
+  jsonl: { head: '', event: (e) => JSON.stringify(e) + '\n', tail: () => '' },
+  json: { head: '[\n', event: (e, i) => (i === 0 ? '' : ',\n') + JSON.stringify(e), tail: (n) => (n === 0 ? ']\n' : '\n]\n') },
+  // The logger's own codec: the same columns, quoting and formula neutralisation as audit_log.csv.
+  csv: { head: CSV_COLUMNS.join(',') + '\n', event: (e) => eventToCsv(e), tail: () => '' },
+};
+
+/** Adds the export command. */
+export function registerExport(program: Command): void {
+  const command = program
+    .command('export')
+    .description('write the events of a log (all, or the selected ones) to a CSV, JSON array or JSONL file')
+    .argument('<target>', 'log directory or file (jsonl, json or csv)')
+    .requiredOption('-o, --out <file>', 'destination file, or - for stdout')
+    .option('-t, --to <format>', 'csv, json or jsonl; default: from the --out extension', formatOption)
+    .option('-f, --force', 'replace the destination if it exists');
+  addSelectionOptions(command).action(async (target: string, flags: ExportFlags) => {
+    const selection = selectionFrom(flags);
+    const format = exportFormat(flags);
+    const log = openLog(target);
+    if (flags.out !== '-' && sameFile(log.path, flags.out)) {
+      throw new InvalidOptionError('--out', `${flags.out} is the log being exported; choose another file`);
+    }
+    const out = flags.out === '-' ? new StreamOutput(process.stdout) : await AtomicFileOutput.create(flags.out, Boolean(flags.force));
+    let count: number;
+    try {
+      count = await writeEvents(selectEvents(log, selection), FRAMINGS[format], out);
+    } catch (err) {
+      if (out instanceof AtomicFileOutput) await out.abort();
+      throw err;
+    }
+    if (flags.out !== '-') process.stderr.write(`Exported ${count} event${count === 1 ? '' : 's'} from ${describe(log)} to ${flags.out} (${format})\n`);
+  });
+}
+
+async function writeEvents(events: AsyncIterable<AuditEvent>, framing: Framing, out: TextSink): Promise<number> {
+  let count = 0;
+  if (framing.head) await out.write(framing.head);
+  for await (const event of events) {
+    const full = out.write(framing.event(event, count++));
+    if (full) await full;
+  }
+  await out.write(framing.tail(count));
+  await out.end();
+  return count;
+}
+
+function formatOption(value: string): ExportFormat {
+  const format = value.trim().toLowerCase();
+  if (!FORMATS.includes(format as ExportFormat)) throw new InvalidArgumentError(`Expected one of ${FORMATS.join(', ')}.`);
+  return format as ExportFormat;
+}
+
+/** --to, or the --out extension; a known extension that disagrees with --to would not read back, so it is refused. */
+function exportFormat(flags: ExportFlags): ExportFormat {
+  const byName = formatOfName(flags.out);
+  if (flags.to && byName && flags.to !== byName) {
+    throw new InvalidOptionError('--to', `${flags.to} does not match ${flags.out}: the reader tells the format by the extension (.${flags.to} expected)`);
+  }
+  const format = flags.to ?? byName;
+  if (!format) throw new InvalidOptionError('--to', `give --to csv, json or jsonl (${flags.out === '-' ? 'stdout' : flags.out} has no .csv, .json or .jsonl extension)`);
+  return format;
+}
+
+function formatOfName(path: string): ExportFormat | undefined {
+  const lower = path.toLowerCase();
+  if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson')) return 'jsonl';
+  if (lower.endsWith('.json')) return 'json';
+  if (lower.endsWith('.csv')) return 'csv';
+  return undefined;
+}
+
+function describe(log: LogFileRef): string {
+  return `${log.path} (${log.format})`;
+}
