@@ -11,14 +11,18 @@ export interface AuditBusEvents {
   error: { error: AuditError; event?: AuditEvent; sink?: string };
   /** A non-fatal problem (loose file mode, a stale lock broken, a repaired torn line). */
   warning: { code: string; message: string };
-  /** A remote sink confirmed a batch. */
-  delivered: { sink: string; count: number; lastSeq: number };
-  /** A remote sink's batch will be retried. */
+  /** A remote sink confirmed a batch; `lag` is how many logged events it has still to settle. */
+  delivered: { sink: string; count: number; lastSeq: number; lag: number };
+  /** A remote sink's batch failed and will be retried after `delayMs`. */
   retry: { sink: string; attempt: number; delayMs: number; error: Error };
   /** Events a remote sink refused for good were written to the dead-letter file. */
   dead_letter: { sink: string; count: number; reason: string };
-  /** Events were dropped by a bounded queue's overflow policy. */
+  /** Events were dropped by a bounded queue's overflow policy ('drop-oldest', 'drop-newest', or 'close' when left at close). */
   drop: { sink: string; count: number; policy: string };
+  /** A remote sink failed `failures` times in a row: it is isolated (retried at the capped backoff, the others unaffected). */
+  isolated: { sink: string; failures: number; error: Error };
+  /** An isolated remote sink confirmed a batch again. */
+  recovered: { sink: string; failures: number };
   /** Index signature required by mitt. */
   [name: string | symbol]: unknown;
 }

@@ -38,4 +38,18 @@ export { audited, type AuditedOptions, type AuditedFunction } from './instrument
 export { diff, formatPath, type Diff } from './instrument/diff';
 export { resolveOutcomeStatuses, type OutcomeStatuses } from './instrument/outcome';
 export { WEIGHTSLAB_ACTIONS, type WeightsLabCatalog, type Change, type SampleOperation } from './catalog/weightslab';
-export { DeliveryEngine, type SinkStats } from './delivery/engine';
+export {
+  DeliveryEngine,
+  type AcknowledgedDelivery,
+  type DeliveryEngineOptions,
+  type DeliveryOptions,
+  type FlushResult,
+  type SinkFlushResult,
+} from './delivery/engine';
+export type { SinkStats, SinkState } from './delivery/sink-worker';
+export { DEFAULT_DELIVERY_POLICY, resolvePolicy, retryDelay, type DeliveryPolicy } from './delivery/policy';
+export { JsonlJournalReader, type JournalReader, type JournalPosition, type JournalLine, type JournalChunk, type SegmentLister } from './delivery/journal-reader';
+export { CursorStore, cursorFileName } from './delivery/cursor';
+export { DEAD_LETTER_FILE, type DeadLetter } from './delivery/dead-letter';
+export type { OverflowPolicy, MemoryQueueOptions } from './delivery/memory-queue';
+export { outboxPath } from './delivery/outbox';

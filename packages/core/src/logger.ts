@@ -5,13 +5,14 @@
 //            ─▶ event sinks (sync ones now, async ones awaited) ─▶ bus 'event' ─▶ DeliveryEngine (batch sinks)
 import type { Handler } from 'mitt';
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { AuditBus, type AuditBusEventName, type AuditBusEvents } from './bus';
-import { DeliveryEngine } from './delivery/engine';
+import { DeliveryEngine, type DeliveryOptions, type FlushResult } from './delivery/engine';
+import type { SinkStats } from './delivery/sink-worker';
 import { AuditError, AuditWriteError, InvalidOptionError, LoggerClosedError, SinkError } from './errors';
 import type { ActionCatalog, AnyCatalog, AuditEvent, DraftEvent, EventSource, LogEventArgs } from './event';
 import { compileFilter, type EventPredicate } from './filter';
-import { resolveFormats } from './format';
+import { FORMAT_FILES, resolveFormats } from './format';
 import { draftFrom, normaliseArgs } from './input';
 import { Journal, unrecordedEvent, type Appended } from './journal';
 import type { AuditPlugin, Enricher, Redactor } from './plugin';
@@ -45,11 +46,13 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
   private readonly defaultActor: string | null;
   private readonly pending = new Set<Promise<unknown>>();
   private delivery: DeliveryEngine | undefined;
-  private readonly batchSinks: AnySink[] = [];
+  private readonly deliveryOptions: DeliveryOptions | undefined;
+  /** The JSONL journal the delivery engine reads, when the logger writes one. */
+  private readonly jsonlPath: string | undefined;
   /** Counts kept with format 'none', where there is no file to count from (events themselves are not kept). */
   private memorySummary: LogSummary | undefined;
-  private closing: Promise<void> | undefined;
-  private flushing: Promise<void> | undefined;
+  private closing: Promise<FlushResult> | undefined;
+  private flushing: Promise<FlushResult> | undefined;
 
   constructor(options: AuditLoggerOptions = {}) {
     const formats = resolveFormats(options.format);
@@ -81,6 +84,8 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
       pid: process.pid,
     });
     if (formats.length === 0) this.memorySummary = emptySummary();
+    this.deliveryOptions = options.delivery;
+    this.jsonlPath = this.rootLogDir !== undefined && formats.includes('jsonl') ? join(this.rootLogDir, FORMAT_FILES.jsonl) : undefined;
     for (const sink of options.sinks ?? []) this.addSink(sink);
     for (const plugin of options.plugins ?? []) this.use(plugin);
   }
@@ -109,8 +114,16 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
   addSink(sink: AnySink): this {
     if (this.closing) throw new LoggerClosedError();
     if (isBatchSink(sink)) {
-      this.batchSinks.push(sink);
-      this.delivery = undefined; // rebuilt with the new sink on the next event
+      // Created with the first batch sink, so a cursor starting at the journal's end is taken before any event.
+      this.delivery ??= new DeliveryEngine({
+        ...this.deliveryOptions,
+        bus: this.bus,
+        rootLogDir: this.rootLogDir,
+        journalPath: this.jsonlPath,
+        statuses: this.statusScheme,
+        warn: (code, message) => this.bus.emit('warning', { code, message }),
+      });
+      this.delivery.addSink(sink);
       return this;
     }
     if (typeof sink.write !== 'function') throw new InvalidOptionError('sinks', `sink ${JSON.stringify(sink.name)} has no write() or export()`);
@@ -162,14 +175,19 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
     return summarize(readEvents(primary));
   }
 
-  /** Waits for async sinks and delivery, and syncs the files (unless fsync is 'never'). A concurrent call shares the promise. */
-  flush(): Promise<void> {
+  /**
+   * Waits for async sinks, for every batch sink to deliver or dead-letter what was logged before
+   * the call (up to `timeoutMs`, default no limit), and syncs the files (unless fsync is 'never').
+   * Resolves with a result per batch sink. A concurrent call shares the promise.
+   */
+  flush(options: { timeoutMs?: number } = {}): Promise<FlushResult> {
     if (this.flushing) return this.flushing;
     const run = (async () => {
       await Promise.allSettled([...this.pending]);
       await Promise.allSettled(this.sinks.map(({ sink }) => sink.flush?.()));
-      await this.delivery?.flush();
+      const delivered = (await this.delivery?.flush(options)) ?? { ok: true, sinks: {} };
       await this.journal.flush();
+      return delivered;
     })();
     this.flushing = run.finally(() => {
       this.flushing = undefined;
@@ -177,13 +195,18 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
     return this.flushing;
   }
 
-  /** Flushes and closes everything; idempotent, and a concurrent call shares the promise. Later events are refused. */
-  close(): Promise<void> {
+  /**
+   * Flushes and closes everything; idempotent, and a concurrent call shares the promise. Later events are refused.
+   * Batch sinks get up to `timeoutMs` (default 10,000 ms) to drain: what they have not confirmed by then stays
+   * in the journal behind their cursors for the next run (with format 'none' it is reported dropped).
+   */
+  close(options: { timeoutMs?: number } = {}): Promise<FlushResult> {
     this.closing ??= (async () => {
       try {
-        await this.flush();
-        await this.delivery?.close();
+        const drained = await this.flush({ timeoutMs: options.timeoutMs ?? 10_000 });
+        await this.delivery?.close({ timeoutMs: 0 });
         for (const { sink } of this.sinks) await sink.close?.();
+        return drained;
       } finally {
         await this.journal.close();
       }
@@ -191,8 +214,8 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
     return this.closing;
   }
 
-  /** Delivery figures per remote sink. */
-  stats(): ReturnType<DeliveryEngine['stats']> {
+  /** Delivery figures per batch sink: delivered, retried, failed, dead-lettered, dropped, lag, state. */
+  stats(): Record<string, SinkStats> {
     return this.delivery?.stats() ?? {};
   }
 
@@ -223,7 +246,14 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
       }
     }
     this.bus.emit('event', event);
-    this.deliveryEngine()?.enqueue(event);
+    if (this.delivery) {
+      try {
+        const wait = this.delivery.enqueue(event, json);
+        if (wait) waits.push(wait);
+      } catch (err) {
+        failures.push(asAuditError(err));
+      }
+    }
     return { event, errors: failures, waits };
   }
 
@@ -247,17 +277,6 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
       return Promise.resolve(event);
     }
     return Promise.reject(errors[0]);
-  }
-
-  private deliveryEngine(): DeliveryEngine | undefined {
-    if (!this.delivery && this.batchSinks.length > 0) {
-      this.delivery = new DeliveryEngine({
-        sinks: this.batchSinks.filter(isBatchSink).map((sink) => ({ sink, accepts: compileFilter(sink.filter, this.statusScheme, `sink "${sink.name}"`) })),
-        bus: this.bus,
-        rootLogDir: this.rootLogDir,
-      });
-    }
-    return this.delivery;
   }
 
   private track(promise: Promise<unknown>): void {

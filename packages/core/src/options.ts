@@ -1,5 +1,6 @@
 // The options of AuditLogger.
 import type { BinaryLike, KeyObject } from 'node:crypto';
+import type { DeliveryOptions } from './delivery/engine';
 import type { LogFormat } from './format';
 import type { FsyncPolicy } from './journal';
 import type { AuditPlugin } from './plugin';
@@ -40,4 +41,6 @@ export interface AuditLoggerOptions {
   lockTimeoutMs?: number;
   /** Allow log files to be symbolic links (refused by default). */
   allowSymlink?: boolean;
+  /** Delivery to batch sinks: policy (batching, retry, timeouts), the in-memory queue of format 'none', acknowledged events. */
+  delivery?: DeliveryOptions;
 }

@@ -1,4 +1,5 @@
 // Sink contracts: an event-at-a-time sink (local, synchronous or awaited) and a batch sink (remote, via the delivery engine).
+import type { DeliveryPolicy } from './delivery/policy';
 import type { AuditEvent } from './event';
 import type { EventFilter } from './filter';
 import type { StatusScheme } from './statuses';
@@ -49,6 +50,8 @@ export interface BatchSink {
   readonly name: string;
   /** Which events it receives; all when omitted. */
   readonly filter?: EventFilter;
+  /** Its own delivery policy (batch size, timeouts, retries), over the logger's `delivery.policy`. */
+  readonly delivery?: Partial<DeliveryPolicy>;
   /** Writes one batch; must settle, and should stop when `signal` aborts (the engine's timeout). */
   export(batch: readonly AuditEvent[], signal: AbortSignal): Promise<ExportResult>;
   /** Releases resources; called once on close. */

@@ -1,74 +1,262 @@
-// PLACEHOLDER delivery engine: hands each event straight to its batch sinks, one at a time, no retry.
-// Replaced by the real engine (outbox cursors, batching, retry, dead letters).
+// The delivery engine: feeds every batch sink from the journal (the outbox) or, without local files, a bounded queue.
+//
+//   logEvent ─▶ Journal.append (audit_log.jsonl, or .delivery/outbox.jsonl) ─▶ engine.enqueue ─▶ notify each SinkWorker
+//   SinkWorker: JournalSource (its cursor) ─▶ batches by count/bytes/time ─▶ sink.export(batch, signal) under a timeout
+//               ok ─▶ commit cursor │ retryable ─▶ backoff + jitter, Retry-After │ permanent ─▶ dead_letter.jsonl
+import { join } from 'node:path';
 import type { AuditBus } from '../bus';
+import { InvalidOptionError, SinkError } from '../errors';
 import type { AuditEvent } from '../event';
-import type { EventPredicate } from '../filter';
+import { compileFilter, type EventFilter, type EventPredicate } from '../filter';
 import type { BatchSink } from '../sink';
+import type { StatusScheme } from '../statuses';
+import { CursorStore } from './cursor';
+import { DeadLetterFile } from './dead-letter';
+import { JsonlJournalReader, type SegmentLister } from './journal-reader';
+import { MemoryQueue, type MemoryQueueOptions } from './memory-queue';
+import { OutboxWriter } from './outbox';
+import { resolvePolicy, type DeliveryPolicy } from './policy';
+import { SinkWorker, type SinkState, type SinkStats } from './sink-worker';
+import { JournalSource } from './source';
 
-/** A batch sink with its compiled filter. */
-export interface RoutedBatchSink {
-  /** The sink. */
-  sink: BatchSink;
-  /** Its filter, compiled. */
-  accepts: EventPredicate | undefined;
+/** Events whose logEvent waits for chosen sinks to confirm them (compare Vault's blocking audit devices). */
+export interface AcknowledgedDelivery extends Omit<EventFilter, 'predicate'> {
+  /** Names of the batch sinks that must confirm. */
+  sinks: readonly string[];
+  /** How long logEvent waits before rejecting with a SinkError (default 30,000 ms); the event is still delivered later. */
+  timeoutMs?: number;
+}
+
+/** The logger's `delivery` option. */
+export interface DeliveryOptions {
+  /** Policy for every batch sink; a sink's own `delivery` field overrides it field by field. */
+  policy?: Partial<DeliveryPolicy>;
+  /** The in-memory queue used with format 'none'. */
+  queue?: MemoryQueueOptions;
+  /** Events that logEvent only resolves once the named sinks confirmed them ('acknowledged' delivery). */
+  acknowledged?: AcknowledgedDelivery;
+  /** How often the journal is checked for events other processes appended (default 1,000 ms). */
+  pollIntervalMs?: number;
 }
 
 /** What the logger gives the engine. */
-export interface DeliveryEngineOptions {
-  /** The sinks to feed. */
-  sinks: RoutedBatchSink[];
+export interface DeliveryEngineOptions extends DeliveryOptions {
   /** The logger's bus. */
   bus: AuditBus;
-  /** The logger's directory, if any. */
+  /** The logger's directory (cursors, dead letters), if any. */
   rootLogDir: string | undefined;
+  /** The JSONL journal to read; when undefined and rootLogDir is set, the engine keeps its own outbox. */
+  journalPath: string | undefined;
+  /** Lists the journal's segments, oldest first (rotation); default: the journal file alone. */
+  segments?: SegmentLister;
+  /** The logger's status scheme, for filters. */
+  statuses: StatusScheme;
+  /** Reports a non-fatal problem. */
+  warn(code: string, message: string): void;
 }
 
-/** Per-sink figures. */
-export interface SinkStats {
-  /** Events confirmed by the sink. */
+/** One sink's part of a flush result. */
+export interface SinkFlushResult {
+  /** Whether everything logged before the flush was delivered, dead-lettered or dropped. */
+  done: boolean;
+  /** Events confirmed during the flush. */
   delivered: number;
-  /** Failed attempts. */
-  failed: number;
+  /** Events dead-lettered during the flush. */
+  deadLettered: number;
+  /** Events dropped during the flush. */
+  dropped: number;
+  /** Events still to settle when the flush returned. */
+  pending: number;
+  /** The sink's health. */
+  state: SinkState;
+  /** Its last failure, if any. */
+  lastError: string | null;
 }
 
-/** Feeds batch sinks. */
+/** What `flush()` and `close()` report. */
+export interface FlushResult {
+  /** Whether every sink is done. */
+  ok: boolean;
+  /** Per batch sink, by name. */
+  sinks: Record<string, SinkFlushResult>;
+}
+
+/** Feeds batch sinks: one worker per sink, the journal as the outbox, dead letters on disk. */
 export class DeliveryEngine {
-  private readonly inFlight = new Set<Promise<void>>();
-  private readonly counts = new Map<string, SinkStats>();
+  private readonly workers: SinkWorker[] = [];
+  private readonly outbox: OutboxWriter | undefined;
+  private readonly journalPath: string | undefined;
+  private readonly deadLetters: DeadLetterFile;
+  private readonly poll: NodeJS.Timeout | undefined;
+  private readonly ackFilter: EventPredicate | undefined;
+  private closing: Promise<FlushResult> | undefined;
+  private holds = 0;
+  private keepAlive: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: DeliveryEngineOptions) {
-    for (const { sink } of options.sinks) this.counts.set(sink.name, { delivered: 0, failed: 0 });
-  }
-
-  /** Takes a recorded event. */
-  enqueue(event: AuditEvent): void {
-    for (const { sink, accepts } of this.options.sinks) {
-      if (accepts && !accepts(event)) continue;
-      const stats = this.counts.get(sink.name)!;
-      const p = sink
-        .export([event], new AbortController().signal)
-        .then((r) => {
-          if (r.code === 'ok') stats.delivered++;
-          else stats.failed++;
-        })
-        .finally(() => this.inFlight.delete(p));
-      this.inFlight.add(p);
+    resolvePolicy('delivery.policy', options.policy); // fail fast, before any sink
+    this.deadLetters = new DeadLetterFile(options.rootLogDir);
+    if (options.journalPath === undefined && options.rootLogDir !== undefined) {
+      this.outbox = new OutboxWriter(join(options.rootLogDir, '.delivery', 'outbox.jsonl'));
+      this.journalPath = this.outbox.path;
+    } else {
+      this.journalPath = options.journalPath;
+    }
+    const ack = options.acknowledged;
+    if (ack) {
+      if (!Array.isArray(ack.sinks) || ack.sinks.length === 0) throw new InvalidOptionError('delivery.acknowledged.sinks', 'must name at least one batch sink');
+      this.ackFilter = compileFilter(ack, options.statuses, 'delivery.acknowledged') ?? (() => true);
+    }
+    if (this.journalPath !== undefined) {
+      this.poll = setInterval(() => this.workers.forEach((w) => w.pump()), options.pollIntervalMs ?? 1000);
+      this.poll.unref();
     }
   }
 
-  /** Waits for what is in flight. */
-  async flush(): Promise<void> {
-    await Promise.allSettled([...this.inFlight]);
+  /** Whether sinks are fed from the journal (true) or from the in-memory queue (false). */
+  get durable(): boolean {
+    return this.journalPath !== undefined;
   }
 
-  /** Drains and shuts the sinks down. */
-  async close(): Promise<void> {
-    await this.flush();
-    await Promise.allSettled(this.options.sinks.map(({ sink }) => sink.shutdown?.()));
+  /** Adds a batch sink; its name must be unique (it names the cursor file). */
+  addSink(sink: BatchSink, filter?: EventFilter): void {
+    if (this.closing) throw new InvalidOptionError('sinks', `cannot add sink "${sink.name}": delivery is closing`);
+    if (typeof sink.name !== 'string' || sink.name === '') throw new InvalidOptionError('sinks', 'a batch sink needs a non-empty name');
+    if (this.workers.some((w) => w.name === sink.name)) {
+      throw new InvalidOptionError('sinks', `two batch sinks are named "${sink.name}": each needs its own name (it names the sink's cursor file)`);
+    }
+    const accepts = compileFilter(filter ?? sink.filter, this.options.statuses, `sink "${sink.name}"`);
+    const policy = resolvePolicy(`sink "${sink.name}".delivery`, this.options.policy, sink.delivery);
+    const context = { bus: this.options.bus, deadLetters: this.deadLetters, warn: this.options.warn };
+    let worker: SinkWorker;
+    if (this.journalPath !== undefined) {
+      const reader = new JsonlJournalReader(this.journalPath, this.options.segments);
+      const source = new JournalSource(reader, new CursorStore(join(this.options.rootLogDir!, '.delivery'), sink.name), policy.startFrom, this.options.warn);
+      worker = new SinkWorker(sink, accepts, source, policy, context, reader.start('end').seq);
+    } else {
+      const { maxEvents = 10_000, overflow = 'drop-newest' } = this.options.queue ?? {};
+      if (!Number.isInteger(maxEvents) || maxEvents < 1) throw new InvalidOptionError('delivery.queue.maxEvents', `must be a whole number of at least 1, got ${String(maxEvents)}`);
+      if (!['block', 'drop-oldest', 'drop-newest'].includes(overflow)) {
+        throw new InvalidOptionError('delivery.queue.overflow', `must be "block", "drop-oldest" or "drop-newest", got ${JSON.stringify(overflow)}`);
+      }
+      const queue: MemoryQueue = new MemoryQueue(maxEvents, overflow, (events) => worker.dropped(events, overflow));
+      worker = new SinkWorker(sink, accepts, queue, policy, context, 0);
+    }
+    this.workers.push(worker);
+    worker.pump(); // a backlog left by an earlier run starts now
   }
 
-  /** Figures per sink. */
+  /** Names of the sinks fed. */
+  get sinkNames(): string[] {
+    return this.workers.map((w) => w.name);
+  }
+
+  /**
+   * Takes an event the logger just recorded (its line is already in the journal). Returns a
+   * promise when logEvent must wait: an acknowledged event, or a full queue under 'block'.
+   */
+  enqueue(event: AuditEvent, json: string): Promise<unknown> | undefined {
+    if (this.closing) return undefined;
+    const bytes = json.length + 1;
+    this.outbox?.append(json);
+    const waits: Promise<unknown>[] = [];
+    // Registered before the workers hear of the event, so a quick confirmation is not missed.
+    if (this.ackFilter && this.ackFilter(event)) waits.push(this.acknowledged(event));
+    for (const worker of this.workers) {
+      if (this.journalPath === undefined) {
+        if (!worker.wants(event)) continue;
+        const blocked = (worker.source as MemoryQueue).push(event, bytes);
+        if (blocked) waits.push(blocked);
+      }
+      worker.notify(event.seq, bytes);
+    }
+    if (waits.length === 0) return undefined;
+    return waits.length === 1 ? waits[0] : Promise.all(waits);
+  }
+
+  /** Resolves when everything enqueued before the call is settled for every sink, or when `timeoutMs` passes. */
+  async flush(options: { timeoutMs?: number } = {}): Promise<FlushResult> {
+    const before = new Map(this.workers.map((w) => [w.name, w.stats()] as const));
+    // Everything enqueued so far has a seq at most the newest one seen: wait for that, not for later events.
+    const marks = new Map(this.workers.map((w) => [w, w.lastSeen] as const));
+    const settled = await this.holding(withTimeout(Promise.all([...marks].map(([w, seq]) => w.settledThrough(seq))), options.timeoutMs));
+    const sinks: Record<string, SinkFlushResult> = {};
+    for (const worker of this.workers) {
+      const now = worker.stats();
+      const then = before.get(worker.name)!;
+      sinks[worker.name] = {
+        done: settled !== undefined || worker.isSettled(marks.get(worker)!),
+        delivered: now.delivered - then.delivered,
+        deadLettered: now.deadLettered - then.deadLettered,
+        dropped: now.dropped - then.dropped,
+        pending: now.lag,
+        state: now.state,
+        lastError: now.lastError,
+      };
+    }
+    return { ok: Object.values(sinks).every((s) => s.done), sinks };
+  }
+
+  /** Drains for up to `timeoutMs` (default 10,000 ms), then stops: undelivered journal events wait behind the cursors, queued ones are reported dropped. */
+  close(options: { timeoutMs?: number } = {}): Promise<FlushResult> {
+    this.closing ??= (async () => {
+      const result = await this.flush({ timeoutMs: options.timeoutMs ?? 10_000 });
+      if (this.poll) clearInterval(this.poll);
+      for (const worker of this.workers) {
+        const abandoned = worker.stop();
+        if (this.journalPath === undefined) {
+          const left = [...abandoned, ...(worker.source as MemoryQueue).drain()];
+          if (left.length > 0) worker.dropped(left, 'close');
+        }
+      }
+      await Promise.allSettled(this.workers.map((w) => withTimeout(Promise.resolve(w.sink.shutdown?.()), 5_000)));
+      for (const worker of this.workers) worker.source.close();
+      this.outbox?.close();
+      return result;
+    })();
+    return this.closing;
+  }
+
+  /** Figures per sink, by name. */
   stats(): Record<string, SinkStats> {
-    return Object.fromEntries(this.counts);
+    return Object.fromEntries(this.workers.map((w) => [w.name, w.stats()]));
   }
+
+  private acknowledged(event: AuditEvent): Promise<void> {
+    const ack = this.options.acknowledged!;
+    const timeoutMs = ack.timeoutMs ?? 30_000;
+    const waits = ack.sinks.map((name) => {
+      const worker = this.workers.find((w) => w.name === name);
+      if (!worker) return Promise.reject(new SinkError(name, new Error('delivery.acknowledged names a batch sink the logger does not have')));
+      if (!worker.wants(event)) return Promise.resolve();
+      const confirmed = worker.acknowledgement(event.id).then(() => true);
+      return withTimeout(confirmed, timeoutMs).then((done) => {
+        if (done === undefined) throw new SinkError(name, new Error(`event ${event.id} not confirmed within ${timeoutMs} ms (it stays queued for delivery)`));
+      });
+    });
+    return this.holding(Promise.all(waits).then(() => undefined));
+  }
+
+  /**
+   * Keeps the process alive while someone awaits delivery (a flush, an acknowledged event):
+   * the engine's own timers are unref'd, so without this a script's `await logger.flush()`
+   * could end with the process, mid-retry.
+   */
+  private holding<T>(promise: Promise<T>): Promise<T> {
+    if (this.holds++ === 0) this.keepAlive = setInterval(() => undefined, 1 << 30);
+    return promise.finally(() => {
+      if (--this.holds === 0) clearInterval(this.keepAlive);
+    });
+  }
+}
+
+/** The promise's value, or undefined once `ms` passed (never, when ms is undefined). */
+function withTimeout<T>(promise: Promise<T>, ms: number | undefined): Promise<T | undefined> {
+  if (ms === undefined) return promise;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

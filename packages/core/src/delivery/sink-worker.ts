@@ -1,0 +1,371 @@
+// One batch sink's delivery loop: batches from its source, exports with a timeout, retries with backoff, commits in order.
+import type { AuditBus } from '../bus';
+import { SinkError, describe } from '../errors';
+import type { AuditEvent } from '../event';
+import type { EventPredicate } from '../filter';
+import type { BatchSink, ExportResult } from '../sink';
+import type { DeadLetter, DeadLetterFile } from './dead-letter';
+import type { JournalPosition } from './journal-reader';
+import { retryDelay, type DeliveryPolicy } from './policy';
+import type { DeliverySource, TakenBatch } from './source';
+
+/** Health of a sink: 'ok', 'retrying' (a failure, retrying), 'isolated' (failing for a while), 'closed'. */
+export type SinkState = 'ok' | 'retrying' | 'isolated' | 'closed';
+
+/** Figures of one batch sink, from `logger.stats()`. */
+export interface SinkStats {
+  /** Events the sink confirmed. */
+  delivered: number;
+  /** Retries scheduled. */
+  retried: number;
+  /** Export attempts that failed (retryable or permanent). */
+  failed: number;
+  /** Events written to the dead-letter file. */
+  deadLettered: number;
+  /** Events dropped by the in-memory queue (overflow, or left at close). */
+  dropped: number;
+  /** Events logged and not yet settled (delivered, dead-lettered or dropped) for this sink. */
+  lag: number;
+  /** Batches being exported or waiting to retry. */
+  inFlight: number;
+  /** Health. */
+  state: SinkState;
+  /** Failures in a row. */
+  consecutiveFailures: number;
+  /** The last failure, if any. */
+  lastError: string | null;
+  /** The persisted cursor (journal-fed sinks only). */
+  cursor: JournalPosition | null;
+}
+
+/** What a worker needs besides its sink. */
+export interface WorkerContext {
+  bus: AuditBus;
+  deadLetters: DeadLetterFile;
+  warn(code: string, message: string): void;
+}
+
+interface Flight {
+  batch: TakenBatch;
+  done: boolean;
+}
+
+/** Feeds one sink; sinks never share a worker, so one failing sink cannot hold up another. */
+export class SinkWorker {
+  private readonly flights: Flight[] = [];
+  private readonly waiters: { seq: number; resolve: () => void }[] = [];
+  private readonly acks = new Map<string, { resolve: () => void; reject: (err: Error) => void }>();
+  private readonly sleeps = new Set<() => void>();
+  private readonly controllers = new Set<AbortController>();
+  private timer: NodeJS.Timeout | undefined;
+  private timerFired = false;
+  private stopped = false;
+  private committedSeq: number;
+  private lastSeenSeq: number;
+  private readonly counts = { delivered: 0, retried: 0, failed: 0, deadLettered: 0, dropped: 0 };
+  private consecutiveFailures = 0;
+  private lastError: string | null = null;
+  /** Events and bytes announced since the last batch was taken: lets notify() skip the source while a batch fills. */
+  private notedEvents = 0;
+  private notedBytes = 0;
+
+  constructor(
+    readonly sink: BatchSink,
+    private readonly accepts: EventPredicate | undefined,
+    readonly source: DeliverySource,
+    readonly policy: DeliveryPolicy,
+    private readonly context: WorkerContext,
+    tailSeq: number,
+  ) {
+    this.committedSeq = source.position()?.seq ?? 0;
+    this.lastSeenSeq = Math.max(tailSeq, this.committedSeq);
+  }
+
+  /** The sink's name. */
+  get name(): string {
+    return this.sink.name;
+  }
+
+  /** Seq of the newest event seen (logged here, or in the journal when the worker started). */
+  get lastSeen(): number {
+    return this.lastSeenSeq;
+  }
+
+  /** Whether the sink receives this event. */
+  wants(event: AuditEvent): boolean {
+    return !this.accepts || this.accepts(event);
+  }
+
+  /** An event was appended to the source: send when a batch is full, or arm the batch timer. */
+  notify(seq: number, bytes: number): void {
+    if (seq > this.lastSeenSeq) this.lastSeenSeq = seq;
+    this.notedEvents++;
+    this.notedBytes += bytes;
+    const { maxBatchSize, maxBatchBytes, concurrency } = this.policy;
+    const filling = this.timer !== undefined && this.notedEvents < maxBatchSize && this.notedBytes < maxBatchBytes;
+    if (filling || this.flights.length >= concurrency) return;
+    this.pump();
+  }
+
+  /** Resolves once the sink confirms the event, rejects if it is dead-lettered or dropped. */
+  acknowledgement(id: string): Promise<void> {
+    return new Promise((resolve, reject) => this.acks.set(id, { resolve, reject }));
+  }
+
+  /** Events dropped by the source (in-memory overflow): counted, emitted, their acknowledgements refused. */
+  dropped(events: readonly AuditEvent[], policy: string): void {
+    this.counts.dropped += events.length;
+    this.context.bus.emit('drop', { sink: this.name, count: events.length, policy });
+    this.refuse(events, `dropped by the in-memory queue (${policy})`);
+    this.settle();
+  }
+
+  /** Resolves once everything up to `seq` is settled (or the source is empty), sending partial batches meanwhile. */
+  settledThrough(seq: number): Promise<void> {
+    if (this.isSettled(seq)) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.waiters.push({ seq, resolve });
+      this.pump();
+    });
+  }
+
+  /** Looks for work: from the engine's poll, after a batch settles, or when events arrive. */
+  pump(): void {
+    if (this.stopped) return;
+    const { maxBatchSize, maxBatchBytes, concurrency } = this.policy;
+    while (this.flights.length < concurrency) {
+      const available = this.source.available();
+      if (available.bytes === 0 && available.events === 0) break;
+      const full = available.events >= maxBatchSize || available.bytes >= maxBatchBytes;
+      if (!full && !this.timerFired && this.waiters.length === 0) {
+        this.arm();
+        break;
+      }
+      const batch = this.source.take(maxBatchSize, maxBatchBytes);
+      this.notedEvents = 0;
+      this.notedBytes = 0;
+      if (!batch) break;
+      if (!full) this.timerFired = false;
+      this.dispatch(batch);
+    }
+    this.settle();
+  }
+
+  /** Stops for good: timers cleared, retries and exports abandoned (journal-fed batches stay behind the cursor). */
+  stop(): AuditEvent[] {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const wake of this.sleeps) wake();
+    for (const controller of this.controllers) controller.abort(new Error('the logger is closing'));
+    const abandoned = this.flights.flatMap((flight) => flight.batch.events);
+    this.refuse(abandoned, 'the logger closed before the sink confirmed');
+    for (const [id, ack] of this.acks) {
+      this.acks.delete(id);
+      ack.reject(new SinkError(this.name, new Error('the logger closed before the sink confirmed')));
+    }
+    for (const waiter of this.waiters.splice(0)) waiter.resolve();
+    return abandoned;
+  }
+
+  /** Current figures. */
+  stats(): SinkStats {
+    const queued = 'size' in this.source ? (this.source as { size: number }).size : 0;
+    const inFlightEvents = this.flights.reduce((n, flight) => n + flight.batch.events.length, 0);
+    const lag = this.source.position() ? Math.max(0, this.lastSeenSeq - this.committedSeq) : queued + inFlightEvents;
+    return {
+      ...this.counts,
+      lag,
+      inFlight: this.flights.length,
+      state: this.state(),
+      consecutiveFailures: this.consecutiveFailures,
+      lastError: this.lastError,
+      cursor: this.source.position() ?? null,
+    };
+  }
+
+  private state(): SinkState {
+    if (this.stopped) return 'closed';
+    if (this.consecutiveFailures >= this.policy.isolateAfterFailures) return 'isolated';
+    return this.consecutiveFailures > 0 ? 'retrying' : 'ok';
+  }
+
+  private arm(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerFired = true;
+      this.pump();
+    }, this.policy.maxBatchDelayMs);
+    this.timer.unref();
+  }
+
+  private dispatch(batch: TakenBatch): void {
+    const flight: Flight = { batch, done: false };
+    this.flights.push(flight);
+    void this.deliver(batch).then((settled) => {
+      if (!settled) return; // abandoned at close: it stays uncommitted
+      flight.done = true;
+      this.settle();
+      this.pump();
+    });
+  }
+
+  /** Commits settled batches in order, then wakes flushes that are satisfied. */
+  private settle(): void {
+    while (this.flights[0]?.done) {
+      const { batch } = this.flights.shift()!;
+      try {
+        this.source.commit(batch);
+      } catch (err) {
+        this.context.warn('CURSOR_WRITE_FAILED', `sink "${this.name}": cannot save its cursor: ${describe(err)} (events may be sent again after a restart)`);
+      }
+      if (batch.lastSeq > this.committedSeq) this.committedSeq = batch.lastSeq;
+    }
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const waiter = this.waiters[i]!;
+      if (this.isSettled(waiter.seq)) {
+        this.waiters.splice(i, 1);
+        waiter.resolve();
+      }
+    }
+  }
+
+  /** Whether everything up to `seq` is delivered, dead-lettered or dropped (or nothing is left to send). */
+  isSettled(seq: number): boolean {
+    return this.committedSeq >= seq || (this.flights.length === 0 && this.source.idle());
+  }
+
+  /** Exports one batch until it is confirmed or dead-lettered; false when abandoned by stop(). */
+  private async deliver(batch: TakenBatch): Promise<boolean> {
+    if (batch.unreadable.length > 0) {
+      this.deadLetter(batch.unreadable.map((u) => ({ line: u.text, reason: u.problem })), 1, batch.unreadable[0]!.problem);
+    }
+    const events = this.accepts ? batch.events.filter(this.accepts) : batch.events;
+    if (events.length === 0) return true;
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.exportOnce(events);
+      if (this.stopped) return false;
+      if (result.code === 'ok') {
+        this.confirmed(events, batch.lastSeq);
+        return true;
+      }
+      this.counts.failed++;
+      this.noteFailure(result.error);
+      if (result.code === 'permanent') {
+        this.deadLetter(events.map((event) => ({ event, reason: describe(result.error) })), attempt, describe(result.error));
+        this.refuse(events, describe(result.error));
+        return true;
+      }
+      if (attempt >= this.policy.maxAttempts) {
+        const reason = `gave up after ${attempt} attempts: ${describe(result.error)}`;
+        this.deadLetter(events.map((event) => ({ event, reason })), attempt, reason);
+        this.refuse(events, reason);
+        return true;
+      }
+      const delayMs = retryDelay(attempt, this.policy, result.retryAfterMs);
+      this.counts.retried++;
+      this.context.bus.emit('retry', { sink: this.name, attempt, delayMs, error: result.error });
+      if (!(await this.sleep(delayMs))) return false;
+    }
+  }
+
+  private confirmed(events: readonly AuditEvent[], lastSeq: number): void {
+    if (this.consecutiveFailures >= this.policy.isolateAfterFailures) this.context.bus.emit('recovered', { sink: this.name, failures: this.consecutiveFailures });
+    this.consecutiveFailures = 0;
+    this.counts.delivered += events.length;
+    if (this.acks.size > 0) {
+      for (const event of events) {
+        const ack = this.acks.get(event.id);
+        if (ack) {
+          this.acks.delete(event.id);
+          ack.resolve();
+        }
+      }
+    }
+    this.context.bus.emit('delivered', { sink: this.name, count: events.length, lastSeq, lag: Math.max(0, this.lastSeenSeq - lastSeq) });
+  }
+
+  private noteFailure(error: Error): void {
+    this.consecutiveFailures++;
+    this.lastError = describe(error);
+    if (this.consecutiveFailures === this.policy.isolateAfterFailures) {
+      this.context.bus.emit('isolated', { sink: this.name, failures: this.consecutiveFailures, error });
+    }
+  }
+
+  private deadLetter(items: { event?: AuditEvent; line?: string; reason: string }[], attempts: number, reason: string): void {
+    const failedAt = new Date().toISOString();
+    const letters: DeadLetter[] = items.map((item) => ({ sink: this.name, reason: item.reason, attempts, failed_at: failedAt, ...(item.event ? { event: item.event } : { line: item.line }) }));
+    try {
+      this.context.deadLetters.write(letters);
+    } catch (err) {
+      this.context.warn('DEAD_LETTER_WRITE_FAILED', `sink "${this.name}": cannot write ${letters.length} dead letters to ${this.context.deadLetters.path}: ${describe(err)}`);
+    }
+    this.counts.deadLettered += letters.length;
+    this.context.bus.emit('dead_letter', { sink: this.name, count: letters.length, reason });
+  }
+
+  private refuse(events: readonly AuditEvent[], reason: string): void {
+    if (this.acks.size === 0) return;
+    for (const event of events) {
+      const ack = this.acks.get(event.id);
+      if (ack) {
+        this.acks.delete(event.id);
+        ack.reject(new SinkError(this.name, new Error(reason)));
+      }
+    }
+  }
+
+  /** One export under the policy's timeout; a throw, a rejection or a malformed result counts as retryable. */
+  private async exportOnce(events: readonly AuditEvent[]): Promise<ExportResult> {
+    const controller = new AbortController();
+    this.controllers.add(controller);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<ExportResult>((resolve) => {
+      timer = setTimeout(() => {
+        const error = new Error(`export timed out after ${this.policy.exportTimeoutMs} ms`);
+        controller.abort(error);
+        resolve({ code: 'retryable', error });
+      }, this.policy.exportTimeoutMs);
+      timer.unref();
+    });
+    const call = Promise.resolve()
+      .then(() => this.sink.export(events, controller.signal))
+      .then(checkResult, (err: unknown) => ({ code: 'retryable', error: asError(err) }) as const);
+    try {
+      return await Promise.race([call, timeout]);
+    } finally {
+      clearTimeout(timer);
+      this.controllers.delete(controller);
+    }
+  }
+
+  /** Waits `ms` (an unref'd timer); resolves false if stop() cuts it short. */
+  private sleep(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.sleeps.delete(wake);
+        resolve(false);
+      };
+      const timer = setTimeout(() => {
+        this.sleeps.delete(wake);
+        resolve(true);
+      }, ms);
+      timer.unref();
+      this.sleeps.add(wake);
+    });
+  }
+}
+
+function checkResult(result: unknown): ExportResult {
+  const code = (result as ExportResult | undefined)?.code;
+  if (code === 'ok') return result as ExportResult;
+  if ((code === 'retryable' || code === 'permanent') && (result as { error?: unknown }).error instanceof Error) return result as ExportResult;
+  return { code: 'retryable', error: new Error(`export() resolved to ${JSON.stringify(result)}, not an ExportResult`) };
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}

@@ -1,0 +1,103 @@
+// Where a sink's batches come from: the journal through a persisted cursor (the outbox).
+import type { AuditEvent } from '../event';
+import type { CursorStore } from './cursor';
+import type { JournalPosition, JournalReader } from './journal-reader';
+
+/** A batch taken from a source, not yet confirmed. */
+export interface TakenBatch {
+  /** The events, in journal order (before the sink's filter). */
+  readonly events: AuditEvent[];
+  /** Lines that could not be read as events: they go to the dead-letter file. */
+  readonly unreadable: { readonly text: string; readonly problem: string }[];
+  /** Bytes of JSON taken. */
+  readonly bytes: number;
+  /** Highest seq covered: once committed, everything up to it is settled for this sink. */
+  readonly lastSeq: number;
+  /** The source's own token for `commit`. */
+  readonly end: unknown;
+}
+
+/** What the engine reads a sink's events from. */
+export interface DeliverySource {
+  /** Events (when known) and bytes available and not yet taken. */
+  available(): { events: number; bytes: number };
+  /** Takes the next batch, or undefined when nothing is available. */
+  take(maxEvents: number, maxBytes: number): TakenBatch | undefined;
+  /** Settles a batch for good (delivered or dead-lettered); called in the order batches were taken. */
+  commit(batch: TakenBatch): void;
+  /** Whether `take` would find nothing now. */
+  idle(): boolean;
+  /** The persisted position, for stats (journal sources only). */
+  position(): JournalPosition | undefined;
+  /** Releases files. */
+  close(): void;
+}
+
+/** Reads the journal from a sink's cursor: a crash, a restart or an outage resumes where the cursor stopped. */
+export class JournalSource implements DeliverySource {
+  private readPosition: JournalPosition;
+  private noted = 0;
+
+  constructor(
+    private readonly reader: JournalReader,
+    private readonly cursor: CursorStore,
+    startFrom: 'beginning' | 'end',
+    warn: (code: string, message: string) => void,
+  ) {
+    const saved = cursor.load((message) => warn('CURSOR_UNREADABLE', `${message}; starting from the ${startFrom} of the journal`));
+    if (saved) {
+      const { position, relocated } = reader.resolve(saved);
+      if (relocated) warn('CURSOR_RELOCATED', `${cursor.path} did not match the journal (rotated or replaced): resuming after seq ${position.seq}`);
+      this.readPosition = position;
+    } else {
+      this.readPosition = reader.start(startFrom);
+    }
+    // Saved at once: with startFrom 'end', a crash before the first delivery must not move the start.
+    cursor.save(this.readPosition);
+  }
+
+  /** Counts events the logger appended, so a full batch is noticed without reading the file. */
+  note(count: number): void {
+    this.noted += count;
+  }
+
+  available(): { events: number; bytes: number } {
+    return { events: this.noted, bytes: this.reader.bytesAfter(this.readPosition) };
+  }
+
+  take(maxEvents: number, maxBytes: number): TakenBatch | undefined {
+    const chunk = this.reader.read(this.readPosition, maxEvents, maxBytes);
+    if (chunk.lines.length === 0) {
+      this.readPosition = chunk.end; // may have stepped past a finished segment
+      this.noted = 0;
+      return undefined;
+    }
+    const events: AuditEvent[] = [];
+    const unreadable: { text: string; problem: string }[] = [];
+    let bytes = 0;
+    for (const line of chunk.lines) {
+      bytes += line.bytes;
+      if (line.event) events.push(line.event);
+      else unreadable.push({ text: line.text, problem: line.problem });
+    }
+    this.readPosition = chunk.end;
+    this.noted = Math.max(0, this.noted - chunk.lines.length);
+    return { events, unreadable, bytes, lastSeq: chunk.end.seq, end: chunk.end };
+  }
+
+  commit(batch: TakenBatch): void {
+    this.cursor.save(batch.end as JournalPosition);
+  }
+
+  idle(): boolean {
+    return this.reader.bytesAfter(this.readPosition) === 0;
+  }
+
+  position(): JournalPosition | undefined {
+    return this.cursor.current;
+  }
+
+  close(): void {
+    this.reader.close();
+  }
+}
