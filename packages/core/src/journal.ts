@@ -155,6 +155,8 @@ export class Journal {
   /** Resolves once everything appended so far is on stable storage (group commit: callers share one fsync). */
   durable(): Promise<void> {
     if (this.files.length === 0) return Promise.resolve();
+    // Nothing written since the last sync began: waiting for that one is enough.
+    if (!this.dirty && !this.syncQueued) return this.syncRunning;
     if (!this.syncQueued) {
       const queued = this.syncRunning.then(() => {
         this.syncQueued = undefined;
