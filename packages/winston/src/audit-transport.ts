@@ -1,0 +1,106 @@
+// AuditTransport: a winston transport that records the audit lines of an existing winston logger as events of an AuditLogger.
+import type { ActionCatalog, AuditLogger } from '@auditrail/core';
+import type { Readable } from 'node:stream';
+import type winston from 'winston';
+import TransportStream from 'winston-transport';
+import { waitUntilIdle } from './drain';
+import { eventInputFrom, type LineMapping } from './mapping';
+
+/** Options of an AuditTransport: winston's transport options (level, format, silent) plus these. */
+export interface AuditTransportOptions<C extends ActionCatalog = ActionCatalog> extends Omit<TransportStream.TransportStreamOptions, 'log' | 'logv' | 'close'> {
+  /** The AuditLogger that records the events. */
+  logger: AuditLogger<C>;
+  /** Lines without audit fields: 'ignore' them (default) or 'record' them with the message as the action. */
+  others?: 'ignore' | 'record';
+  /** Status by winston level for lines that name none (default: error → the failure status, warn → WARNING, else success/INFO). */
+  levelStatuses?: Readonly<Record<string, string>>;
+  /** Longest wait of `drain()` (default 10,000 ms). */
+  timeoutMs?: number;
+}
+
+/**
+ * Turns winston lines carrying audit fields into audit events (see eventInputFrom for the
+ * mapping): `logger.info('hp_change', { audit: true, details: { lr: 0.001 } })`. Winston's
+ * callback fires only once the AuditLogger has recorded the event (its promise resolved), so
+ * winston's backpressure follows the audit log. A refused or failed event is emitted as the
+ * transport's 'error' (winston re-emits it on the logger, and pipes the transport again).
+ * Before exiting, `await transport.drain()`: winston's own `logger.end()` can end a transport
+ * while lines are still buffered upstream of it.
+ */
+export class AuditTransport<C extends ActionCatalog = ActionCatalog> extends TransportStream {
+  /** Transport name, as winston transports have. */
+  readonly name = 'auditrail';
+  private readonly audit: AuditLogger<C>;
+  private readonly mapping: LineMapping;
+  private readonly timeoutMs: number;
+  private inFlight = 0;
+  private source: Readable | undefined;
+
+  constructor(options: AuditTransportOptions<C>) {
+    super(options);
+    if (!options || typeof options.logger?.logEvent !== 'function') throw new TypeError('AuditTransport: "logger" must be an AuditLogger');
+    const others = options.others ?? 'ignore';
+    if (others !== 'ignore' && others !== 'record') throw new TypeError(`AuditTransport: "others" must be "ignore" or "record", got ${JSON.stringify(others)}`);
+    this.audit = options.logger;
+    this.mapping = { others, levelStatuses: options.levelStatuses ?? {} };
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    // winston pipes a transport again after an 'error'; winston-transport only remembers the first logger, so keep our own.
+    this.on('pipe', (source: Readable) => {
+      this.source = source;
+      (this as { parent?: unknown }).parent = source;
+      (this as { levels?: unknown }).levels ??= (source as { levels?: unknown }).levels;
+    });
+  }
+
+  /** winston-transport's contract: record the line, then call back (after the event is recorded, or has failed). */
+  override log(info: winston.Logform.TransformableInfo, callback: () => void): void {
+    let recorded: Promise<unknown>;
+    try {
+      const input = eventInputFrom(info, this.audit.statuses, this.mapping);
+      if (!input) {
+        callback();
+        return;
+      }
+      recorded = (this.audit as unknown as AuditLogger).logEvent(input);
+    } catch (err) {
+      recorded = Promise.reject(err);
+    }
+    this.inFlight++;
+    recorded.then(
+      () => this.settle(callback, () => this.emit('logged', info)),
+      (err: unknown) => this.settle(callback, () => this.emit('error', err)),
+    );
+  }
+
+  /**
+   * Resolves once every line logged so far through the winston logger feeding this transport
+   * has been recorded, then flushes the AuditLogger. Call it before `auditLogger.close()`.
+   */
+  async drain(): Promise<void> {
+    await waitUntilIdle(() => this.inFlight > 0 || this.writableLength > 0 || hasBuffered(this.source), this.timeoutMs, 'AuditTransport');
+    await this.audit.flush();
+  }
+
+  /** On end (winston's logger.end()), the AuditLogger is flushed before the transport reports 'finish'. */
+  override _final(callback: (error?: Error | null) => void): void {
+    this.audit.flush().then(
+      () => callback(),
+      (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
+    );
+  }
+
+  private settle(callback: () => void, report: () => void): void {
+    this.inFlight--;
+    try {
+      report();
+    } finally {
+      callback();
+    }
+  }
+}
+
+function hasBuffered(source: Readable | undefined): boolean {
+  if (!source) return false;
+  const duplex = source as Readable & { writableLength?: number };
+  return source.readableLength > 0 || (duplex.writableLength ?? 0) > 0;
+}

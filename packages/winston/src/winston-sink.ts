@@ -1,0 +1,133 @@
+// WinstonSink: any winston transport (Console, File, Stream, Datadog, Loki, CloudWatch, daily-rotate...) as an auditrail sink.
+import { SinkError, type AuditEvent, type EventFilter, type Sink, type SinkContext } from '@auditrail/core';
+import winston from 'winston';
+import type TransportStream from 'winston-transport';
+import { isBusy, syncFileOf, waitUntilIdle } from './drain';
+import { levelForStatus } from './levels';
+
+/** winston's info keys (triple-beam's LEVEL and MESSAGE), shared through the global symbol registry. */
+const LEVEL = Symbol.for('level');
+const MESSAGE = Symbol.for('message');
+
+/** Options of a WinstonSink; every one is optional. */
+export interface WinstonSinkOptions {
+  /** Sink name in errors and stats; default `winston:<transport name>`. */
+  name?: string;
+  /** Which events to send. */
+  filter?: EventFilter;
+  /** Format that renders the line (sets info[MESSAGE]) before the transport's own format; default winston.format.json(). */
+  format?: winston.Logform.Format;
+  /** Level per status, over the default mapping by severity (see levelForStatus). */
+  levels?: Readonly<Record<string, string>>;
+  /** The level table the transport's `level` option is compared against, if it was never added to a logger; default npm levels. */
+  levelTable?: Readonly<Record<string, number>>;
+  /** The line's `message`; default the event's action. */
+  message?: (event: AuditEvent) => string;
+  /** Longest wait for one write, a flush or a close (default 10,000 ms). */
+  timeoutMs?: number;
+}
+
+/**
+ * Sends each event through a winston transport: the info object is the event itself (snake_case
+ * fields, hash chain included) plus `level` (from the status severity) and `message` (the
+ * action). `logEvent` settles once the transport has called back. `flush()` and `close()` wait
+ * until the transport has handed everything to the OS; for a File transport they also fsync the
+ * file, so the data is on disk. `close()` ends the transport; the sink owns it from then on.
+ */
+export class WinstonSink implements Sink {
+  readonly name: string;
+  readonly filter: EventFilter | undefined;
+  private readonly transport: TransportStream;
+  private readonly format: winston.Logform.Format;
+  private readonly levels: Readonly<Record<string, string>>;
+  private readonly message: (event: AuditEvent) => string;
+  private readonly timeoutMs: number;
+  private readonly pending = new Set<{ reject: (err: Error) => void }>();
+  private context: SinkContext | undefined;
+  private closed: Promise<void> | undefined;
+
+  constructor(transport: TransportStream, options: WinstonSinkOptions = {}) {
+    if (!transport || typeof transport.write !== 'function' || typeof transport.on !== 'function') {
+      throw new TypeError('WinstonSink: the first argument must be a winston transport');
+    }
+    this.transport = transport;
+    this.name = options.name ?? `winston:${(transport as { name?: string }).name ?? transport.constructor.name}`;
+    this.filter = options.filter;
+    this.format = options.format ?? winston.format.json();
+    this.levels = options.levels ?? {};
+    this.message = options.message ?? ((event) => event.action_type);
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    // A transport never added to a logger has no level table, and winston-transport then cannot honour its `level` option.
+    const withLevels = transport as { levels?: Record<string, number> };
+    withLevels.levels ??= { ...(options.levelTable ?? winston.config.npm.levels) };
+    // Errors reach the write that caused them; without a listener they would crash the process.
+    transport.on('error', (err: Error) => this.fail(err));
+  }
+
+  open(context: SinkContext): void {
+    this.context = context; // read on each event: the logger's scheme may change with use(plugin)
+  }
+
+  write(event: AuditEvent): Promise<void> {
+    if (this.closed || this.transport.writableEnded) throw new Error('the winston transport was ended');
+    const level = this.levels[event.status] ?? (this.context ? levelForStatus(this.context.statuses, event.status) : 'info');
+    const input: winston.Logform.TransformableInfo = { ...event, level, message: this.message(event) };
+    input[LEVEL] = level;
+    const info = this.format.transform(input, this.format.options);
+    if (typeof info !== 'object') return Promise.resolve(); // the format filtered the line out
+    info[MESSAGE] ??= JSON.stringify(info);
+    return new Promise<void>((resolve, reject) => {
+      const entry = { reject };
+      const timer = setTimeout(() => settle(new Error(`the transport did not call back within ${this.timeoutMs} ms`)), this.timeoutMs);
+      timer.unref();
+      const settle = (err?: Error | null): void => {
+        clearTimeout(timer);
+        if (!this.pending.delete(entry)) return;
+        if (err) reject(err);
+        else resolve();
+      };
+      entry.reject = (err) => settle(err);
+      this.pending.add(entry);
+      this.transport.write(info, (err?: Error | null) => settle(err));
+    });
+  }
+
+  /** Resolves once every line sent so far is with the OS (on disk for a File transport). */
+  async flush(): Promise<void> {
+    await waitUntilIdle(() => this.pending.size > 0 || isBusy(this.transport), this.timeoutMs, `sink "${this.name}"`);
+    await syncFileOf(this.transport);
+  }
+
+  /** Ends the transport and waits until it has finished writing; idempotent. */
+  close(): Promise<void> {
+    this.closed ??= this.end();
+    return this.closed;
+  }
+
+  private async end(): Promise<void> {
+    await waitUntilIdle(() => this.pending.size > 0, this.timeoutMs, `sink "${this.name}"`).catch(() => undefined);
+    if (!this.transport.writableFinished) {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new SinkError(this.name, new Error(`the transport did not finish within ${this.timeoutMs} ms`))), this.timeoutMs);
+        timer.unref();
+        this.transport.once('finish', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        this.transport.end();
+      });
+    }
+    // File finishes once its file stream has; Stream and custom transports may still hold data.
+    await waitUntilIdle(() => isBusy(this.transport), this.timeoutMs, `sink "${this.name}"`);
+    await syncFileOf(this.transport);
+  }
+
+  /** A transport error fails the writes in flight; with none in flight it is reported on the logger's bus. */
+  private fail(err: Error): void {
+    if (this.pending.size === 0) {
+      this.context?.warn('WINSTON_TRANSPORT_ERROR', `sink "${this.name}": ${err.message}`);
+      return;
+    }
+    for (const entry of [...this.pending]) entry.reject(err);
+  }
+}

@@ -1,0 +1,143 @@
+// AuditTransport with a real winston logger: the field mapping, callbacks after the record, errors, level filtering, drain.
+import { expect } from 'chai';
+import { once } from 'node:events';
+import { AuditLogger, InvalidStatusError, outcomeStatuses, pipelineStatuses, type AuditEvent, type Sink } from '@auditrail/core';
+import { AuditTransport } from '@auditrail/winston';
+import winston from 'winston';
+import { tempDir } from '../../../test/helpers/tmp';
+import { readJsonl } from './helpers';
+
+/** A sink that takes `ms` to acknowledge each event, like a remote store. */
+function slowSink(ms: number, seen: number[]): Sink {
+  return {
+    name: 'slow',
+    write: (event: AuditEvent) =>
+      new Promise<void>((resolve) =>
+        setTimeout(() => {
+          seen.push(event.seq);
+          resolve();
+        }, ms),
+      ),
+  };
+}
+
+function setup(statuses = pipelineStatuses, options: Partial<ConstructorParameters<typeof AuditTransport>[0]> = {}) {
+  const dir = tempDir();
+  const audit = new AuditLogger({ rootLogDir: dir, format: 'jsonl', statuses });
+  const transport = new AuditTransport({ logger: audit, ...options });
+  const logger = winston.createLogger({ level: 'debug', format: winston.format.combine(winston.format.timestamp(), winston.format.json()), transports: [transport] });
+  return { dir, audit, transport, logger };
+}
+
+describe('AuditTransport', () => {
+  it('maps winston lines carrying audit fields to events, and ignores the others', async () => {
+    const { dir, audit, transport, logger } = setup();
+    logger.info('hp_change', { audit: true, details: { changed_params: { learning_rate: 0.001 } }, actor: 'alice', run: 'r1' });
+    logger.warn('drift above threshold', { action: 'Drift detected', feature: 'age', drift_score: 0.8 });
+    logger.error('restore failed', { audit: 'checkpoint_restore', error: new Error('file not found'), details: { checkpoint_id: 'ckpt_001' } });
+    logger.info('plain application line', { rows: 3 });
+    logger.info('hp_change', { audit: false, action: 'hp_change' });
+    logger.debug('explicit status', { action: 'pause', status: 'WARNING' });
+    await transport.drain();
+    await audit.close();
+    const events = readJsonl(dir);
+    expect(events.map((e) => [e.action_type, e.status])).to.deep.equal([
+      ['hp_change', 'INFO'],
+      ['Drift detected', 'WARNING'],
+      ['checkpoint_restore', 'FAILURE'],
+      ['pause', 'WARNING'],
+    ]);
+    expect(events[0]).to.deep.include({ actor: 'alice', details: { changed_params: { learning_rate: 0.001 }, run: 'r1' } });
+    expect(events[1]!.details).to.deep.equal({ drift_score: 0.8, feature: 'age', message: 'drift above threshold' });
+    expect(events[2]).to.deep.include({ error: 'Error: file not found', details: { checkpoint_id: 'ckpt_001', message: 'restore failed' } });
+  });
+
+  it('records the other lines too with others: "record", status from the level', async () => {
+    const { dir, audit, transport, logger } = setup(outcomeStatuses, { others: 'record' });
+    logger.info('Model Training started');
+    logger.error('Model training failed', { error: 'Out of memory' });
+    logger.info({ message: '', epoch: 3 });
+    await transport.drain();
+    await audit.close();
+    expect(readJsonl(dir).map((e) => [e.action_type, e.status, e.error])).to.deep.equal([
+      ['Model Training started', 'success', null],
+      ['Model training failed', 'failed', 'Out of memory'],
+      ['log', 'success', null],
+    ]);
+  });
+
+  it('calls winston back only once the AuditLogger has recorded the event', async () => {
+    const dir = tempDir();
+    const seen: number[] = [];
+    const audit = new AuditLogger({ rootLogDir: dir, format: 'jsonl', sinks: [slowSink(20, seen)] });
+    const transport = new AuditTransport({ logger: audit });
+    const called: number[] = [];
+    const info = { level: 'info', message: 'pause', audit: true, [Symbol.for('level')]: 'info' };
+    transport.log(info, () => called.push(seen.length));
+    expect(called).to.deep.equal([]); // not synchronously
+    await once(transport, 'logged');
+    expect(called).to.deep.equal([1]); // after the slow sink had the event
+    await audit.close();
+  });
+
+  it('emits a refused event as an error on the transport and the logger, and keeps recording afterwards', async () => {
+    const { dir, audit, transport, logger } = setup(outcomeStatuses);
+    const errors: unknown[] = [];
+    logger.on('error', (err: unknown) => errors.push(err));
+    logger.info('hp_change', { audit: true, status: 'INFO' }); // not an outcome status
+    logger.info('resume', { audit: true });
+    await transport.drain();
+    logger.info('pause', { audit: true });
+    await transport.drain();
+    await audit.close();
+    expect(errors).to.have.length(1);
+    expect(errors[0]).to.be.instanceOf(InvalidStatusError);
+    expect(readJsonl(dir).map((e) => e.action_type)).to.deep.equal(['resume', 'pause']);
+  });
+
+  it("honours the transport's level and format like any winston transport", async () => {
+    const dir = tempDir();
+    const audit = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
+    const tagged = winston.format((info) => ({ ...info, host_group: 'gpu' }))();
+    const transport = new AuditTransport({ logger: audit, level: 'warn', format: tagged });
+    const logger = winston.createLogger({ level: 'debug', transports: [transport] });
+    logger.info('ignored by level', { audit: true });
+    logger.warn('Drift detected', { audit: true });
+    await transport.drain();
+    await audit.close();
+    const events = readJsonl(dir);
+    expect(events.map((e) => e.action_type)).to.deep.equal(['Drift detected']);
+    expect(events[0]!.details).to.deep.equal({ host_group: 'gpu' });
+  });
+
+  it('drain() waits for every line still buffered in winston, however slow the audit log', async () => {
+    const dir = tempDir();
+    const seen: number[] = [];
+    const audit = new AuditLogger({ rootLogDir: dir, format: 'jsonl', sinks: [slowSink(0, seen)] });
+    const transport = new AuditTransport({ logger: audit });
+    const logger = winston.createLogger({ transports: [transport] });
+    for (let i = 0; i < 300; i++) logger.info('tag_add', { audit: true, details: { i } });
+    await transport.drain();
+    expect(readJsonl(dir)).to.have.length(300);
+    expect(seen).to.have.length(300);
+    await audit.close();
+    expect(readJsonl(dir).map((e) => (e.details as { i: number }).i)).to.deep.equal([...Array(300).keys()]);
+  });
+
+  it('flushes the AuditLogger before the transport finishes when winston ends', async () => {
+    const { dir, audit, transport, logger } = setup();
+    logger.info('evaluation_start', { audit: true, details: { split: 'val' } });
+    await transport.drain();
+    const finished = once(transport, 'finish');
+    logger.end();
+    await finished;
+    expect(readJsonl(dir)).to.have.length(1);
+    await audit.close();
+  });
+
+  it('refuses bad options', () => {
+    expect(() => new AuditTransport({} as never)).to.throw(TypeError, /"logger"/);
+    const audit = new AuditLogger({ format: 'none' });
+    expect(() => new AuditTransport({ logger: audit, others: 'all' as never })).to.throw(TypeError, /"others"/);
+  });
+});
