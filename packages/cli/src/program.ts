@@ -3,12 +3,16 @@ import type { Command } from 'commander';
 import { registerExport } from './commands/export';
 import { registerShow } from './commands/show';
 import { registerSummary } from './commands/summary';
+import { registerVerify } from './commands/verify';
+import { registerKeygen } from './commands/keygen';
 import { createRootCommand } from './root';
 
 /** Builds the CLI program (without parsing), so tests can run it in-process. */
 export function buildProgram(): Command {
   const program = createRootCommand();
   registerSummary(program);
+  registerVerify(program);
+  registerKeygen(program);
   registerShow(program);
   registerExport(program);
   return program;

@@ -12,6 +12,7 @@ import { uuidv7 } from './id';
 import { ChainHasher, GENESIS_HASH, sealEvent } from './seal';
 import { canonicalJson } from './canonical';
 import { capDetails } from './safe-value';
+import { CheckpointWriter, type CheckpointOptions } from './integrity/checkpoints';
 import type { SinkContext } from './sink';
 import { CsvFile } from './sinks/csv-file';
 import { JsonArrayFile, type JsonArrayOrder } from './sinks/json-array-file';
@@ -41,6 +42,8 @@ export interface JournalOptions {
   allowSymlink: boolean;
   /** Details larger than this (serialised bytes) are cut. */
   maxDetailsBytes: number;
+  /** Signed checkpoints, if enabled. */
+  checkpoints?: CheckpointOptions | undefined;
 }
 
 /** What one append produced. */
@@ -72,6 +75,8 @@ export class Journal {
   private leaseReady = false;
   /** Secondary files that could not be prepared in this lease: their writes are skipped and reported. */
   private readonly skipped = new Map<LogFile, AuditError>();
+  /** Signs the chain every N events and on close, when enabled. */
+  private checkpoints: CheckpointWriter | undefined;
 
   constructor(private readonly options: JournalOptions, private readonly context: SinkContext) {
     this.hasher = new ChainHasher(options.hmacKey);
@@ -91,6 +96,7 @@ export class Journal {
       this.dirError = err instanceof AuditWriteError ? err : new AuditWriteError(dir, err);
       return;
     }
+    if (options.checkpoints) this.checkpoints = new CheckpointWriter(dir, options.checkpoints, this.logId, options.allowSymlink);
     try {
       this.beginLease();
     } catch (err) {
@@ -148,6 +154,13 @@ export class Journal {
         errors.push(err instanceof AuditWriteError ? err : new AuditWriteError(this.files[i]!.path, err));
       }
     }
+    if (this.checkpoints) {
+      try {
+        this.checkpoints.afterAppend(event.seq, event.hash);
+      } catch (err) {
+        errors.push(err instanceof AuditError ? err : new AuditWriteError(this.checkpoints.path, err));
+      }
+    }
     this.dirty = true;
     return { event, json, errors };
   }
@@ -182,16 +195,26 @@ export class Journal {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     try {
+      this.signTailOnClose();
       await this.flush();
     } finally {
       for (const file of this.files) file.close();
+      this.checkpoints?.close();
       this.lock?.release();
     }
   }
 
   private syncAll(): Promise<void> {
     this.dirty = false;
-    return Promise.all(this.files.map((file) => file.flush())).then(() => undefined);
+    const files: Pick<LogFile, 'flush'>[] = this.checkpoints ? [...this.files, this.checkpoints] : this.files;
+    return Promise.all(files.map((file) => file.flush())).then(() => undefined);
+  }
+
+  /** A closing writer signs the chain's tail (under the lock: another writer may have appended since). */
+  private signTailOnClose(): void {
+    if (!this.checkpoints || this.dirError) return;
+    this.beginLease();
+    this.checkpoints.onClose(this.tail.seq, this.tail.hash);
   }
 
   private syncIfDirty(): Promise<void> {
@@ -235,6 +258,7 @@ export class Journal {
       }
     });
     if (primary) this.tail = primary;
+    this.checkpoints?.onLease(this.context, this.tail.seq, this.tail.hash);
   }
 
   /** Canonical JSON of the details, cut to the size cap first when they exceed it. */

@@ -73,6 +73,7 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
         lockTimeoutMs: options.lockTimeoutMs ?? 10_000,
         allowSymlink: options.allowSymlink ?? false,
         maxDetailsBytes: this.limits.maxDetailsBytes,
+        checkpoints: options.checkpoints,
       },
       this.sinkContext(),
     );

@@ -1,5 +1,6 @@
 // The options of AuditLogger.
 import type { BinaryLike, KeyObject } from 'node:crypto';
+import type { CheckpointOptions } from './integrity/checkpoints';
 import type { DeliveryOptions } from './delivery/engine';
 import type { LogFormat } from './format';
 import type { FsyncPolicy } from './journal';
@@ -43,4 +44,6 @@ export interface AuditLoggerOptions {
   allowSymlink?: boolean;
   /** Delivery to batch sinks: policy (batching, retry, timeouts), the in-memory queue of format 'none', acknowledged events. */
   delivery?: DeliveryOptions;
+  /** Signed Ed25519 checkpoints of the chain every N events and on close, in `audit_log.checkpoints.jsonl` (off by default). */
+  checkpoints?: CheckpointOptions;
 }

@@ -1,2 +1,2 @@
 // @auditrail/postgres entry point (being built).
-export {};
+export { verifyPostgresTable, tableEvents, type VerifyTableOptions } from './verify-table';

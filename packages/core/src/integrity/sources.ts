@@ -1,0 +1,120 @@
+// Reads a log for verification: every event with its position and place, and unreadable records as such instead of errors.
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { AuditEvent } from '../event';
+import { FORMAT_FILES, type LogFormat } from '../format';
+import { readEvents } from '../reader/read-events';
+import type { LocatedEvent } from './problems';
+
+/** One log to verify: its format and files in reading order (closed journal segments first). */
+export interface LogToVerify {
+  /** Format of the files. */
+  format: Exclude<LogFormat, 'none'>;
+  /** Files in order. */
+  files: string[];
+}
+
+/** Closed journal segments are named `audit_log.<first>_<last>.jsonl` with compact UTC times. */
+export const SEGMENT_PATTERN = /^audit_log\.(\d{8}T\d{6}\.\d{6}Z)_(\d{8}T\d{6}\.\d{6}Z)\.jsonl$/;
+
+/** The journal's files in order: closed segments (by name, which is by time), then the active file. */
+export function journalFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const segments = names.filter((name) => SEGMENT_PATTERN.test(name)).sort();
+  const files = segments.map((name) => join(dir, name));
+  const active = join(dir, FORMAT_FILES.jsonl);
+  if (existsSync(active)) files.push(active);
+  return files;
+}
+
+/** The logs found at a target: a directory (every format present) or one file. */
+export function logsAt(target: string): LogToVerify[] {
+  const stat = statSync(target);
+  if (stat.isFile()) {
+    const name = basename(target);
+    if (name.endsWith('.jsonl') || name.endsWith('.ndjson')) {
+      return [{ format: 'jsonl', files: name === FORMAT_FILES.jsonl ? journalFiles(dirname(target)) : [target] }];
+    }
+    if (name.endsWith('.csv')) return [{ format: 'csv', files: [target] }];
+    return [{ format: 'json', files: [target] }];
+  }
+  const logs: LogToVerify[] = [];
+  const journal = journalFiles(target);
+  if (journal.length > 0) logs.push({ format: 'jsonl', files: journal });
+  for (const format of ['json', 'csv'] as const) {
+    const path = join(target, FORMAT_FILES[format]);
+    if (existsSync(path)) logs.push({ format, files: [path] });
+  }
+  return logs;
+}
+
+/** Streams the events of a log in chain order (a newest-first JSON array is reversed). */
+export async function* locatedEvents(log: LogToVerify): AsyncGenerator<LocatedEvent> {
+  if (log.format === 'jsonl') {
+    let position = 0;
+    for (const file of log.files) {
+      for await (const at of jsonlFile(file, position)) {
+        position = at.position;
+        yield at;
+      }
+    }
+    return;
+  }
+  if (log.format === 'json') {
+    yield* jsonArray(log.files[0]!);
+    return;
+  }
+  yield* positioned(readEvents({ path: log.files[0]!, format: 'csv' }), log.files[0]!);
+}
+
+async function* jsonlFile(file: string, before: number): AsyncGenerator<LocatedEvent> {
+  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let line = 0;
+  let position = before;
+  for await (const text of lines) {
+    line++;
+    if (text.trim() === '') continue;
+    position++;
+    try {
+      yield { event: JSON.parse(text) as AuditEvent, position, file, line };
+    } catch (err) {
+      yield { event: {} as AuditEvent, position, file, line, unreadable: `line ${line} is not valid JSON (${(err as Error).message})` };
+      lines.close();
+      return;
+    }
+  }
+}
+
+/** A JSON array is read whole (it is rewritten whole by its writers anyway) and put oldest first. */
+async function* jsonArray(file: string): AsyncGenerator<LocatedEvent> {
+  const events: AuditEvent[] = [];
+  try {
+    for await (const event of readEvents({ path: file, format: 'json' })) events.push(event);
+  } catch (err) {
+    yield { event: {} as AuditEvent, position: events.length + 1, file, unreadable: (err as Error).message };
+    return;
+  }
+  const first = events[0]?.seq;
+  const last = events[events.length - 1]?.seq;
+  if (typeof first === 'number' && typeof last === 'number' && first > last) events.reverse();
+  for (let i = 0; i < events.length; i++) yield { event: events[i]!, position: i + 1, file };
+}
+
+/** Positions events from any source (a database, memory) for the walker. */
+export async function* positioned(events: AsyncIterable<AuditEvent> | Iterable<AuditEvent>, label?: string): AsyncGenerator<LocatedEvent> {
+  let position = 0;
+  try {
+    for await (const event of events) {
+      position++;
+      yield { event, position, ...(label !== undefined ? { file: label } : {}) };
+    }
+  } catch (err) {
+    yield { event: {} as AuditEvent, position: position + 1, ...(label !== undefined ? { file: label } : {}), unreadable: (err as Error).message };
+  }
+}
