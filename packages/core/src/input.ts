@@ -53,7 +53,13 @@ export function draftFrom(
   if (input.details !== undefined && input.details !== null && (typeof input.details !== 'object' || Array.isArray(input.details))) {
     throw new InvalidEventError(`details of "${action}" must be an object, got ${Array.isArray(input.details) ? 'an array' : typeof input.details}`);
   }
-  const copied = copyDetails(input.details, limits, rewrite);
+  let copied: ReturnType<typeof copyDetails>;
+  try {
+    copied = copyDetails(input.details, limits, rewrite);
+  } catch (err) {
+    // Only exotic objects get here (a revoked Proxy, say): everything else has a safe form.
+    throw new InvalidEventError(`details of "${action}" cannot be read: ${err instanceof Error ? err.message : String(err)}`);
+  }
   return {
     action_type: action,
     status,

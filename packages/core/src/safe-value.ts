@@ -141,16 +141,22 @@ function copyEntries(object: Record<string, unknown>, keys: string[], state: Cop
     if (state.rewrite) {
       const rewritten = state.rewrite(key, state.path, item);
       if (rewritten !== KEEP) {
-        out[key] = rewritten;
+        setOwn(out, key, rewritten);
         continue;
       }
     }
     state.path.push(key);
     const safe = copy(item, state);
     state.path.pop();
-    if (safe !== undefined) out[key] = safe;
+    if (safe !== undefined) setOwn(out, key, safe);
   }
   return out;
+}
+
+/** `out[key] = value`, except that a "__proto__" key (valid JSON data) becomes an own property instead of a prototype change. */
+function setOwn(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
 }
 
 function copyError(error: Error, state: CopyState): Record<string, unknown> {
@@ -181,7 +187,7 @@ export function capDetails(details: Details, serialisedBytes: number, maxBytes: 
   for (const [key, value] of Object.entries(details)) {
     const entry = Buffer.byteLength(JSON.stringify(key) + ':' + JSON.stringify(value) + ',');
     if (dropped.length === 0 && used + entry <= maxBytes) {
-      kept[key] = value;
+      setOwn(kept, key, value);
       used += entry;
     } else {
       dropped.push(key);
@@ -189,6 +195,6 @@ export function capDetails(details: Details, serialisedBytes: number, maxBytes: 
   }
   kept[TRUNCATED_KEY] = { dropped_count: dropped.length, dropped_keys: dropped.slice(0, 20), limit_bytes: maxBytes, original_bytes: serialisedBytes };
   const sorted: Details = {};
-  for (const key of Object.keys(kept).sort()) sorted[key] = kept[key];
+  for (const key of Object.keys(kept).sort()) setOwn(sorted, key, kept[key]);
   return sorted;
 }
