@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { registerExport } from './commands/export';
 import { registerShow } from './commands/show';
 import { registerSummary } from './commands/summary';
+import { registerTail } from './commands/tail';
 import { registerVerify } from './commands/verify';
 import { registerKeygen } from './commands/keygen';
 import { createRootCommand } from './root';
@@ -15,5 +16,6 @@ export function buildProgram(): Command {
   registerKeygen(program);
   registerShow(program);
   registerExport(program);
+  registerTail(program);
   return program;
 }

@@ -1,0 +1,157 @@
+// Incremental parsers for a log that is still being written: they take the bytes after the last
+// whole record and return only whole records, so a torn last line waits until it is complete.
+import { csvToEvent, type AuditEvent } from '@auditrail/core';
+
+/** What a parser made of a chunk of bytes. */
+export interface ParsedChunk {
+  /** Whole events, in file order. */
+  events: AuditEvent[];
+  /** Bytes of the chunk that were whole records (or separators): the next read starts after them. */
+  consumed: number;
+  /** Records that were whole but could not be read, each named by what is wrong. */
+  problems: string[];
+}
+
+/** Reads one format from a sequence of chunks; keeps state between chunks (the CSV header). */
+export interface RecordParser {
+  /**
+   * Parses the whole records at the start of `chunk`, which always starts at a record boundary;
+   * undefined when the content is not in a layout that can be read a record at a time.
+   */
+  parse(chunk: Buffer): ParsedChunk | undefined;
+}
+
+const NEWLINE = 0x0a;
+const QUOTE = 0x22;
+
+/** JSONL: one event a line. */
+export function jsonlParser(): RecordParser {
+  return {
+    parse(chunk) {
+      const end = chunk.lastIndexOf(NEWLINE) + 1;
+      const result: ParsedChunk = { events: [], consumed: end, problems: [] };
+      for (const line of chunk.subarray(0, end).toString('utf8').split('\n')) {
+        const text = line.trim();
+        if (text === '') continue;
+        const event = parseEventJson(text);
+        if (event) result.events.push(event);
+        else result.problems.push(`not an audit event: ${preview(text)}`);
+      }
+      return result;
+    },
+  };
+}
+
+/**
+ * Our JSON array: "[", then one event a line ("{...}," but the last), then "]". The closing
+ * bracket is never consumed: the writer overwrites it with the next event.
+ * Returns undefined for content that is not in this layout (a pretty-printed array).
+ */
+export function jsonArrayParser(): RecordParser {
+  return {
+    parse(chunk) {
+      const result: ParsedChunk = { events: [], consumed: 0, problems: [] };
+      let start = 0;
+      for (;;) {
+        const newline = chunk.indexOf(NEWLINE, start);
+        if (newline < 0) return result;
+        const text = chunk.subarray(start, newline).toString('utf8').trim();
+        if (text === ']') return result;
+        if (text.startsWith('{')) {
+          const event = parseEventJson(text.endsWith(',') ? text.slice(0, -1) : text);
+          if (!event) return undefined;
+          result.events.push(event);
+        } else if (text !== '[' && text !== '' && text !== ',') {
+          return undefined;
+        }
+        start = newline + 1;
+        result.consumed = start;
+      }
+    },
+  };
+}
+
+/** CSV with a header record; quoted cells may hold newlines, so records end at a newline outside quotes. */
+export function csvParser(): RecordParser {
+  let header: string[] | undefined;
+  return {
+    parse(chunk) {
+      const end = lastRecordEnd(chunk);
+      const result: ParsedChunk = { events: [], consumed: end, problems: [] };
+      for (const record of splitCsv(chunk.subarray(0, end).toString('utf8'))) {
+        if (record.length === 1 && record[0] === '') continue;
+        if (!header) {
+          header = record.map((cell) => cell.replace(/^\uFEFF/, '').trim());
+          continue;
+        }
+        if (record.length !== header.length) {
+          result.problems.push(`a CSV record has ${record.length} cells, the header ${header.length}: ${preview(record.join(','))}`);
+          continue;
+        }
+        try {
+          result.events.push(csvToEvent(Object.fromEntries(header.map((name, i) => [name, record[i]!]))));
+        } catch (err) {
+          result.problems.push(`a CSV record is malformed (${(err as Error).message}): ${preview(record.join(','))}`);
+        }
+      }
+      return result;
+    },
+  };
+}
+
+/** One past the last newline that is outside a quoted cell; 0 when no record is complete. */
+export function lastRecordEnd(chunk: Buffer): number {
+  let quoted = false;
+  let end = 0;
+  for (let i = 0; i < chunk.length; i++) {
+    const byte = chunk[i];
+    if (byte === QUOTE) quoted = !quoted; // a doubled quote toggles twice
+    else if (byte === NEWLINE && !quoted) end = i + 1;
+  }
+  return end;
+}
+
+/** Splits whole CSV records (RFC 4180: quoted cells, doubled quotes, CRLF or LF). */
+export function splitCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let record: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      record.push(cell);
+      cell = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      record.push(cell);
+      records.push(record);
+      record = [];
+      cell = '';
+    } else cell += c;
+  }
+  if (cell !== '' || record.length > 0) records.push([...record, cell]);
+  return records;
+}
+
+function parseEventJson(text: string): AuditEvent | undefined {
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+    const event = value as Partial<AuditEvent>;
+    return typeof event.action_type === 'string' && typeof event.status === 'string' ? (event as AuditEvent) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function preview(text: string): string {
+  return text.length > 80 ? text.slice(0, 77) + '...' : text;
+}
