@@ -79,14 +79,14 @@ function checkAction(action: unknown): string {
   if (action.length > MAX_ACTION_LENGTH) throw new InvalidEventError(`action is ${action.length} characters long; the limit is ${MAX_ACTION_LENGTH}`);
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(action)) throw new InvalidEventError(`action ${JSON.stringify(action)} contains control characters`);
-  return action;
+  return wellFormed(action);
 }
 
 /** An Error is recorded as "Name: message"; other values as text; empty as null. */
 function errorText(error: unknown): string | null {
   if (error === undefined || error === null || error === '') return null;
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  if (typeof error === 'string') return error;
+  if (error instanceof Error) return wellFormed(`${error.name}: ${error.message}`);
+  if (typeof error === 'string') return wellFormed(error);
   try {
     return JSON.stringify(error) ?? String(error);
   } catch {
@@ -97,5 +97,17 @@ function errorText(error: unknown): string | null {
 function actorText(actor: unknown, fallback: string | null): string | null {
   if (actor === undefined || actor === null || actor === '') return fallback;
   if (typeof actor !== 'string') throw new InvalidEventError(`actor must be a string, got ${typeof actor}`);
-  return actor;
+  return wellFormed(actor);
+}
+
+const SURROGATE = /[\ud800-\udfff]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * A lone surrogate has no UTF-8 form: CSV (raw text cells) would store U+FFFD and its hash
+ * would no longer verify. Free-text fields get U+FFFD up front, so every format holds the same
+ * text (details keep them: JSON escapes them as \udXXX everywhere).
+ */
+function wellFormed(text: string): string {
+  return SURROGATE.test(text) ? text.replace(LONE_SURROGATE, '\ufffd') : text;
 }
