@@ -20,9 +20,14 @@ interface Holder {
   pid: number;
   host: string;
   token: string;
+  /** Start time of the holder process (Linux clock ticks since boot), when known: tells a reused pid apart. */
+  started: string | undefined;
 }
 
 const HOST = hostname();
+/** A lock file still empty after this long was left by a writer that died between creating and filling it. */
+const EMPTY_LOCK_GRACE_MS = 2_000;
+const OWN_START = processStartTime(process.pid);
 /** Locks held by this thread, so that two loggers of one process hand the lease over instead of deadlocking. */
 const heldHere = new Map<string, FileLock>();
 
@@ -80,7 +85,7 @@ export class FileLock {
         return;
       }
       const holder = this.readHolder();
-      if (holder && this.isStale(holder)) {
+      if (holder ? this.isStale(holder) : this.isAbandonedEmpty()) {
         this.breakStale(holder);
         continue;
       }
@@ -102,7 +107,7 @@ export class FileLock {
       throw err;
     }
     try {
-      writeSync(fd, `${process.pid} ${HOST} ${this.token}\n`);
+      writeSync(fd, `${process.pid} ${HOST} ${this.token}${OWN_START ? ' ' + OWN_START : ''}\n`);
     } finally {
       closeSync(fd);
     }
@@ -111,17 +116,22 @@ export class FileLock {
 
   private readHolder(): Holder | undefined {
     try {
-      const [pid, host, token] = readFileSync(this.path, 'utf8').trim().split(' ');
+      const [pid, host, token, started] = readFileSync(this.path, 'utf8').trim().split(' ');
       // A holder caught between creating and writing its file reads as empty: not stale yet.
       if (!pid || !host || !token) return undefined;
-      return { pid: Number(pid), host, token };
+      return { pid: Number(pid), host, token, started };
     } catch {
       return undefined;
     }
   }
 
   private isStale(holder: Holder): boolean {
-    if (holder.host === HOST) return !processAlive(holder.pid);
+    if (holder.host === HOST) {
+      if (!processAlive(holder.pid)) return true;
+      // Alive, but is it the holder, or a later process that reused its pid (a restarted container, even this process)?
+      const started = holder.started === undefined ? undefined : processStartTime(holder.pid);
+      return started !== undefined && started !== holder.started;
+    }
     try {
       return Date.now() - statSync(this.path).mtimeMs > this.staleMs;
     } catch {
@@ -133,7 +143,15 @@ export class FileLock {
    * Breaks a stale lock by renaming it aside, which only one breaker can do; if what was
    * moved turns out to be a fresh lock (taken between our read and our rename), it is put back.
    */
-  private breakStale(holder: Holder): void {
+  private isAbandonedEmpty(): boolean {
+    try {
+      return Date.now() - statSync(this.path).mtimeMs > EMPTY_LOCK_GRACE_MS;
+    } catch {
+      return false;
+    }
+  }
+
+  private breakStale(holder: Holder | undefined): void {
     const aside = `${this.path}.stale-${this.token}`;
     try {
       renameSync(this.path, aside);
@@ -146,20 +164,32 @@ export class FileLock {
     } catch {
       moved = undefined;
     }
-    if (moved !== undefined && moved !== holder.token) {
+    if (moved !== undefined && moved !== holder?.token) {
       try {
         linkSync(aside, this.path);
       } catch {
         // The path was retaken meanwhile; the fresh holder keeps it.
       }
     } else {
-      this.options.onStale?.(`broke stale lock ${this.path} left by pid ${holder.pid} on ${holder.host}`);
+      const by = holder ? `pid ${holder.pid} on ${holder.host}` : 'a writer that died before filling it in';
+      this.options.onStale?.(`broke stale lock ${this.path} left by ${by}`);
     }
     try {
       unlinkSync(aside);
     } catch {
       // best effort
     }
+  }
+}
+
+/** Field 22 of /proc/PID/stat (start time in clock ticks since boot), or undefined off Linux or for a gone process. */
+function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after its closing one.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,0 +1,133 @@
+// One process: concurrent writers, two loggers on one directory (the seed's lost-events bug), and the directory lock.
+import { expect } from 'chai';
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { AuditLogger, LockTimeoutError, type AuditEvent } from '@auditrail/core';
+import { tempDir } from '../../../test/helpers/tmp';
+import { spawnTs } from '../../../test/helpers/node';
+import { readFormat, rejectionOf } from './helpers';
+
+const FORMATS = ['json', 'jsonl', 'csv'] as const;
+
+function expectIntactChain(events: AuditEvent[], count: number): void {
+  const inOrder = [...events].sort((a, b) => a.seq - b.seq);
+  expect(inOrder.map((e) => e.seq)).to.deep.equal(Array.from({ length: count }, (_, i) => i + 1));
+  for (let i = 1; i < inOrder.length; i++) expect(inOrder[i]!.prev_hash, `prev_hash of seq ${i + 1}`).to.equal(inOrder[i - 1]!.hash);
+}
+
+const pause = (): Promise<void> => new Promise((r) => (Math.random() < 0.5 ? setImmediate(r) : setTimeout(r, 0)));
+
+describe('concurrency in one process', () => {
+  for (const format of FORMATS) {
+    it(`16 concurrent writers lose nothing and are ordered by seq (${format})`, async () => {
+      const dir = tempDir();
+      const logger = new AuditLogger({ rootLogDir: dir, format });
+      const writer = async (w: number): Promise<number[]> => {
+        const seqs: number[] = [];
+        for (let i = 0; i < 40; i++) {
+          seqs.push((await logger.logEvent('write', { w, i, text: `writer ${w} «${i}» ✓` })).seq);
+          if (i % 3 === w % 3) await pause();
+        }
+        return seqs;
+      };
+      const results = await Promise.all(Array.from({ length: 16 }, (_, w) => writer(w)));
+      await logger.close();
+      const events = readFormat(dir, format);
+      expectIntactChain(events, 640);
+      for (const seqs of results) expect([...seqs].sort((a, b) => a - b)).to.deep.equal(seqs);
+      expect(new Set(results.flat()).size).to.equal(640);
+    });
+
+    it(`two loggers on one directory interleave without losing events (${format})`, async () => {
+      const dir = tempDir();
+      const a = new AuditLogger({ rootLogDir: dir, format, experimentName: 'a' });
+      const b = new AuditLogger({ rootLogDir: dir, format, experimentName: 'b' });
+      const returned: AuditEvent[] = [];
+      for (let i = 0; i < 30; i++) {
+        returned.push(await a.logEvent('from a', { i }));
+        returned.push(await b.logEvent('from b', { i }));
+        if (i % 5 === 0) await pause();
+      }
+      returned.push(...(await Promise.all([a.logEvent('race a'), b.logEvent('race b'), a.logEvent('race a'), b.logEvent('race b')])));
+      expect((await a.getLogSummary()).total_events).to.equal(64);
+      await Promise.all([a.close(), b.close()]);
+      const events = readFormat(dir, format);
+      expectIntactChain(events, 64);
+      expect(returned.map((e) => e.seq).sort((x, y) => x - y)).to.deep.equal(Array.from({ length: 64 }, (_, i) => i + 1));
+      expect(events.filter((e) => e.source.experiment === 'b')).to.have.length(32);
+    });
+  }
+});
+
+describe('directory lock', () => {
+  const HOLDER = resolve(__dirname, '../../../test/fixtures/lock-holder.ts');
+
+  it('breaks the lock left by a SIGKILLed writer and logging continues', async () => {
+    const dir = tempDir();
+    const child = spawnTs(HOLDER, [dir, 'jsonl']);
+    const exited = new Promise((r) => child.on('exit', r));
+    await new Promise<void>((ok, fail) => {
+      child.stdout!.on('data', (d: Buffer) => d.toString().includes('holding') && ok());
+      child.on('exit', (code) => fail(new Error(`holder exited early with ${code}`)));
+    });
+    const lockPath = join(dir, 'audit_log.lock');
+    expect(readFileSync(lockPath, 'utf8').split(' ')[0]).to.equal(String(child.pid));
+
+    // While the holder lives, a writer times out with an error naming the holder.
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', lockTimeoutMs: 200 });
+    const err = await rejectionOf(logger.logEvent('blocked'));
+    expect(err).to.be.instanceOf(LockTimeoutError);
+    expect(err.message).to.include(`pid ${child.pid}`);
+
+    child.kill('SIGKILL');
+    await exited;
+    expect(existsSync(lockPath)).to.equal(true); // left behind
+    const warnings: string[] = [];
+    logger.on('warning', (w) => warnings.push(`${w.code}: ${w.message}`));
+    const event = await logger.logEvent('after the crash');
+    await logger.close();
+    expect(event.seq).to.equal(2);
+    expect(warnings.some((w) => w.startsWith('STALE_LOCK_BROKEN') && w.includes(`pid ${child.pid}`))).to.equal(true);
+    expectIntactChain(readFormat(dir, 'jsonl'), 2);
+    expect(existsSync(lockPath)).to.equal(false);
+  });
+
+  it('breaks a lock from another host once older than the stale age, and an empty lock file left by a crash', async () => {
+    const dir = tempDir();
+    const lockPath = join(dir, 'audit_log.lock');
+    const old = new Date(Date.now() - 120_000);
+    writeFileSync(lockPath, '4242 some-other-host 0123456789abcdef\n');
+    utimesSync(lockPath, old, old);
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', lockTimeoutMs: 2000 });
+    await logger.logEvent('a');
+    await new Promise((r) => setImmediate(r));
+    writeFileSync(lockPath, '');
+    utimesSync(lockPath, old, old);
+    await logger.logEvent('b');
+    await logger.close();
+    expectIntactChain(readFormat(dir, 'jsonl'), 2);
+  });
+
+  it('waits for (and then times out on) a fresh lock from another host', async () => {
+    const dir = tempDir();
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', lockTimeoutMs: 150 });
+    await new Promise((r) => setImmediate(r));
+    writeFileSync(join(dir, 'audit_log.lock'), '4242 some-other-host 0123456789abcdef\n');
+    const err = await rejectionOf(logger.logEvent('a'));
+    expect(err).to.be.instanceOf(LockTimeoutError);
+    expect(err.message).to.include('held by pid 4242 on some-other-host');
+    await logger.close();
+  });
+
+  it('breaks a lock whose pid is alive but belongs to a later process (pid reuse)', async () => {
+    const dir = tempDir();
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', lockTimeoutMs: 2000 });
+    await new Promise((r) => setImmediate(r));
+    const { hostname } = await import('node:os');
+    // Our own pid, but a start time that is not ours: a previous incarnation, as in a restarted container.
+    writeFileSync(join(dir, 'audit_log.lock'), `${process.pid} ${hostname()} 0123456789abcdef 1\n`);
+    const event = await logger.logEvent('a');
+    await logger.close();
+    expect(event.seq).to.equal(1);
+  });
+});
