@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { registerExport } from './commands/export';
 import { registerShow } from './commands/show';
+import { registerReport } from './commands/report';
 import { registerSummary } from './commands/summary';
 import { registerTail } from './commands/tail';
 import { registerVerify } from './commands/verify';
@@ -17,5 +18,6 @@ export function buildProgram(): Command {
   registerShow(program);
   registerExport(program);
   registerTail(program);
+  registerReport(program);
   return program;
 }

@@ -16,6 +16,8 @@ export interface Selection {
   limit?: number;
   /** Newest first instead of oldest first. */
   newestFirst?: boolean;
+  /** Called for every event read, selected or not: drives progress bars. */
+  onRead?: () => void;
 }
 
 /** Finds the log of a directory or file; a missing one, or a CSV without the audit columns, is an AuditReadError naming the path. */
@@ -73,6 +75,7 @@ export async function* selectEvents(log: LogFileRef, selection: Selection = {}):
   if (Boolean(selection.newestFirst) === reversed) {
     let count = 0;
     for await (const event of events) {
+      selection.onRead?.();
       if (!matches(event, selection)) continue;
       yield event;
       if (++count >= limit) return;
@@ -80,7 +83,10 @@ export async function* selectEvents(log: LogFileRef, selection: Selection = {}):
     return;
   }
   const last = new LastN<AuditEvent>(limit);
-  for await (const event of events) if (matches(event, selection)) last.push(event);
+  for await (const event of events) {
+    selection.onRead?.();
+    if (matches(event, selection)) last.push(event);
+  }
   yield* last.newestFirst();
 }
 
