@@ -19,7 +19,7 @@ export { defineStatuses, statusValidator, pipelineStatuses, outcomeStatuses, typ
 export { compileFilter, type EventFilter, type EventPredicate } from './filter';
 export { AuditBus, type AuditBusEvents, type AuditBusEventName } from './bus';
 export { definePlugin, type AuditPlugin, type Enricher, type Redactor } from './plugin';
-export { defineSink, isBatchSink, type Sink, type BatchSink, type AnySink, type ExportResult, type SinkContext } from './sink';
+export { defineSink, isBatchSink, type Sink, type BatchSink, type AnySink, type ExportResult, type RejectedEvent, type SinkContext } from './sink';
 export { ConsoleSink, type ConsoleSinkOptions } from './sinks/console-sink';
 export { MemorySink } from './sinks/memory-sink';
 export type { JsonArrayOrder } from './sinks/json-array-file';

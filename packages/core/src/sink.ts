@@ -34,9 +34,17 @@ export interface Sink {
   close?(): void | Promise<void>;
 }
 
-/** Outcome of a batch export, as the delivery engine needs it. */
+/** An event of an accepted batch that the remote side refused for good (an Elasticsearch bulk item error, say). */
+export interface RejectedEvent {
+  /** Its index in the batch. */
+  readonly index: number;
+  /** Why, in the remote side's words. */
+  readonly reason: string;
+}
+
+/** Outcome of a batch export: 'ok' (maybe with events refused one by one), 'retryable' (maybe after `retryAfterMs`) or 'permanent'. */
 export type ExportResult =
-  | { readonly code: 'ok' }
+  | { readonly code: 'ok'; readonly rejected?: readonly RejectedEvent[] }
   | { readonly code: 'retryable'; readonly error: Error; readonly retryAfterMs?: number }
   | { readonly code: 'permanent'; readonly error: Error };
 
@@ -52,6 +60,8 @@ export interface BatchSink {
   readonly filter?: EventFilter;
   /** Its own delivery policy (batch size, timeouts, retries), over the logger's `delivery.policy`. */
   readonly delivery?: Partial<DeliveryPolicy>;
+  /** Called once when the sink joins a logger (its status scheme, its directory); throw to refuse. */
+  open?(context: SinkContext): void;
   /** Writes one batch; must settle, and should stop when `signal` aborts (the engine's timeout). */
   export(batch: readonly AuditEvent[], signal: AbortSignal): Promise<ExportResult>;
   /** Releases resources; called once on close. */

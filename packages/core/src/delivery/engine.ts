@@ -126,6 +126,8 @@ export class DeliveryEngine {
       throw new InvalidOptionError('sinks', `two batch sinks are named "${sink.name}": each needs its own name (it names the sink's cursor file)`);
     }
     const accepts = compileFilter(filter ?? sink.filter, this.options.statuses, `sink "${sink.name}"`);
+    const { rootLogDir, statuses, warn } = this.options;
+    sink.open?.({ rootLogDir, statuses, warn });
     const policy = resolvePolicy(`sink "${sink.name}".delivery`, this.options.policy, sink.delivery);
     const context = { bus: this.options.bus, deadLetters: this.deadLetters, warn: this.options.warn };
     let worker: SinkWorker;

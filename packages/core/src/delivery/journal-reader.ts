@@ -69,8 +69,7 @@ export class JsonlJournalReader implements JournalReader {
     const fd = this.open(this.livePath, ino);
     const size = fstatSync(fd).size;
     const end = lastNewlineBefore(fd, size) + 1;
-    const line = lastLineBefore(fd, end);
-    return { file: basename(this.livePath), ino, offset: end, seq: line ? seqOf(line.text) ?? 0 : 0 };
+    return { file: basename(this.livePath), ino, offset: end, seq: lastSeqBefore(fd, end) };
   }
 
   resolve(saved: JournalPosition): { position: JournalPosition; relocated: boolean } {
@@ -222,6 +221,18 @@ function parseLine(text: string, bytes: number): JournalLine {
   } catch (err) {
     return { text, bytes, seq: seqOf(text) ?? -1, problem: `the journal line is not valid JSON: ${(err as Error).message}` };
   }
+}
+
+/** Seq of the last line before `end` that has one (a few unreadable lines at the end are passed over). */
+function lastSeqBefore(fd: number, end: number): number {
+  for (let i = 0; i < 64 && end > 0; i++) {
+    const line = lastLineBefore(fd, end);
+    if (!line) return 0;
+    const seq = seqOf(line.text);
+    if (seq !== undefined) return seq;
+    end = line.start;
+  }
+  return 0;
 }
 
 /** Seq of a JSON line without parsing it all (our lines put seq second). */

@@ -3,7 +3,7 @@ import type { AuditBus } from '../bus';
 import { SinkError, describe } from '../errors';
 import type { AuditEvent } from '../event';
 import type { EventPredicate } from '../filter';
-import type { BatchSink, ExportResult } from '../sink';
+import type { BatchSink, ExportResult, RejectedEvent } from '../sink';
 import type { DeadLetter, DeadLetterFile } from './dead-letter';
 import type { JournalPosition } from './journal-reader';
 import { retryDelay, type DeliveryPolicy } from './policy';
@@ -136,15 +136,19 @@ export class SinkWorker {
     while (this.flights.length < concurrency) {
       const available = this.source.available();
       if (available.bytes === 0 && available.events === 0) break;
-      const full = available.events >= maxBatchSize || available.bytes >= maxBatchBytes;
+      const full = Math.max(available.events, this.notedEvents) >= maxBatchSize || available.bytes >= maxBatchBytes;
       if (!full && !this.timerFired && this.waiters.length === 0) {
         this.arm();
         break;
       }
       const batch = this.source.take(maxBatchSize, maxBatchBytes);
-      this.notedEvents = 0;
-      this.notedBytes = 0;
-      if (!batch) break;
+      if (!batch) {
+        this.notedEvents = 0;
+        this.notedBytes = 0;
+        break;
+      }
+      this.notedEvents = Math.max(0, this.notedEvents - batch.events.length - batch.unreadable.length);
+      this.notedBytes = Math.max(0, this.notedBytes - batch.bytes);
       if (!full) this.timerFired = false;
       this.dispatch(batch);
     }
@@ -247,7 +251,7 @@ export class SinkWorker {
       const result = await this.exportOnce(events);
       if (this.stopped) return false;
       if (result.code === 'ok') {
-        this.confirmed(events, batch.lastSeq);
+        this.confirmed(this.withoutRejected(events, result.rejected, attempt), batch.lastSeq);
         return true;
       }
       this.counts.failed++;
@@ -268,6 +272,18 @@ export class SinkWorker {
       this.context.bus.emit('retry', { sink: this.name, attempt, delayMs, error: result.error });
       if (!(await this.sleep(delayMs))) return false;
     }
+  }
+
+  /** Dead-letters the events an accepted batch refused one by one; returns the others. */
+  private withoutRejected(events: readonly AuditEvent[], rejected: readonly RejectedEvent[] | undefined, attempts: number): readonly AuditEvent[] {
+    if (!rejected || rejected.length === 0) return events;
+    const refused = new Map<number, string>();
+    for (const r of rejected) if (Number.isInteger(r.index) && r.index >= 0 && r.index < events.length) refused.set(r.index, String(r.reason));
+    const letters = [...refused].map(([index, reason]) => ({ event: events[index]!, reason }));
+    if (letters.length === 0) return events;
+    this.deadLetter(letters, attempts, letters[0]?.reason ?? 'rejected');
+    this.refuse(letters.map((l) => l.event), letters[0]?.reason ?? 'rejected');
+    return events.filter((_, index) => !refused.has(index));
   }
 
   private confirmed(events: readonly AuditEvent[], lastSeq: number): void {

@@ -36,7 +36,6 @@ export interface DeliverySource {
 /** Reads the journal from a sink's cursor: a crash, a restart or an outage resumes where the cursor stopped. */
 export class JournalSource implements DeliverySource {
   private readPosition: JournalPosition;
-  private noted = 0;
 
   constructor(
     private readonly reader: JournalReader,
@@ -56,20 +55,15 @@ export class JournalSource implements DeliverySource {
     cursor.save(this.readPosition);
   }
 
-  /** Counts events the logger appended, so a full batch is noticed without reading the file. */
-  note(count: number): void {
-    this.noted += count;
-  }
-
+  /** Events are not counted here (that would mean reading the file): the worker counts what the logger appended. */
   available(): { events: number; bytes: number } {
-    return { events: this.noted, bytes: this.reader.bytesAfter(this.readPosition) };
+    return { events: 0, bytes: this.reader.bytesAfter(this.readPosition) };
   }
 
   take(maxEvents: number, maxBytes: number): TakenBatch | undefined {
     const chunk = this.reader.read(this.readPosition, maxEvents, maxBytes);
     if (chunk.lines.length === 0) {
       this.readPosition = chunk.end; // may have stepped past a finished segment
-      this.noted = 0;
       return undefined;
     }
     const events: AuditEvent[] = [];
@@ -81,7 +75,6 @@ export class JournalSource implements DeliverySource {
       else unreadable.push({ text: line.text, problem: line.problem });
     }
     this.readPosition = chunk.end;
-    this.noted = Math.max(0, this.noted - chunk.lines.length);
     return { events, unreadable, bytes, lastSeq: chunk.end.seq, end: chunk.end };
   }
 
