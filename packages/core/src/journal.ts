@@ -19,6 +19,9 @@ import { JsonArrayFile, type JsonArrayOrder } from './sinks/json-array-file';
 import { JsonlFile } from './sinks/jsonl-file';
 import type { LogFile, TailState } from './sinks/log-file';
 
+/** A secondary file further behind the primary than this was added to an existing log, not left behind by a crash. */
+const MAX_CATCH_UP = 64;
+
 /** When written data is forced to stable storage. */
 export type FsyncPolicy = 'never' | 'interval' | 'always';
 
@@ -75,6 +78,8 @@ export class Journal {
   private leaseReady = false;
   /** Secondary files that could not be prepared in this lease: their writes are skipped and reported. */
   private readonly skipped = new Map<LogFile, AuditError>();
+  /** The last seq each file holds, as far as this writer knows. */
+  private readonly held = new Map<LogFile, number>();
   /** Signs the chain every N events and on close, when enabled. */
   private checkpoints: CheckpointWriter | undefined;
 
@@ -142,6 +147,7 @@ export class Journal {
     const errors: AuditError[] = [];
     this.files[0]?.write(event, json); // throws: the event is recorded nowhere and the tail stays
     this.tail = { seq: event.seq, hash: event.hash };
+    if (this.files.length > 1) this.held.set(this.files[0]!, event.seq);
     for (let i = 1; i < this.files.length; i++) {
       const unprepared = this.skipped.get(this.files[i]!);
       if (unprepared) {
@@ -150,6 +156,7 @@ export class Journal {
       }
       try {
         this.files[i]!.write(event, json);
+        this.held.set(this.files[i]!, event.seq);
       } catch (err) {
         errors.push(err instanceof AuditWriteError ? err : new AuditWriteError(this.files[i]!.path, err));
       }
@@ -215,6 +222,7 @@ export class Journal {
     if (!this.checkpoints || this.dirError) return;
     this.beginLease();
     this.checkpoints.onClose(this.tail.seq, this.tail.hash);
+    this.dirty = true; // the closing checkpoint must reach the disk with the flush that follows
   }
 
   private syncIfDirty(): Promise<void> {
@@ -251,6 +259,7 @@ export class Journal {
       try {
         if (!file.isOpen) file.open(this.context);
         const tail = file.onLease();
+        if (tail) this.held.set(file, tail.seq);
         if (i === 0) primary = tail;
       } catch (err) {
         if (i === 0 || err instanceof InvalidOptionError) throw err instanceof AuditError ? err : new AuditWriteError(file.path, err);
@@ -258,7 +267,38 @@ export class Journal {
       }
     });
     if (primary) this.tail = primary;
+    this.catchUp();
     this.checkpoints?.onLease(this.context, this.tail.seq, this.tail.hash);
+  }
+
+  /**
+   * Events reach the primary file first, then each secondary: a crash in between leaves a
+   * secondary one event behind (per writer). Copy what it misses from the primary, so that
+   * every file holds the same log. A larger gap is a format added to an existing log: it
+   * starts where the log is, and is left alone.
+   */
+  private catchUp(): void {
+    const primary = this.files[0];
+    if (!primary || this.files.length === 1) return;
+    const behind = this.files.slice(1).filter((file) => {
+      const gap = this.tail.seq - (this.held.get(file) ?? this.tail.seq);
+      return !this.skipped.has(file) && gap > 0 && gap <= MAX_CATCH_UP;
+    });
+    if (behind.length === 0) return;
+    const from = Math.min(...behind.map((file) => this.held.get(file)!));
+    const missing = primary.eventsAfter(from);
+    for (const file of behind) {
+      const have = this.held.get(file)!;
+      const copy = missing.filter(({ event }) => event.seq > have);
+      try {
+        for (const { event, json } of copy) file.write(event, json);
+        this.held.set(file, this.tail.seq);
+        this.dirty = true;
+        this.context.warn('SECONDARY_CAUGHT_UP', `${file.path}: copied ${copy.length} event(s) after seq ${have} from ${primary.path} (left behind by a crash)`);
+      } catch (err) {
+        this.skipped.set(file, err instanceof AuditError ? err : new AuditWriteError(file.path, err));
+      }
+    }
   }
 
   /** Canonical JSON of the details, cut to the size cap first when they exceed it. */

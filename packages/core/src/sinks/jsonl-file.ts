@@ -2,8 +2,8 @@
 import { appendFileSync, ftruncateSync } from 'node:fs';
 import { AuditWriteError } from '../errors';
 import type { AuditEvent } from '../event';
-import { lastLineBefore, lastNewlineBefore, readAt, sizeOf, writeAll } from '../files/fs-util';
-import { LogFile, tailFromJson, type TailState } from './log-file';
+import { lastLineBefore, lastNewlineBefore, linesBackward, readAt, sizeOf, writeAll } from '../files/fs-util';
+import { LogFile, tailFromJson, type RecordedEvent, type TailState } from './log-file';
 
 /** `{rootLogDir}/audit_log.jsonl`. */
 export class JsonlFile extends LogFile {
@@ -34,6 +34,16 @@ export class JsonlFile extends LogFile {
       throw new AuditWriteError(this.path, err);
     }
     this.knownSize += data.length;
+  }
+
+  eventsAfter(seq: number): RecordedEvent[] {
+    const found: RecordedEvent[] = [];
+    for (const { text } of linesBackward(this.fd, this.knownSize)) {
+      const event = JSON.parse(text) as AuditEvent;
+      if (event.seq <= seq) break;
+      found.push({ event, json: text });
+    }
+    return found.reverse();
   }
 
   /** A crash can leave a last line without its newline: move it to `.torn` and cut it off. */
