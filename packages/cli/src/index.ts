@@ -6,3 +6,9 @@ export { formatEvent, printable, wantsColor, type FormatOptions, type PrintableE
 export { selectEvents, openLog, matches, checkEvent, checkedEvents, type Selection } from './select';
 export { addSelectionOptions, selectionFrom, type SelectionFlags, type SelectionOptionSet } from './options';
 export { parseTimeUs } from './time';
+export { LogCursor, inLogOrder, type CursorListener } from './follow/log-cursor';
+export { followLog, type FollowOptions } from './follow/follow-log';
+export { startProgress, progressAllowed, countRecords, type Progress, type ProgressOptions } from './report/progress';
+export { jsonForScript } from './report/embed-json';
+export { writeReport, type ReportMeta, type ReportResult } from './report/write-report';
+export { levelOf, type StatusLevel } from './report/report-data';

@@ -3,6 +3,7 @@ import { CSV_COLUMNS, eventToCsv, InvalidOptionError, type AuditEvent, type LogF
 import { InvalidArgumentError, type Command } from 'commander';
 import { addSelectionOptions, selectionFrom, type SelectionFlags } from '../options';
 import { AtomicFileOutput, sameFile, StreamOutput, type TextSink } from '../output';
+import { countRecords, startProgress } from '../report/progress';
 import { openLog, selectEvents } from '../select';
 
 /** A format the export writes. */
@@ -52,11 +53,15 @@ export function registerExport(program: Command): void {
     }
     const out = flags.out === '-' ? new StreamOutput(process.stdout) : await AtomicFileOutput.create(flags.out, Boolean(flags.force));
     let count: number;
+    // A bar on stderr for long runs, on a terminal only (never in a pipe or CI log).
+    const progress = startProgress({ label: 'Exporting', total: () => countRecords(log) });
     try {
-      count = await writeEvents(selectEvents(log, selection), FRAMINGS[format], out);
+      count = await writeEvents(selectEvents(log, { ...selection, onRead: () => progress.advance() }), FRAMINGS[format], out);
     } catch (err) {
       if (out instanceof AtomicFileOutput) await out.abort();
       throw err;
+    } finally {
+      progress.done();
     }
     if (flags.out !== '-') process.stderr.write(`Exported ${count} event${count === 1 ? '' : 's'} from ${describe(log)} to ${flags.out} (${format})\n`);
   });
