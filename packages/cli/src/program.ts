@@ -7,6 +7,7 @@ import { registerSummary } from './commands/summary';
 import { registerTail } from './commands/tail';
 import { registerVerify } from './commands/verify';
 import { registerKeygen } from './commands/keygen';
+import { registerRedactLookup } from './commands/redact-lookup';
 import { createRootCommand } from './root';
 
 /** Builds the CLI program (without parsing), so tests can run it in-process. */
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerSummary(program);
   registerVerify(program);
   registerKeygen(program);
+  registerRedactLookup(program);
   registerShow(program);
   registerExport(program);
   registerTail(program);

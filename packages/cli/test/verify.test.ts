@@ -1,9 +1,9 @@
-// `auditrail keygen` and `auditrail verify` in a child process: exit codes, the OK line, the first bad event, Postgres tables.
+// `auditrail keygen`, `auditrail verify` and `auditrail redact-lookup` in a child process: exit codes, the OK line, the first bad event, Postgres tables.
 import { expect } from 'chai';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { AuditLogger, computeHash, type AuditEvent } from '@auditrail/core';
+import { AuditLogger, computeHash, redactionHash, type AuditEvent } from '@auditrail/core';
 import { runCli } from './helpers/run-cli';
 import { tempDir } from '../../../test/helpers/tmp';
 
@@ -15,7 +15,30 @@ async function writeLog(dir: string, privateKey: string, count: number, hmacKey?
   return events;
 }
 
-describe('auditrail keygen and verify', () => {
+describe('auditrail keygen, verify and redact-lookup', () => {
+  it('redact-lookup prints the mask of a value and lists the events that hold it', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'redact.key'), 'r-key\n');
+    const logger = new AuditLogger({ rootLogDir: join(dir, 'log'), format: 'jsonl', redact: { hmacKey: 'r-key' } });
+    await logger.logEvent('login', { password: 'hunter2' });
+    await logger.logEvent('login', { password: 'other' });
+    const third = await logger.logEvent('rotate', { old: { password: 'hunter2' } });
+    await logger.close();
+    const run = await runCli(['redact-lookup', '--key-file', join(dir, 'redact.key'), 'hunter2', '--in', join(dir, 'log')]);
+    expect(run.code, run.stderr).to.equal(0);
+    const [mask, first, second, count] = run.stdout.trimEnd().split('\n');
+    expect(mask).to.equal(redactionHash('hunter2', 'r-key'));
+    expect(first).to.match(/^ {2}seq 1 /);
+    expect(second).to.include(`seq 3`).and.include(third.id);
+    expect(count).to.equal('2 event(s) hold this mask');
+    const env = await runCli(['redact-lookup', '--json', '42'], { env: { AUDIT_LOG_REDACT_KEY: 'r-key' } });
+    expect(env.stdout.trim()).to.equal(redactionHash(42, 'r-key'));
+    const none = await runCli(['redact-lookup', 'x'], { env: { AUDIT_LOG_REDACT_KEY: '' } });
+    expect(none.code).to.equal(2);
+    expect(none.stderr).to.include('redaction key');
+  });
+
+
   it('keygen writes a private key 0600 and a public key, and refuses to overwrite them', async () => {
     const out = join(tempDir(), 'keys');
     const first = await runCli(['keygen', '--out', out]);

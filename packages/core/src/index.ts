@@ -31,6 +31,8 @@ export { verifyAuditLog, verifyEvents, type VerifyOptions, type VerifyReport, ty
 export { RETENTION_ACTION } from './integrity/chain-walk';
 export type { ChainProblem, TamperKind } from './integrity/problems';
 export { CHECKPOINTS_FILE, DEFAULT_CHECKPOINT_EVERY, checkCheckpoints, type Checkpoint, type CheckpointOptions, type CheckpointReason, type CheckpointsCheck } from './integrity/checkpoints';
+export { Redaction, redactionHash, REDACTED, HMAC_PREFIX, type RedactionOptions } from './redaction/redaction';
+export { DEFAULT_SECRET_KEYS, DEFAULT_SECRET_SUFFIXES, DEFAULT_ALLOWED_KEYS, type SecretKeyOptions } from './redaction/secret-keys';
 export { KEY_FILES, generateSigningKeys, writeSigningKeys, loadPrivateKey, loadPublicKey, keyIdOf, type SigningKeyPair } from './integrity/keys';
 export { canonicalJson } from './canonical';
 export { formatTimestamp, parseTimestampUs } from './clock';

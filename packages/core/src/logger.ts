@@ -17,6 +17,7 @@ import { draftFrom, normaliseArgs } from './input';
 import { Journal, unrecordedEvent, type Appended } from './journal';
 import type { AuditPlugin, Enricher, Redactor } from './plugin';
 import { readEvents } from './reader/read-events';
+import { redactionFor, type Redaction } from './redaction/redaction';
 import { countEvent, emptySummary, summarize, type LogSummary } from './reader/summary';
 import { DEFAULT_LIMITS, type SafeValueLimits } from './safe-value';
 import { isBatchSink, type AnySink, type Sink, type SinkContext } from './sink';
@@ -40,6 +41,8 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
   private readonly sinks: RoutedSink[] = [];
   private readonly enrichers: Enricher[] = [];
   private readonly redactors: Redactor[] = [];
+  /** Built-in redaction (on unless `redact: false`): secret keys masked inside the details copy, then error, actor and source. */
+  private readonly redaction: Redaction | undefined;
   private readonly limits: SafeValueLimits;
   private readonly source: EventSource;
   private readonly onError: 'throw' | 'emit';
@@ -61,6 +64,7 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
     this.statusScheme = options.statuses ?? pipelineStatuses;
     this.onError = checkChoice('onError', options.onError ?? 'throw', ['throw', 'emit'] as const);
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.redaction = redactionFor(options.redact, this.limits);
     this.defaultActor = options.actor ?? null;
     this.journal = new Journal(
       {
@@ -223,8 +227,9 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
   private record(args: LogEventArgs<C>): { event: AuditEvent; errors: AuditError[]; waits: Promise<unknown>[] } {
     if (this.closing) throw new LoggerClosedError();
     const source = this.enrichers.length > 0 ? { ...this.source } : this.source;
-    const draft = draftFrom(normaliseArgs(args), this.statusScheme, this.limits, source, this.defaultActor);
+    const draft = draftFrom(normaliseArgs(args), this.statusScheme, this.limits, source, this.defaultActor, this.redaction?.rewriteKey);
     this.process(draft);
+    this.redaction?.redactDraft(draft);
     let appended: Appended;
     try {
       appended = this.journal.append(draft);

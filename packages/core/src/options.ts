@@ -1,6 +1,7 @@
 // The options of AuditLogger.
 import type { BinaryLike, KeyObject } from 'node:crypto';
 import type { CheckpointOptions } from './integrity/checkpoints';
+import type { RedactionOptions } from './redaction/redaction';
 import type { DeliveryOptions } from './delivery/engine';
 import type { LogFormat } from './format';
 import type { FsyncPolicy } from './journal';
@@ -46,4 +47,6 @@ export interface AuditLoggerOptions {
   delivery?: DeliveryOptions;
   /** Signed Ed25519 checkpoints of the chain every N events and on close, in `audit_log.checkpoints.jsonl` (off by default). */
   checkpoints?: CheckpointOptions;
+  /** Redaction of secrets before sealing and every sink: on by default (common secret keys, patterns in free text); `false` turns it off, an object configures it. */
+  redact?: boolean | RedactionOptions;
 }

@@ -46,7 +46,7 @@ describe('verify: random events round-trip through every format and verify as in
       await fc.assert(
         fc.asyncProperty(fc.array(eventArb, { minLength: 1, maxLength: 4 }), async (inputs) => {
           const dir = tempDir();
-          const logger = new AuditLogger({ rootLogDir: dir, format: ['jsonl', 'json', 'csv'], order });
+          const logger = new AuditLogger({ rootLogDir: dir, format: ['jsonl', 'json', 'csv'], order, redact: false });
           const logged: AuditEvent[] = [];
           for (const input of inputs) logged.push(await logger.logEvent({ action: input.action, details: input.details, error: input.error ?? null, actor: input.actor ?? null }));
           await logger.close();
