@@ -39,6 +39,8 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
   private readonly bus = new AuditBus();
   private readonly journal: Journal;
   private readonly sinks: RoutedSink[] = [];
+  /** False while the constructor runs: see sinkContext().warn. */
+  private constructed = false;
   private readonly enrichers: Enricher[] = [];
   private readonly redactors: Redactor[] = [];
   /** Built-in redaction (on unless `redact: false`): secret keys masked inside the details copy, then error, actor and source. */
@@ -93,6 +95,7 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
     this.jsonlPath = this.rootLogDir !== undefined && formats.includes('jsonl') ? join(this.rootLogDir, FORMAT_FILES.jsonl) : undefined;
     for (const sink of options.sinks ?? []) this.addSink(sink);
     for (const plugin of options.plugins ?? []) this.use(plugin);
+    this.constructed = true;
   }
 
   /** The status scheme in force. */
@@ -303,7 +306,12 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
       get statuses() {
         return logger.statusScheme;
       },
-      warn: (code, message) => this.bus.emit('warning', { code, message }),
+      warn: (code, message) => {
+        // Warnings raised while the constructor runs (a torn line repaired, a stale lock broken)
+        // wait for the synchronous code after it, so that a handler added right away hears them.
+        if (this.constructed) this.bus.emit('warning', { code, message });
+        else queueMicrotask(() => this.bus.emit('warning', { code, message }));
+      },
     };
   }
 }

@@ -1,0 +1,133 @@
+// Options of HttpSink, checked up front: a bad option fails the constructor with a message naming it.
+import { InvalidOptionError, type AuditEvent, type DeliveryPolicy, type EventFilter } from '@auditrail/core';
+import { PRESETS, type HttpPreset } from './presets';
+
+/** A custom request body: the text (or bytes) to POST for a batch, and optionally its Content-Type. */
+export type HttpBodyHook = (batch: readonly AuditEvent[]) => string | Uint8Array | { data: string | Uint8Array; contentType: string };
+
+/** Options of `new HttpSink(options)`. */
+export interface HttpSinkOptions {
+  /** Endpoint URL (http or https). With a preset and a bare origin, the preset's path is added (/v1/logs, /_bulk, /services/collector/event). */
+  url: string;
+  /** Sink name, in stats and the cursor file (default "http"); give each HttpSink of a logger its own. */
+  name?: string;
+  /** Endpoint kind (default 'json'). */
+  preset?: HttpPreset;
+  /** Body of the generic preset: 'json' (an array, default) or 'ndjson' (one event a line). */
+  format?: 'json' | 'ndjson';
+  /** Compress bodies with gzip (Content-Encoding: gzip); default false. */
+  gzip?: boolean;
+  /** Extra headers (auth tokens and the like); they win over the sink's own, except Content-Length. */
+  headers?: Record<string, string>;
+  /** Timeout of one request, in ms (default 10,000). The engine's export timeout is set a second above it. */
+  timeoutMs?: number;
+  /** Reuse connections (default true). */
+  keepAlive?: boolean;
+  /** Header carrying the batch's idempotency key (default "Idempotency-Key"). */
+  idempotencyHeader?: string;
+  /** Splunk HEC token: sent as `Authorization: Splunk <token>` (required by the splunk preset unless headers has Authorization). */
+  token?: string;
+  /** Elasticsearch/OpenSearch index (default "auditrail-events"), or Splunk index. */
+  index?: string;
+  /** OTLP resource service.name (default "auditrail"). */
+  serviceName?: string;
+  /** Splunk sourcetype (default "auditrail:event"). */
+  sourcetype?: string;
+  /** Builds the body instead of the preset. */
+  body?: HttpBodyHook;
+  /** Which events the sink receives. */
+  filter?: EventFilter;
+  /** Delivery policy of this sink (batch size, retries...), over the logger's. */
+  delivery?: Partial<DeliveryPolicy>;
+}
+
+/** The options with defaults applied and the URL resolved. */
+export interface ResolvedHttpOptions extends Required<Omit<HttpSinkOptions, 'url' | 'token' | 'index' | 'body' | 'filter' | 'delivery'>> {
+  /** The URL requests go to. */
+  url: URL;
+  /** Splunk token, if any. */
+  token: string | undefined;
+  /** Index, if any. */
+  index: string | undefined;
+  /** Body hook, if any. */
+  body: HttpBodyHook | undefined;
+}
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** Applies defaults and checks every option, throwing InvalidOptionError naming the first bad one. */
+export function resolveHttpOptions(options: HttpSinkOptions): ResolvedHttpOptions {
+  if (!options || typeof options !== 'object') throw new InvalidOptionError('options', 'HttpSink needs an options object with at least "url"');
+  const preset = options.preset ?? 'json';
+  if (!Object.hasOwn(PRESETS, preset)) throw new InvalidOptionError('preset', `${JSON.stringify(preset)} is not one of ${Object.keys(PRESETS).map((p) => JSON.stringify(p)).join(', ')}`);
+  const url = checkUrl(options.url, PRESETS[preset].defaultPath);
+  const format = options.format ?? 'json';
+  if (format !== 'json' && format !== 'ndjson') throw new InvalidOptionError('format', `must be "json" or "ndjson", got ${JSON.stringify(format)}`);
+  if (options.format !== undefined && preset !== 'json') throw new InvalidOptionError('format', `applies to the generic "json" preset only; preset "${preset}" has its own body`);
+  const headers = checkHeaders(options.headers);
+  const token = optionalString('token', options.token);
+  if (preset === 'splunk' && token === undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) {
+    throw new InvalidOptionError('token', 'the splunk preset needs the HEC token (or an Authorization header)');
+  }
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new InvalidOptionError('timeoutMs', `must be a positive number of milliseconds, got ${String(timeoutMs)}`);
+  if (options.body !== undefined && typeof options.body !== 'function') throw new InvalidOptionError('body', 'must be a function (batch) => string | Uint8Array | { data, contentType }');
+  const idempotencyHeader = options.idempotencyHeader ?? 'Idempotency-Key';
+  if (!HEADER_NAME.test(idempotencyHeader)) throw new InvalidOptionError('idempotencyHeader', `${JSON.stringify(idempotencyHeader)} is not a valid header name`);
+  return {
+    url,
+    name: nonEmpty('name', options.name ?? 'http'),
+    preset,
+    format,
+    gzip: checkBoolean('gzip', options.gzip ?? false),
+    headers,
+    timeoutMs,
+    keepAlive: checkBoolean('keepAlive', options.keepAlive ?? true),
+    idempotencyHeader,
+    token,
+    index: optionalString('index', options.index),
+    serviceName: nonEmpty('serviceName', options.serviceName ?? 'auditrail'),
+    sourcetype: nonEmpty('sourcetype', options.sourcetype ?? 'auditrail:event'),
+    body: options.body,
+  };
+}
+
+function checkUrl(value: unknown, defaultPath: string): URL {
+  if (typeof value !== 'string' || value === '') throw new InvalidOptionError('url', 'is required: the endpoint to POST batches to, e.g. "https://logs.example.com/ingest"');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidOptionError('url', `${JSON.stringify(value)} is not a valid URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidOptionError('url', `must be http: or https:, got ${JSON.stringify(url.protocol)}`);
+  if (url.pathname === '/' && defaultPath !== '/') url.pathname = defaultPath;
+  return url;
+}
+
+function checkHeaders(value: unknown): Record<string, string> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidOptionError('headers', 'must be an object of header names to string values');
+  const headers: Record<string, string> = {};
+  for (const [name, v] of Object.entries(value)) {
+    if (!HEADER_NAME.test(name)) throw new InvalidOptionError(`headers.${name}`, 'is not a valid header name');
+    if (typeof v !== 'string') throw new InvalidOptionError(`headers.${name}`, `must be a string, got ${typeof v}`);
+    if (/[\r\n\0]/.test(v)) throw new InvalidOptionError(`headers.${name}`, 'must not contain CR, LF or NUL');
+    headers[name] = v;
+  }
+  return headers;
+}
+
+function checkBoolean(option: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new InvalidOptionError(option, `must be true or false, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function nonEmpty(option: string, value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new InvalidOptionError(option, 'must be a non-empty string');
+  return value;
+}
+
+function optionalString(option: string, value: unknown): string | undefined {
+  return value === undefined ? undefined : nonEmpty(option, value);
+}
