@@ -49,6 +49,17 @@ export function lastLineBefore(fd: number, end: number): { text: string; start: 
   return { text: readAt(fd, start, end - 1 - start).toString('utf8'), start };
 }
 
+/** Complete lines before `end` (whose byte at `end - 1` is a newline), last first, with their start offsets. */
+export function* linesBackward(fd: number, end: number): Generator<{ text: string; start: number }> {
+  let at = end;
+  while (at > 0) {
+    const line = lastLineBefore(fd, at);
+    if (!line) return;
+    yield line;
+    at = line.start;
+  }
+}
+
 /** Creates a directory (and missing parents) with mode 0700 whatever the umask; existing ones are left as they are. */
 export function ensurePrivateDir(dir: string): void {
   const first = mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -1,10 +1,11 @@
 // The CSV file of the first seed, appended under the directory lock, header first.
 import { appendFileSync, ftruncateSync } from 'node:fs';
-import { CSV_HEADER, CSV_TAIL, eventToCsv } from '../csv-codec';
+import { parse } from 'csv-parse/sync';
+import { CSV_COLUMNS, CSV_HEADER, CSV_TAIL, csvToEvent, eventToCsv } from '../csv-codec';
 import { AuditWriteError } from '../errors';
 import type { AuditEvent } from '../event';
-import { lastLineBefore, lastNewlineBefore, readAt, sizeOf, writeAll } from '../files/fs-util';
-import { LogFile, type TailState } from './log-file';
+import { lastLineBefore, lastNewlineBefore, linesBackward, readAt, sizeOf, writeAll } from '../files/fs-util';
+import { LogFile, type RecordedEvent, type TailState } from './log-file';
 
 /** `{rootLogDir}/audit_log.csv`. */
 export class CsvFile extends LogFile {
@@ -40,6 +41,25 @@ export class CsvFile extends LogFile {
       throw new AuditWriteError(this.path, err);
     }
     this.knownSize += data.length;
+  }
+
+  eventsAfter(seq: number): RecordedEvent[] {
+    // Records may span lines; a line ending in our id,seq,prev_hash,hash cells ends one.
+    let from = CSV_HEADER.length;
+    for (const { text, start } of linesBackward(this.fd, this.knownSize)) {
+      const match = CSV_TAIL.exec(text);
+      if (match && Number(match[2]) <= seq) {
+        from = start + Buffer.byteLength(text) + 1;
+        break;
+      }
+      if (start <= CSV_HEADER.length) break;
+    }
+    const text = readAt(this.fd, from, this.knownSize - from);
+    const records = parse(text, { columns: [...CSV_COLUMNS] }) as Record<string, string>[];
+    return records.map((record) => {
+      const event = csvToEvent(record);
+      return { event, json: JSON.stringify(event) };
+    });
   }
 
   private checkHeader(): void {

@@ -5,8 +5,8 @@ import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, re
 import { randomBytes } from 'node:crypto';
 import { AuditWriteError } from '../errors';
 import type { AuditEvent } from '../event';
-import { lastLineBefore, readAt, sizeOf, writeAll } from '../files/fs-util';
-import { LogFile, tailFromJson, type LogFileOptions, type TailState } from './log-file';
+import { lastLineBefore, linesBackward, readAt, sizeOf, writeAll } from '../files/fs-util';
+import { LogFile, tailFromJson, type LogFileOptions, type RecordedEvent, type TailState } from './log-file';
 
 /** Order of events in the JSON array. */
 export type JsonArrayOrder = 'oldest-first' | 'newest-first';
@@ -66,6 +66,23 @@ export class JsonArrayFile extends LogFile {
     if (this.order === 'newest-first') this.prepend(json);
     else this.append(json);
     this.empty = false;
+  }
+
+  eventsAfter(seq: number): RecordedEvent[] {
+    const found: RecordedEvent[] = [];
+    const lines =
+      this.order === 'newest-first'
+        ? readAt(this.fd, 0, this.knownSize).toString('utf8').split('\n').slice(1)
+        : Array.from(linesBackward(this.fd, this.knownSize), (line) => line.text);
+    for (const line of lines) {
+      const text = line.endsWith(',') ? line.slice(0, -1) : line;
+      if (text.trim() === ']' || text.trim() === '') continue;
+      if (text.trim() === '[') break;
+      const event = JSON.parse(text) as AuditEvent;
+      if (event.seq <= seq) break;
+      found.push({ event, json: text });
+    }
+    return found.reverse();
   }
 
   private append(json: string): void {

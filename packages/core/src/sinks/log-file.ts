@@ -67,6 +67,12 @@ export abstract class LogFile implements Sink {
   /** Writes one event; called under the lock. */
   abstract write(event: AuditEvent, json: string): void;
 
+  /**
+   * The events after `seq`, oldest first, read back from the end of the file (under the lock,
+   * after onLease). Used to bring a secondary file that a crash left behind up to date.
+   */
+  abstract eventsAfter(seq: number): RecordedEvent[];
+
   /** Forces written data to stable storage. */
   flush(): Promise<void> {
     if (this.fd < 0) return Promise.resolve();
@@ -85,6 +91,14 @@ export abstract class LogFile implements Sink {
   protected warn(code: string, message: string): void {
     this.context?.warn(code, message);
   }
+}
+
+/** An event read back from a log file, with its JSON line. */
+export interface RecordedEvent {
+  /** The event. */
+  event: AuditEvent;
+  /** Its JSON line, as the other files hold it. */
+  json: string;
 }
 
 /** Parses a JSON record line into a tail state, or undefined when it is not one of ours. */

@@ -1,0 +1,83 @@
+// Several formats at once: the primary file takes each event first; a secondary left behind by a crash is brought up to date.
+import { expect } from 'chai';
+import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AuditLogger, type AuditEvent } from '@auditrail/core';
+import { tempDir } from '../../../test/helpers/tmp';
+import { readFormat } from './helpers';
+
+type Format = 'json' | 'jsonl' | 'csv';
+
+/** Cuts the last event out of a secondary file, as a crash between the primary write and the secondary one would. */
+function dropLastEvent(dir: string, format: Format, order: 'oldest-first' | 'newest-first' = 'oldest-first'): void {
+  const path = join(dir, `audit_log.${format}`);
+  const text = readFileSync(path, 'utf8');
+  if (format === 'json') {
+    const lines = text.split('\n');
+    if (order === 'newest-first') writeFileSync(path, [lines[0], ...lines.slice(2)].join('\n'));
+    else writeFileSync(path, lines.slice(0, -3).join('\n').replace(/,$/, '') + '\n]\n');
+    return;
+  }
+  const lines = text.trimEnd().split('\n');
+  const last = format === 'csv' ? text.lastIndexOf('\n', text.length - 2) + 1 : text.length - lines[lines.length - 1]!.length - 1;
+  truncateSync(path, last);
+}
+
+describe('multi-format logs', () => {
+  const combos: [Format, Format][] = [
+    ['jsonl', 'csv'],
+    ['jsonl', 'json'],
+    ['json', 'jsonl'],
+    ['csv', 'jsonl'],
+    ['csv', 'json'],
+  ];
+  for (const [primary, secondary] of combos) {
+    it(`copies the event a crash kept from the ${secondary} secondary out of the ${primary} primary`, async () => {
+      const dir = tempDir();
+      const formats = [primary, secondary];
+      let logger = new AuditLogger({ rootLogDir: dir, format: formats });
+      await logger.logEvent('a', { text: 'multi\nline "quoted"' });
+      await logger.logEvent('b', { n: 2 });
+      await logger.close();
+      dropLastEvent(dir, secondary);
+      expect(readFormat(dir, secondary).map((e) => e.seq)).to.deep.equal([1]);
+
+      const warnings: string[] = [];
+      logger = new AuditLogger({ rootLogDir: dir, format: formats });
+      logger.on('warning', (w) => warnings.push(w.code));
+      await logger.logEvent('c');
+      await logger.close();
+      const first = readFormat(dir, primary);
+      const second = readFormat(dir, secondary);
+      expect(first.map((e) => e.seq)).to.deep.equal([1, 2, 3]);
+      expect(second).to.deep.equal(first);
+    });
+  }
+
+  it('catches up a newest-first JSON secondary too', async () => {
+    const dir = tempDir();
+    let logger = new AuditLogger({ rootLogDir: dir, format: ['jsonl', 'json'], order: 'newest-first' });
+    await logger.logEvent('a');
+    await logger.logEvent('b');
+    await logger.close();
+    dropLastEvent(dir, 'json', 'newest-first');
+    expect(readFormat(dir, 'json').map((e) => e.seq)).to.deep.equal([1]);
+    logger = new AuditLogger({ rootLogDir: dir, format: ['jsonl', 'json'], order: 'newest-first' });
+    await logger.logEvent('c');
+    await logger.close();
+    expect(readFormat(dir, 'json').map((e) => e.seq)).to.deep.equal([3, 2, 1]);
+    expect([...readFormat(dir, 'json')].reverse()).to.deep.equal(readFormat(dir, 'jsonl'));
+  });
+
+  it('a format added to an existing log starts where the log is (no history copy)', async () => {
+    const dir = tempDir();
+    let logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
+    for (let i = 0; i < 100; i++) await logger.logEvent('old', { i });
+    await logger.close();
+    logger = new AuditLogger({ rootLogDir: dir, format: ['jsonl', 'csv'] });
+    const event: AuditEvent = await logger.logEvent('new');
+    await logger.close();
+    expect(event.seq).to.equal(101);
+    expect(readFormat(dir, 'csv').map((e) => e.seq)).to.deep.equal([101]);
+  });
+});
