@@ -32,7 +32,8 @@ export function isBusy(transport: TransportStream): boolean {
 
 function hasBuffered(stream: unknown): boolean {
   if (typeof stream !== 'object' || stream === null) return false;
-  const s = stream as { writableLength?: unknown; readableLength?: unknown; pending?: unknown };
+  const s = stream as { writableLength?: unknown; readableLength?: unknown; pending?: unknown; destroyed?: unknown; writableFinished?: unknown };
+  if (s.destroyed === true || s.writableFinished === true) return false; // a closed file stream reports `pending` again
   return (typeof s.writableLength === 'number' && s.writableLength > 0) || (typeof s.readableLength === 'number' && s.readableLength > 0) || s.pending === true;
 }
 

@@ -44,6 +44,8 @@ export class WinstonSink implements Sink {
   private readonly timeoutMs: number;
   private readonly pending = new Set<{ reject: (err: Error) => void }>();
   private context: SinkContext | undefined;
+  private readonly queue: (() => boolean)[] = [];
+  private blocked = false;
   private closed: Promise<void> | undefined;
 
   constructor(transport: TransportStream, options: WinstonSinkOptions = {}) {
@@ -88,7 +90,24 @@ export class WinstonSink implements Sink {
       };
       entry.reject = (err) => settle(err);
       this.pending.add(entry);
-      this.transport.write(info, (err?: Error | null) => settle(err));
+      this.send(() => this.transport.write(info, (err?: Error | null) => settle(err)));
+    });
+  }
+
+  /** Honours the transport's backpressure: a burst must not reach winston-transport's _writev, which calls log() for all at once. */
+  private send(write: () => boolean): void {
+    if (this.blocked) {
+      this.queue.push(write);
+      return;
+    }
+    if (!write()) this.block();
+  }
+
+  private block(): void {
+    this.blocked = true;
+    this.transport.once('drain', () => {
+      this.blocked = false;
+      while (!this.blocked && this.queue.length > 0) this.send(this.queue.shift()!);
     });
   }
 

@@ -1,0 +1,151 @@
+// WinstonSink with real winston transports: File in a temp dir, Stream, a transport that fails, levels, flush and close.
+import { expect } from 'chai';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { AuditLogger, pipelineStatuses, SinkError, type AuditEvent } from '@auditrail/core';
+import { WinstonSink, levelForStatus } from '@auditrail/winston';
+import winston from 'winston';
+import TransportStream from 'winston-transport';
+import { runTs } from '../../../test/helpers/node';
+import { tempDir } from '../../../test/helpers/tmp';
+import { readJsonl, readLines } from './helpers';
+
+type Line = AuditEvent & { level: string; message: string };
+
+describe('WinstonSink', () => {
+  it('writes every event through a File transport, as JSON with the level from the status, on disk after close', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'audit-winston.log');
+    const audit = new AuditLogger({ rootLogDir: dir, format: 'jsonl', sinks: [new WinstonSink(new winston.transports.File({ filename: file }))] });
+    await audit.logEvent('Data Ingestion started', { file: 'dataset.csv' });
+    await audit.logEvent('Drift detected', { feature: 'age', drift_score: 0.8 }, 'WARNING');
+    await audit.logEvent({ action: 'Model training failed', status: 'FAILURE', error: 'Out of memory' });
+    await audit.close();
+    const lines = readLines<Line>(file);
+    expect(lines.map((l) => [l.message, l.level, l.status])).to.deep.equal([
+      ['Data Ingestion started', 'info', 'INFO'],
+      ['Drift detected', 'warn', 'WARNING'],
+      ['Model training failed', 'error', 'FAILURE'],
+    ]);
+    const events = readJsonl(dir);
+    for (const [i, line] of lines.entries()) {
+      expect(line).to.deep.include({ id: events[i]!.id, seq: events[i]!.seq, hash: events[i]!.hash, details: events[i]!.details, error: events[i]!.error });
+    }
+  });
+
+  it('flush() returns once a File transport has the events in the file, without closing it', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'out.log');
+    const audit = new AuditLogger({ rootLogDir: dir, format: 'jsonl', sinks: [new WinstonSink(new winston.transports.File({ filename: file }))] });
+    for (let i = 0; i < 500; i++) void audit.logEvent('tag_add', { i, tag_name: 'x'.repeat(200) });
+    await audit.flush();
+    expect(readLines(file)).to.have.length(500);
+    await audit.logEvent('tag_remove', { i: 500 });
+    await audit.flush();
+    expect(readLines(file)).to.have.length(501);
+    await audit.close();
+  });
+
+  it('writes through a Stream transport into a file stream, complete once close() resolves', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'stream.log');
+    const stream = createWriteStream(file);
+    const audit = new AuditLogger({ format: 'none', sinks: [new WinstonSink(new winston.transports.Stream({ stream }))] });
+    for (let i = 0; i < 200; i++) void audit.logEvent('sample_discard', { samples_affected: i });
+    await audit.close();
+    expect(readLines<Line>(file).map((l) => (l.details as { samples_affected: number }).samples_affected)).to.deep.equal([...Array(200).keys()]);
+    stream.end();
+  });
+
+  it("honours the transport's level, its own format, and custom levels and message", async () => {
+    const collected: string[] = [];
+    const stream = new PassThrough().on('data', (chunk: Buffer) => collected.push(chunk.toString()));
+    const transport = new winston.transports.Stream({ stream, level: 'warn', format: winston.format.printf((info) => `${info.level} ${String(info.message)}`) });
+    const statuses = pipelineStatuses.extend('CRITICAL');
+    const sink = new WinstonSink(transport, { message: (e) => `${e.action_type}#${e.seq}`, levels: { INFO: 'debug' } });
+    const audit = new AuditLogger({ format: 'none', statuses, sinks: [sink] });
+    await audit.logEvent('a'); // INFO -> debug: below 'warn'
+    await audit.logEvent('b', {}, 'WARNING');
+    await audit.logEvent('c', {}, 'CRITICAL');
+    await audit.close();
+    expect(collected.join('')).to.equal('warn b#2\nerror c#3\n');
+    expect([0, 1, 2, 3].map((i) => levelForStatus(statuses, statuses.statuses![i]!))).to.deep.equal(['info', 'warn', 'error', 'error']);
+  });
+
+  it('fails the logEvent whose write the transport failed, keeps going, and refuses writes after close', async () => {
+    class Flaky extends TransportStream {
+      override log(info: { details?: { fail?: boolean } }, callback: () => void): void {
+        setImmediate(() => {
+          if (info.details?.fail) this.emit('error', new Error('disk quota exceeded'));
+          callback();
+        });
+      }
+    }
+    const sink = new WinstonSink(new Flaky(), { name: 'flaky' });
+    const audit = new AuditLogger({ format: 'none', sinks: [sink] });
+    await audit.logEvent('ok');
+    const err = await audit.logEvent('bad', { fail: true }).then(() => null, (e: unknown) => e);
+    expect(err).to.be.instanceOf(SinkError);
+    expect((err as SinkError).message).to.equal('Sink "flaky" failed: disk quota exceeded');
+    await audit.logEvent('ok again');
+    await audit.close();
+    const event = (await new AuditLogger({ format: 'none' }).logEvent('late')) as AuditEvent;
+    expect(() => sink.write(event)).to.throw(/transport was ended/);
+  });
+
+  it('times out a write and a close when the transport stops calling back', async () => {
+    class Stuck extends TransportStream {
+      override log(): void {}
+    }
+    const audit = new AuditLogger({ format: 'none', sinks: [new WinstonSink(new Stuck(), { name: 'stuck', timeoutMs: 50 })] });
+    const err = await audit.logEvent('x').then(() => null, (e: unknown) => e);
+    expect(err).to.be.instanceOf(SinkError);
+    expect((err as Error).message).to.match(/did not call back within 50 ms/);
+    const closeErr = await audit.close().then(() => null, (e: unknown) => e);
+    expect(closeErr).to.be.instanceOf(SinkError);
+    expect((closeErr as Error).message).to.match(/did not finish within 50 ms/);
+  });
+
+  it('refuses what is not a transport', () => {
+    expect(() => new WinstonSink({} as never)).to.throw(TypeError, /winston transport/);
+  });
+});
+
+// The flush-before-exit case: a process logs, then exits at once; nothing it logged may be missing.
+describe('WinstonSink and AuditTransport when the process exits right after logging', () => {
+  const fixture = join(__dirname, 'fixtures', 'exit-child.ts');
+  const n = 300;
+
+  function check(dir: string): void {
+    const events = readJsonl(dir);
+    expect(events).to.have.length(2 * n);
+    expect(events.filter((e) => e.action_type === 'hp_change').map((e) => (e.details as { i: number }).i)).to.deep.equal([...Array(n).keys()]);
+    const lines = readLines<Line>(join(dir, 'winston-sink.log'));
+    expect(lines.map((l) => l.seq)).to.deep.equal(events.map((e) => e.seq));
+  }
+
+  for (const [mode, code] of [
+    ['exit', 0],
+    ['exitCode-close', 7],
+    ['exitCode', 7],
+  ] as const) {
+    it(`loses no event with ${mode === 'exit' ? 'close() then process.exit()' : mode === 'exitCode' ? 'process.exitCode and no close' : 'close() then process.exitCode'}`, async () => {
+      const dir = tempDir();
+      const result = await runTs(fixture, [dir, mode, String(n)]);
+      expect(result.stderr).to.equal('');
+      expect(result.code).to.equal(code);
+      check(dir);
+    });
+  }
+
+  it('loses no event printed by a Console transport before process.exit()', async () => {
+    const dir = tempDir();
+    const result = await runTs(fixture, [dir, 'console', String(n)]);
+    expect(result.code).to.equal(0);
+    const printed = result.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Line);
+    expect(printed.map((l) => l.seq)).to.deep.equal(readJsonl(dir).map((e) => e.seq));
+    expect(printed).to.have.length(2 * n);
+    expect(readFileSync(join(dir, 'audit_log.jsonl'), 'utf8').split('\n')).to.have.length(2 * n + 1);
+  });
+});
