@@ -175,7 +175,8 @@ describe('durability', () => {
       await logger.logEvent('b');
       await logger.close();
       expect(readJsonl(dir).map((e) => e.seq)).to.deep.equal([1, 2]);
-      expect(readCsv(dir).map((e) => e.seq)).to.deep.equal([2]);
+      // Once the CSV can be written again, the event it missed is copied from the primary.
+      expect(readCsv(dir)).to.deep.equal(readJsonl(dir));
     });
 
     for (const format of ['jsonl', 'json', 'csv'] as const) {

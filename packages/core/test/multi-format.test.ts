@@ -51,6 +51,7 @@ describe('multi-format logs', () => {
       const second = readFormat(dir, secondary);
       expect(first.map((e) => e.seq)).to.deep.equal([1, 2, 3]);
       expect(second).to.deep.equal(first);
+      expect(warnings).to.include('SECONDARY_CAUGHT_UP');
     });
   }
 
