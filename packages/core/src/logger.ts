@@ -62,7 +62,7 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
   constructor(options: AuditLoggerOptions = {}) {
     const formats = resolveFormats(options.format);
     this.experimentName = checkExperimentName(options.experimentName);
-    this.rootLogDir = formats.length === 0 ? undefined : resolve(options.rootLogDir ?? process.env.AUDIT_LOG_DIR ?? 'audit_logs');
+    this.rootLogDir = formats.length === 0 ? undefined : resolve(checkRootLogDir(options.rootLogDir ?? process.env.AUDIT_LOG_DIR ?? 'audit_logs'));
     this.statusScheme = options.statuses ?? pipelineStatuses;
     this.onError = checkChoice('onError', options.onError ?? 'throw', ['throw', 'emit'] as const);
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -325,6 +325,13 @@ function checkChoice<T extends string>(option: string, value: T, choices: readon
     throw new InvalidOptionError(option, `${JSON.stringify(value)} is not one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`);
   }
   return value;
+}
+
+/** A path with a NUL byte would be cut short by the system: refuse it instead of writing somewhere else. */
+function checkRootLogDir(dir: unknown): string {
+  if (typeof dir !== 'string' || dir === '') throw new InvalidOptionError('rootLogDir', 'must be a non-empty string');
+  if (dir.includes('\0')) throw new InvalidOptionError('rootLogDir', `${JSON.stringify(dir)} contains a NUL byte`);
+  return dir;
 }
 
 function checkExperimentName(name: unknown): string | undefined {
