@@ -44,6 +44,7 @@ export { gitCommitEnricher, contextEnricher, contextPlugin } from './enrichers';
 export { audited, type AuditedOptions, type AuditedFunction } from './instrument/audited';
 export { diff, formatPath, type Diff } from './instrument/diff';
 export { resolveOutcomeStatuses, type OutcomeStatuses } from './instrument/outcome';
+export { takeSnapshot, addSnapshotDetails, type Snapshot, type SnapshotMode } from './instrument/snapshot';
 export { WEIGHTSLAB_ACTIONS, type WeightsLabCatalog, type Change, type SampleOperation } from './catalog/weightslab';
 export {
   DeliveryEngine,

@@ -1,9 +1,8 @@
 // audited(logger, action, fn, options): wraps a function so every call is recorded with its outcome, duration and before/after values.
 import type { ActionCatalog, ActionName, Details } from '../event';
 import type { AuditLogger } from '../logger';
-import { DEFAULT_LIMITS, toSafeValue } from '../safe-value';
-import { diff } from './diff';
 import { outcomeResolver, type OutcomeStatuses } from './outcome';
+import { addSnapshotDetails, takeSnapshot, type SnapshotMode } from './snapshot';
 
 /** Options of `audited`; every one is optional. `A` are the wrapped function's arguments, `R` its return type. */
 export interface AuditedOptions<A extends unknown[], R> {
@@ -16,7 +15,7 @@ export interface AuditedOptions<A extends unknown[], R> {
   /** Snapshot taken after the call, whether it returned or threw. */
   after?: (...args: A) => unknown;
   /** 'diff' (default): record only what changed between the snapshots; 'full': record both whole. */
-  snapshots?: 'diff' | 'full';
+  snapshots?: SnapshotMode;
   /** Who acts: a name, or a function of the arguments; default the logger's actor. */
   actor?: string | ((...args: A) => string | null | undefined);
   /** Statuses for success and failure; default picked from the logger's scheme (see resolveOutcomeStatuses). */
@@ -25,9 +24,6 @@ export interface AuditedOptions<A extends unknown[], R> {
 
 /** What `audited` returns: the same arguments, a promise of the same result, settled once the event is recorded. */
 export type AuditedFunction<A extends unknown[], R> = (...args: A) => Promise<Awaited<R>>;
-
-const NONE: unique symbol = Symbol('none');
-type Snapshot = { value: unknown } | { error: string } | typeof NONE;
 
 /**
  * Wraps a sync or async function: each call runs it, then records one event. A call that returns
@@ -59,7 +55,7 @@ export function audited<C extends ActionCatalog, A extends unknown[], R>(
     const name = typeof action === 'function' ? action(...args) : action;
     const details: Details = {};
     merge(details, 'details', () => options.details?.(...args));
-    const before = options.before ? await snap(() => options.before!(...args)) : NONE;
+    const before = options.before ? await takeSnapshot(() => options.before!(...args)) : undefined;
     const started = performance.now();
     let result: Awaited<R> | undefined;
     let failure: { error: unknown } | undefined;
@@ -69,10 +65,10 @@ export function audited<C extends ActionCatalog, A extends unknown[], R>(
       failure = { error };
     }
     const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
-    const after = options.after ? await snap(() => options.after!(...args)) : NONE;
+    const after = options.after ? await takeSnapshot(() => options.after!(...args)) : undefined;
     if (!failure && options.result) merge(details, 'result', () => options.result!(result as Awaited<R>, ...args));
     details.duration_ms = durationMs;
-    addSnapshots(details, before, after, snapshots);
+    addSnapshotDetails(details, before, after, snapshots);
 
     const statuses = outcome(logger.statuses);
     const actor = actorOf(options.actor, args, details);
@@ -105,29 +101,6 @@ function labelOf(action: unknown): string {
   return typeof action === 'string' ? action : 'call';
 }
 
-/** Copies the snapshot at once: the call may mutate the very object the getter returned. */
-async function snap(get: () => unknown): Promise<Snapshot> {
-  try {
-    return { value: toSafeValue(await get(), DEFAULT_LIMITS) };
-  } catch (err) {
-    return { error: messageOf(err) };
-  }
-}
-
-function addSnapshots(details: Details, before: Snapshot, after: Snapshot, mode: 'diff' | 'full'): void {
-  if (before !== NONE && 'error' in before) details.before_error = before.error;
-  if (after !== NONE && 'error' in after) details.after_error = after.error;
-  const b = before !== NONE && 'value' in before ? before : undefined;
-  const a = after !== NONE && 'value' in after ? after : undefined;
-  if (mode === 'diff' && b && a && isObject(b.value) && isObject(a.value)) {
-    const changes = diff(b.value, a.value);
-    Object.assign(details, { before: changes.before, after: changes.after, changed: changes.changed, added: changes.added, removed: changes.removed });
-    return;
-  }
-  if (b) details.before = b.value ?? null;
-  if (a) details.after = a.value ?? null;
-}
-
 function merge(details: Details, label: string, get: () => Details | undefined): void {
   try {
     const extra = get();
@@ -145,10 +118,6 @@ function actorOf<A extends unknown[]>(actor: AuditedOptions<A, unknown>['actor']
     details.actor_error = messageOf(err);
     return undefined;
   }
-}
-
-function isObject(value: unknown): value is object {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function messageOf(err: unknown): string {
