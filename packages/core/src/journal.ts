@@ -234,8 +234,7 @@ export class Journal {
     if (this.dirError) throw this.dirError;
     const lock = this.lock;
     if (!lock) return;
-    if (!lock.isHeld) this.leaseReady = false;
-    lock.acquireLease();
+    if (lock.acquireLease()) this.leaseReady = false;
     if (this.leaseReady) return;
     try {
       this.startLease();

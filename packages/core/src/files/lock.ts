@@ -1,6 +1,6 @@
 // The directory lock that orders writers of one log across processes: an O_EXCL lock file
 // held as a lease (for a burst of events, released on the next turn of the event loop).
-import { closeSync, openSync, readFileSync, renameSync, linkSync, unlinkSync, writeSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, linkSync, unlinkSync, utimesSync, writeSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { LockTimeoutError } from '../errors';
@@ -28,6 +28,12 @@ const HOST = hostname();
 /** A lock file still empty after this long was left by a writer that died between creating and filling it. */
 const EMPTY_LOCK_GRACE_MS = 2_000;
 const OWN_START = processStartTime(process.pid);
+/** A lease held longer than this without a turn of the event loop (a tight loop of awaited events) is handed to a waiting writer. */
+const MAX_LEASE_MS = 100;
+/** A waiter's longest pause between attempts. */
+const MAX_PAUSE_MS = 16;
+/** How long a holder steps aside for a waiter: longer than the waiter's pause, so that it gets in. */
+const YIELD_MS = 2 * MAX_PAUSE_MS;
 /** Locks held by this thread, so that two loggers of one process hand the lease over instead of deadlocking. */
 const heldHere = new Map<string, FileLock>();
 
@@ -36,12 +42,15 @@ export class FileLock {
   private held = false;
   private readonly token = randomBytes(8).toString('hex');
   private releaseScheduled = false;
+  private heldSince = 0;
+  private readonly waitPath: string;
   private readonly timeoutMs: number;
   private readonly staleMs: number;
 
   constructor(readonly path: string, private readonly options: LockOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.staleMs = options.staleMs ?? 30_000;
+    this.waitPath = path + '.wait';
   }
 
   /** Whether this instance holds the lock now. */
@@ -49,9 +58,23 @@ export class FileLock {
     return this.held;
   }
 
-  /** Takes the lock (waiting synchronously) if not held; it is released on the next turn of the event loop. */
-  acquireLease(): void {
-    if (!this.held) this.acquire();
+  /**
+   * Takes the lock (waiting synchronously) if not held; it is released on the next turn of the
+   * event loop. Returns true when this call (re)acquired it: another writer may have written
+   * since, so the caller must read the files' tails again.
+   */
+  acquireLease(): boolean {
+    let fresh = false;
+    if (!this.held) {
+      this.acquire();
+      fresh = true;
+    } else if (Date.now() - this.heldSince > MAX_LEASE_MS && this.someoneWaits()) {
+      // A loop that never yields to the event loop would keep the lock for ever: let the waiter in.
+      this.release();
+      sleepSync(YIELD_MS);
+      this.acquire();
+      fresh = true;
+    }
     if (!this.releaseScheduled) {
       this.releaseScheduled = true;
       setImmediate(() => {
@@ -59,6 +82,7 @@ export class FileLock {
         this.release();
       }).unref();
     }
+    return fresh;
   }
 
   /** Releases the lock if held. */
@@ -81,9 +105,12 @@ export class FileLock {
     for (;;) {
       if (this.tryCreate()) {
         this.held = true;
+        this.heldSince = Date.now();
         heldHere.set(this.path, this);
+        if (pause > 1) this.stopWaiting();
         return;
       }
+      this.signalWaiting();
       const holder = this.readHolder();
       if (holder ? this.isStale(holder) : this.isAbandonedEmpty()) {
         this.breakStale(holder);
@@ -94,7 +121,39 @@ export class FileLock {
         throw new LockTimeoutError(this.path, waited, holder ? `pid ${holder.pid} on ${holder.host}` : 'an unknown writer');
       }
       sleepSync(pause);
-      pause = Math.min(pause * 2, 16);
+      pause = Math.min(pause * 2, MAX_PAUSE_MS);
+    }
+  }
+
+  /** Whether a writer touched the wait file lately; checked at most once per MAX_LEASE_MS. */
+  private someoneWaits(): boolean {
+    this.heldSince = Date.now();
+    try {
+      return Date.now() - statSync(this.waitPath).mtimeMs < 4 * MAX_PAUSE_MS;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Tells the holder that a writer waits (the holder of a long lease steps aside). */
+  private signalWaiting(): void {
+    try {
+      const now = new Date();
+      utimesSync(this.waitPath, now, now);
+    } catch {
+      try {
+        closeSync(openSync(this.waitPath, 'a', 0o600));
+      } catch {
+        // Without the signal the holder keeps its lease until its turn of the event loop ends.
+      }
+    }
+  }
+
+  private stopWaiting(): void {
+    try {
+      unlinkSync(this.waitPath);
+    } catch {
+      // Another waiter removed it, or it was never made.
     }
   }
 
