@@ -29,7 +29,7 @@ function svg(tag, attrs) {
 }
 function fmt(n) { return n.toLocaleString('en-US'); }
 function plural(n, word) { return fmt(n) + ' ' + word + (n === 1 ? '' : 's'); }
-function levelOf(e) { var level = data.levels[e.s]; return level === 'ok' && e.e !== null ? 'failure' : level; }
+function levelOf(e) { var level = data.levels[e.s]; return e.e !== null && RANK[level] < RANK.failure ? 'failure' : level; }
 function show(value) { return typeof value === 'string' ? value : JSON.stringify(value); }
 function sum(row) { return row.reduce(function (a, b) { return a + b; }, 0); }
 

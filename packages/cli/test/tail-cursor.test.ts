@@ -1,0 +1,85 @@
+// LogCursor, the reader under `tail --follow`, on files written by hand: torn CSV records inside quoted cells,
+// pretty-printed JSON arrays from other tools, and the first seed's five-column CSV.
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { LogCursor, type CursorListener } from '@auditrail/cli';
+import { eventToCsv, type AuditEvent } from '@auditrail/core';
+import { tempDir } from '../../../test/helpers/tmp';
+
+function event(seq: number, extra: Partial<AuditEvent> = {}): AuditEvent {
+  return {
+    id: `00000000-0000-7000-8000-${String(seq).padStart(12, '0')}`,
+    seq,
+    timestamp: `2026-05-27T14:30:${String(seq).padStart(2, '0')}.000000Z`,
+    action_type: 'step',
+    status: 'INFO',
+    details: { n: seq },
+    error: null,
+    actor: null,
+    source: { host: 'h', pid: 1, log: 'l' },
+    prev_hash: '0'.repeat(64),
+    hash: String(seq).padStart(64, '0'),
+    ...extra,
+  };
+}
+
+/** Polls once and returns what was delivered. */
+async function poll(cursor: LogCursor): Promise<{ events: AuditEvent[]; problems: string[] }> {
+  const seen = { events: [] as AuditEvent[], problems: [] as string[] };
+  const listener: CursorListener = { events: (batch) => seen.events.push(...batch), problem: (m) => seen.problems.push(m) };
+  await cursor.poll(listener);
+  return seen;
+}
+
+describe('LogCursor', function () {
+  it('waits for a CSV record torn inside a quoted cell that holds a newline', async function () {
+    const dir = tempDir();
+    const path = join(dir, 'audit_log.csv');
+    const record = eventToCsv(event(1, { status: 'FAILURE', error: 'line one\nline two, with "quotes"' }));
+    writeFileSync(path, 'timestamp,action_type,status,details,error,actor,source,id,seq,prev_hash,hash\n' + record.slice(0, record.indexOf('\n') + 1));
+    const cursor = new LogCursor(dir, true);
+    expect((await poll(cursor)).events).to.deep.equal([]);
+    appendFileSync(path, record.slice(record.indexOf('\n') + 1));
+    const { events } = await poll(cursor);
+    expect(events.map((e) => e.error)).to.deep.equal(['line one\nline two, with "quotes"']);
+    appendFileSync(path, eventToCsv(event(2)));
+    expect((await poll(cursor)).events.map((e) => e.seq)).to.deep.equal([2]);
+    await cursor.close();
+  });
+
+  it('reads a pretty-printed JSON array whole, and then only the events added to it', async function () {
+    const dir = tempDir();
+    const path = join(dir, 'audit_log.json');
+    writeFileSync(path, JSON.stringify([event(1), event(2)], null, 2));
+    const cursor = new LogCursor(path, false);
+    expect((await poll(cursor)).events.map((e) => e.seq)).to.deep.equal([1, 2]);
+    writeFileSync(path, JSON.stringify([event(1), event(2), event(3)], null, 2));
+    expect((await poll(cursor)).events.map((e) => e.seq)).to.deep.equal([3]);
+    writeFileSync(path, JSON.stringify([event(1), event(2), event(3)], null, 2).slice(0, -10)); // mid-rewrite
+    expect((await poll(cursor)).events).to.deep.equal([]);
+    await cursor.close();
+  });
+
+  it("follows the first seed's five-column CSV, which has no id or seq", async function () {
+    const dir = tempDir();
+    const path = join(dir, 'audit_log.csv');
+    writeFileSync(path, 'timestamp,action_type,status,details,error\n2026-05-27T14:30:00.000000,tag_add,success,"{""n"": 1}",\n');
+    const cursor = new LogCursor(dir, true);
+    expect((await poll(cursor)).events.map((e) => e.details)).to.deep.equal([{ n: 1 }]);
+    appendFileSync(path, '2026-05-27T14:30:01.000000,tag_add,failed,"{""n"": 2}",disk full\n');
+    expect((await poll(cursor)).events.map((e) => [e.details, e.error])).to.deep.equal([[{ n: 2 }, 'disk full']]);
+    await cursor.close();
+  });
+
+  it('reports a whole JSONL line that is not an event, and goes on', async function () {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'audit_log.jsonl'), JSON.stringify(event(1)) + '\nnot json\n' + JSON.stringify(event(2)) + '\n');
+    const cursor = new LogCursor(dir, true);
+    const { events, problems } = await poll(cursor);
+    expect(events.map((e) => e.seq)).to.deep.equal([1, 2]);
+    expect(problems).to.have.length(1);
+    expect(problems[0]).to.match(/audit_log\.jsonl: not an audit event: not json/);
+    await cursor.close();
+  });
+});
