@@ -6,28 +6,29 @@ const POOL_SIZE = 8192;
 const pool = Buffer.alloc(POOL_SIZE);
 let poolOffset = POOL_SIZE;
 
-function randomBytes8(): Buffer {
+/** Offset of 8 fresh random bytes in the pool (refilled when spent): no Buffer view per id. */
+function randomOffset8(): number {
   if (poolOffset + 8 > POOL_SIZE) {
     randomFillSync(pool);
     poolOffset = 0;
   }
-  const bytes = pool.subarray(poolOffset, poolOffset + 8);
+  const offset = poolOffset;
   poolOffset += 8;
-  return bytes;
+  return offset;
 }
 
 /** A UUIDv7 for an event logged at `us` microseconds since the epoch. */
 export function uuidv7(us: number): string {
   const ms = Math.floor(us / 1000);
   const subMs = Math.floor(((us - ms * 1000) * 4096) / 1000); // 12 bits of sub-millisecond precision
-  const r = randomBytes8();
+  const r = randomOffset8();
   const hi = Math.floor(ms / 0x10000);
   const lo = ms % 0x10000;
   return (
     HEX[(hi >>> 24) & 0xff]! + HEX[(hi >>> 16) & 0xff]! + HEX[(hi >>> 8) & 0xff]! + HEX[hi & 0xff]! + '-' +
     HEX[(lo >>> 8) & 0xff]! + HEX[lo & 0xff]! + '-' +
     HEX[0x70 | (subMs >>> 8)]! + HEX[subMs & 0xff]! + '-' +
-    HEX[0x80 | (r[0]! & 0x3f)]! + HEX[r[1]!]! + '-' +
-    HEX[r[2]!]! + HEX[r[3]!]! + HEX[r[4]!]! + HEX[r[5]!]! + HEX[r[6]!]! + HEX[r[7]!]!
+    HEX[0x80 | (pool[r]! & 0x3f)]! + HEX[pool[r + 1]!]! + '-' +
+    HEX[pool[r + 2]!]! + HEX[pool[r + 3]!]! + HEX[pool[r + 4]!]! + HEX[pool[r + 5]!]! + HEX[pool[r + 6]!]! + HEX[pool[r + 7]!]!
   );
 }

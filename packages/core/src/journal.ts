@@ -22,6 +22,13 @@ import type { LogFile, TailState } from './sinks/log-file';
 /** A secondary file further behind the primary than this was added to an existing log, not left behind by a crash. */
 const MAX_CATCH_UP = 64;
 
+/** The real setImmediate, taken at load: a test that fakes timers must not stall durable writes. */
+const realSetImmediate = setImmediate;
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => realSetImmediate(resolve));
+}
+
 /** When written data is forced to stable storage. */
 export type FsyncPolicy = 'never' | 'interval' | 'always';
 
@@ -128,6 +135,7 @@ export class Journal {
   append(draft: DraftEvent): Appended {
     this.beginLease();
     const us = processClock.nowUs();
+    const serialised = this.serialiseDetails(draft);
     const { event, json } = sealEvent(
       {
         id: uuidv7(us),
@@ -135,7 +143,8 @@ export class Journal {
         timestamp: formatTimestamp(us),
         action_type: draft.action_type,
         status: draft.status,
-        ...this.serialiseDetails(draft),
+        details: serialised.details,
+        detailsJson: serialised.detailsJson,
         error: draft.error,
         actor: draft.actor,
         source: draft.source,
@@ -178,7 +187,9 @@ export class Journal {
     // Nothing written since the last sync began: waiting for that one is enough.
     if (!this.dirty && !this.syncQueued) return this.syncRunning;
     if (!this.syncQueued) {
-      const queued = this.syncRunning.then(() => {
+      // Start on the next turn, not at once: callers resumed by the previous sync write their
+      // next events in this turn, and one fdatasync then covers them all (group commit).
+      const queued = this.syncRunning.then(nextTurn).then(() => {
         this.syncQueued = undefined;
         return this.syncAll();
       });

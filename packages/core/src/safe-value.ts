@@ -26,7 +26,8 @@ export const KEEP: unique symbol = Symbol('keep');
 
 interface CopyState {
   readonly limits: SafeValueLimits;
-  readonly seen: Set<object>;
+  /** The objects being copied, outermost first: meeting one of them again is a cycle. */
+  readonly ancestors: object[];
   readonly rewrite: KeyRewriter | undefined;
   readonly path: string[];
   /** Set when an object has an integer-like key, which JSON.stringify would not emit in sorted order. */
@@ -68,7 +69,7 @@ export function copyDetails(details: unknown, limits: SafeValueLimits, rewrite?:
 }
 
 function newState(limits: SafeValueLimits, rewrite: KeyRewriter | undefined): CopyState {
-  return { limits, seen: new Set(), rewrite, path: [], indexKeys: false };
+  return { limits, ancestors: [], rewrite, path: [], indexKeys: false };
 }
 
 function copy(value: unknown, state: CopyState): unknown {
@@ -78,7 +79,7 @@ function copy(value: unknown, state: CopyState): unknown {
       return value.length > max ? value.slice(0, max) + `…[truncated ${value.length - max} chars]` : value;
     }
     case 'number':
-      return Number.isFinite(value) ? (Object.is(value, -0) ? 0 : value) : String(value);
+      return value === 0 ? 0 : Number.isFinite(value) ? value : String(value); // 0 and -0 give 0
     case 'boolean':
       return value;
     case 'bigint':
@@ -95,17 +96,39 @@ function copy(value: unknown, state: CopyState): unknown {
   if (value === null) return null;
   const object = value as object;
   if (state.path.length >= state.limits.maxDepth) return '[MaxDepth]';
-  if (state.seen.has(object)) return '[Circular]';
-  state.seen.add(object);
-  try {
-    return copyObject(object, state);
-  } finally {
-    state.seen.delete(object);
-  }
+  // A short stack scanned linearly beats a Set for the few levels details have; a throw
+  // abandons the whole copy, so the stack needs no cleanup on that path.
+  const ancestors = state.ancestors;
+  if (ancestors.includes(object)) return '[Circular]';
+  ancestors.push(object);
+  const copied = copyObject(object, state);
+  ancestors.pop();
+  return copied;
 }
 
 function copyObject(object: object, state: CopyState): unknown {
-  if (Array.isArray(object)) return object.map((item) => copy(item, state) ?? null);
+  if (Array.isArray(object)) return copyArray(object, state);
+  const proto: unknown = Object.getPrototypeOf(object);
+  // A plain object is none of the special types below: skip their checks (the common case).
+  if (proto !== Object.prototype && proto !== null) return copySpecial(object, state);
+  return copyPlain(object, state);
+}
+
+/** Items copied in order; a hole stays a hole (JSON gives it null), undefined becomes null. */
+function copyArray(array: readonly unknown[], state: CopyState): unknown[] {
+  const out: unknown[] = [];
+  for (let i = 0; i < array.length; i++) {
+    const item = array[i];
+    if (item === undefined && !(i in array)) {
+      out.length = i + 1;
+      continue;
+    }
+    out.push(copy(item, state) ?? null);
+  }
+  return out;
+}
+
+function copySpecial(object: object, state: CopyState): unknown {
   if (object instanceof Date) return Number.isNaN(object.getTime()) ? 'Invalid Date' : object.toISOString();
   if (object instanceof Map) return Array.from(object, ([k, v]) => [copy(k, state) ?? null, copy(v, state) ?? null]);
   if (object instanceof Set) return Array.from(object, (v) => copy(v, state) ?? null);
@@ -115,6 +138,10 @@ function copyObject(object: object, state: CopyState): unknown {
   }
   if (object instanceof ArrayBuffer) return { base64: Buffer.from(object).toString('base64'), type: 'ArrayBuffer' };
   if (object instanceof Error) return copyError(object, state);
+  return copyPlain(object, state);
+}
+
+function copyPlain(object: object, state: CopyState): unknown {
   const toJSON = (object as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === 'function') {
     let json: unknown;
@@ -130,8 +157,10 @@ function copyObject(object: object, state: CopyState): unknown {
 
 function copyEntries(object: Record<string, unknown>, keys: string[], state: CopyState, extra?: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const key of keys.sort()) {
-    if (isIndexKey(key)) state.indexKeys = true;
+  if (!isSorted(keys)) keys.sort();
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (!state.indexKeys && isIndexKey(key)) state.indexKeys = true;
     let item: unknown;
     try {
       item = extra && key in extra ? extra[key] : object[key];
@@ -165,6 +194,12 @@ function copyError(error: Error, state: CopyState): Record<string, unknown> {
   if (error.cause !== undefined) fields.cause = error.cause;
   const keys = new Set([...Object.keys(fields), ...Object.keys(error)]);
   return copyEntries(error as unknown as Record<string, unknown>, [...keys], state, fields);
+}
+
+/** Whether keys are already in sort() order (UTF-16 code units), as the keys of a copy are. */
+function isSorted(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return false;
+  return true;
 }
 
 function isIndexKey(key: string): boolean {

@@ -77,8 +77,8 @@ export interface SealParts {
 
 /** Seals parts into an event and its JSON line (fields in on-disk order, no newline). */
 export function sealEvent(parts: SealParts, hasher: ChainHasher): { event: AuditEvent; json: string } {
-  const action = JSON.stringify(parts.action_type);
-  const status = JSON.stringify(parts.status);
+  const action = quoted(parts.action_type);
+  const status = quoted(parts.status);
   const error = parts.error === null ? 'null' : JSON.stringify(parts.error);
   const actor = parts.actor === null ? 'null' : JSON.stringify(parts.actor);
   const canonical =
@@ -102,4 +102,18 @@ export function sealEvent(parts: SealParts, hasher: ChainHasher): { event: Audit
     hash,
   };
   return { event, json };
+}
+
+const QUOTED_LIMIT = 1024;
+const quotedCache = new Map<string, string>();
+
+/** JSON.stringify of a string, cached: actions and statuses repeat from event to event. */
+function quoted(text: string): string {
+  let json = quotedCache.get(text);
+  if (json === undefined) {
+    json = JSON.stringify(text);
+    if (quotedCache.size >= QUOTED_LIMIT) quotedCache.clear();
+    quotedCache.set(text, json);
+  }
+  return json;
 }

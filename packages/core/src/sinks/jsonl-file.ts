@@ -2,7 +2,8 @@
 import { appendFileSync, ftruncateSync } from 'node:fs';
 import { AuditWriteError } from '../errors';
 import type { AuditEvent } from '../event';
-import { lastLineBefore, lastNewlineBefore, linesBackward, readAt, sizeOf, writeAll } from '../files/fs-util';
+import { appendText } from '../files/append-text';
+import { lastLineBefore, lastNewlineBefore, linesBackward, readAt, sizeOf } from '../files/fs-util';
 import { LogFile, tailFromJson, type RecordedEvent, type TailState } from './log-file';
 
 /** `{rootLogDir}/audit_log.jsonl`. */
@@ -26,14 +27,14 @@ export class JsonlFile extends LogFile {
   }
 
   write(_event: AuditEvent, json: string): void {
-    const data = Buffer.from(json + '\n');
+    let written: number;
     try {
-      writeAll(this.fd, data);
+      written = appendText(this.fd, json, true);
     } catch (err) {
       this.undoPartialWrite();
       throw new AuditWriteError(this.path, err);
     }
-    this.knownSize += data.length;
+    this.knownSize += written;
   }
 
   eventsAfter(seq: number): RecordedEvent[] {
