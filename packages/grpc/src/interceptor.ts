@@ -1,0 +1,182 @@
+// auditInterceptor: a grpc-js server interceptor that records every unary and streaming call as one audit event.
+//
+//   metadata ─▶ (actor, start time) ─▶ first message ─▶ before snapshot ─▶ handler
+//   handler sends status ─▶ after snapshot ─▶ event recorded ─▶ status goes to the client
+//   call cancelled before a status ─▶ event recorded with CANCELLED
+import {
+  addSnapshotDetails,
+  InvalidOptionError,
+  resolveOutcomeStatuses,
+  takeSnapshot,
+  type ActionCatalog,
+  type AuditLogger,
+  type Details,
+  type Snapshot,
+} from '@auditrail/core';
+import {
+  Metadata,
+  ResponderBuilder,
+  ServerInterceptingCall,
+  ServerListenerBuilder,
+  status as grpcStatus,
+  type ServerInterceptingCallInterface,
+  type ServerInterceptor,
+  type StatusObject,
+} from '@grpc/grpc-js';
+import { methodAudit, methodName, type GrpcAuditOptions, type GrpcCallInfo, type MethodAudit } from './options';
+
+type PartialStatus = Pick<StatusObject, 'code' | 'details'> & { metadata?: Metadata | null };
+
+/**
+ * A server interceptor for `new Server({ interceptors: [auditInterceptor({ logger })] })`. Each
+ * call of a registered method becomes one event: action from `methods` (a name or a function
+ * of the request), status success for OK and failure for any other code (error "NOT_FOUND:
+ * details"), and details `method`, `grpc_code`, `grpc_status`, `duration_ms`, `peer`, `kind`
+ * (unary, server_stream, client_stream, bidi), `messages_in`, `messages_out`, plus the method's
+ * own details and before/after values. The actor is read from metadata (`x-actor`). The status
+ * reaches the client only after the event is recorded; if recording fails (the logger's
+ * onError is 'throw'), an OK call ends INTERNAL instead, so no client sees success for an
+ * unrecorded action.
+ */
+export function auditInterceptor<C extends ActionCatalog>(options: GrpcAuditOptions<C>): ServerInterceptor {
+  const opts = checkOptions(options as unknown as GrpcAuditOptions);
+  const logger = opts.logger as unknown as AuditLogger;
+  resolveOutcomeStatuses(logger.statuses, opts.statuses); // fail now on a scheme without a failure status
+  return (descriptor, call) => {
+    const audit = methodAudit(opts, descriptor.path);
+    if (!audit) return new ServerInterceptingCall(call);
+    const kind = descriptor.requestStream ? (descriptor.responseStream ? 'bidi' : 'client_stream') : descriptor.responseStream ? 'server_stream' : 'unary';
+    return new AuditedCall(call, logger, opts, audit, descriptor.path, kind).intercepting();
+  };
+}
+
+/** The state of one audited call, from its metadata to its status. */
+class AuditedCall {
+  private started = performance.now();
+  private metadata = new Metadata();
+  private request: unknown;
+  private messagesIn = 0;
+  private messagesOut = 0;
+  private before: Snapshot | undefined;
+  private recorded = false;
+
+  constructor(
+    private readonly call: ServerInterceptingCallInterface,
+    private readonly logger: AuditLogger,
+    private readonly options: GrpcAuditOptions,
+    private readonly audit: MethodAudit,
+    private readonly path: string,
+    private readonly kind: string,
+  ) {}
+
+  intercepting(): ServerInterceptingCall {
+    const listener = new ServerListenerBuilder()
+      .withOnReceiveMetadata((metadata, next) => {
+        this.metadata = metadata;
+        this.started = performance.now();
+        next(metadata);
+      })
+      .withOnReceiveMessage((message, next) => {
+        this.messagesIn++;
+        if (this.messagesIn > 1) return next(message);
+        this.request = message;
+        if (!this.audit.before) return next(message);
+        // The handler must not run before the snapshot is taken: hold the message until then.
+        void takeSnapshot(() => this.audit.before!(this.info())).then((snapshot) => {
+          this.before = snapshot;
+          next(message);
+        });
+      })
+      .withOnCancel(() => {
+        if (!this.recorded) void this.record({ code: grpcStatus.CANCELLED, details: 'call cancelled before a status was sent' }).catch(() => undefined);
+      })
+      .build();
+    const responder = new ResponderBuilder()
+      .withStart((next) => next(listener))
+      .withSendMessage((message, next) => {
+        this.messagesOut++;
+        next(message);
+      })
+      .withSendStatus((status, next) => {
+        this.record(status).then(
+          () => next(status),
+          (err: unknown) => next(status.code === grpcStatus.OK ? { code: grpcStatus.INTERNAL, details: `the call succeeded but its audit event was not recorded: ${messageOf(err)}`, metadata: status.metadata } : status),
+        );
+      })
+      .build();
+    return new ServerInterceptingCall(this.call, responder);
+  }
+
+  private info(): GrpcCallInfo {
+    return { path: this.path, method: methodName(this.path), request: this.request, metadata: this.metadata, peer: this.call.getPeer() };
+  }
+
+  /** Records the event once; resolves when it is recorded, or at once for a call left unrecorded. */
+  private async record(status: PartialStatus): Promise<void> {
+    if (this.recorded) return;
+    this.recorded = true;
+    const durationMs = Math.round((performance.now() - this.started) * 1000) / 1000;
+    const info = this.info();
+    const details: Details = {};
+    const action = this.pick(details, 'action', () => (typeof this.audit.action === 'function' ? this.audit.action(info) : (this.audit.action ?? info.method)));
+    if (action === undefined) return;
+    this.pick(details, 'details', () => Object.assign(details, this.audit.details?.(info)));
+    const after = this.audit.after ? await takeSnapshot(() => this.audit.after!(info)) : undefined;
+    Object.assign(details, {
+      method: this.path,
+      grpc_code: status.code,
+      grpc_status: grpcStatus[status.code] ?? String(status.code),
+      duration_ms: durationMs,
+      peer: info.peer,
+      kind: this.kind,
+      messages_in: this.messagesIn,
+      messages_out: this.messagesOut,
+    });
+    if (this.options.recordRequest && this.request !== undefined) details.request = this.request;
+    addSnapshotDetails(details, this.before, after, this.audit.snapshots);
+    const statuses = resolveOutcomeStatuses(this.logger.statuses, this.options.statuses);
+    const ok = status.code === grpcStatus.OK;
+    await this.logger.logEvent({
+      action,
+      status: ok ? statuses.success : statuses.failure,
+      details,
+      error: ok ? null : `${grpcStatus[status.code] ?? status.code}: ${status.details ?? ''}`.trimEnd(),
+      actor: this.pick(details, 'actor', () => this.actor(info)) ?? null,
+    });
+  }
+
+  private actor(info: GrpcCallInfo): string | null | undefined {
+    if (this.options.actor) return this.options.actor(info);
+    const value = info.metadata.get(this.options.actorKey ?? 'x-actor')[0];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  }
+
+  /** Runs a user function; a throw is recorded as `<label>_error` instead of losing the event. */
+  private pick<T>(details: Details, label: string, get: () => T): T | undefined {
+    try {
+      return get();
+    } catch (err) {
+      details[`${label}_error`] = messageOf(err);
+      return undefined;
+    }
+  }
+}
+
+function checkOptions(options: GrpcAuditOptions): GrpcAuditOptions {
+  if (!options || typeof options.logger?.logEvent !== 'function') throw new InvalidOptionError('logger', 'must be an AuditLogger');
+  if (options.otherMethods !== undefined && options.otherMethods !== 'record' && options.otherMethods !== 'skip') {
+    throw new InvalidOptionError('otherMethods', `${JSON.stringify(options.otherMethods)} is not "record" or "skip"`);
+  }
+  if (options.actorKey !== undefined && (typeof options.actorKey !== 'string' || !/^[0-9a-z_.-]+$/.test(options.actorKey) || options.actorKey.endsWith('-bin'))) {
+    throw new InvalidOptionError('actorKey', `${JSON.stringify(options.actorKey)} is not a lower-case text metadata key`);
+  }
+  for (const [key, entry] of Object.entries(options.methods ?? {})) {
+    const ok = entry === false || (typeof entry === 'string' && entry !== '') || (typeof entry === 'object' && entry !== null);
+    if (!ok) throw new InvalidOptionError(`methods.${key}`, 'must be an action name, a method setting object, or false');
+  }
+  return options;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

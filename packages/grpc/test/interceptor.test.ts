@@ -1,0 +1,275 @@
+// auditInterceptor with a real grpc-js server and client on 127.0.0.1, from a .proto loaded with @grpc/proto-loader.
+import { expect } from 'chai';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { AuditLogger, MemorySink, outcomeStatuses, type AuditEvent } from '@auditrail/core';
+import { auditInterceptor, type GrpcAuditOptions } from '@auditrail/grpc';
+import { tempDir } from '../../../test/helpers/tmp';
+import { readFileSync } from 'node:fs';
+
+interface CommandRequest {
+  command: string;
+  hyper_parameters?: Record<string, number>;
+  note?: string;
+}
+interface Reply {
+  ok: boolean;
+  message: string;
+  count: number;
+}
+type Unary<Req> = (request: Req, metadata: grpc.Metadata, callback: (err: grpc.ServiceError | null, reply: Reply) => void) => grpc.ClientUnaryCall;
+interface ExperimentClient extends grpc.Client {
+  ExperimentCommand: Unary<CommandRequest>;
+  RestoreCheckpoint: Unary<{ checkpoint_id: string }>;
+  GetStatus: Unary<Record<string, never>>;
+  ApplyDataQuery(request: { query_text: string; limit: number }, metadata: grpc.Metadata): grpc.ClientReadableStream<{ id: string; origin: string }>;
+  EditDataSample(metadata: grpc.Metadata, callback: (err: grpc.ServiceError | null, reply: Reply) => void): grpc.ClientWritableStream<{ sample_id: string; tag: string }>;
+}
+
+const definition = protoLoader.loadSync(join(__dirname, 'fixtures', 'experiment.proto'), { keepCase: true, longs: String, defaults: true });
+const loaded = grpc.loadPackageDefinition(definition) as unknown as { weightslab: { ExperimentService: grpc.ServiceClientConstructor } };
+const Service = loaded.weightslab.ExperimentService;
+
+/** The trainer the control plane drives. */
+class Trainer {
+  hp: Record<string, number> = { learning_rate: 0.01, batch_size: 32 };
+  paused = false;
+}
+
+function implementation(trainer: Trainer): grpc.UntypedServiceImplementation {
+  const reply = (message: string, count = 0): Reply => ({ ok: true, message, count });
+  return {
+    ExperimentCommand(call: grpc.ServerUnaryCall<CommandRequest, Reply>, callback: grpc.sendUnaryData<Reply>) {
+      const { command, hyper_parameters } = call.request;
+      if (command === 'pause') trainer.paused = true;
+      else if (command === 'resume') trainer.paused = false;
+      else if (command === 'set_hp') Object.assign(trainer.hp, hyper_parameters);
+      else if (command === 'crash') throw new Error('handler blew up');
+      else if (command !== 'status') return callback({ code: grpc.status.INVALID_ARGUMENT, details: `unknown command ${command}` });
+      callback(null, reply(command));
+    },
+    RestoreCheckpoint(call: grpc.ServerUnaryCall<{ checkpoint_id: string }, Reply>, callback: grpc.sendUnaryData<Reply>) {
+      const id = call.request.checkpoint_id;
+      setImmediate(() => (id === 'ckpt_001' ? callback(null, reply('restored')) : callback({ code: grpc.status.NOT_FOUND, details: `checkpoint ${id} not found` })));
+    },
+    ApplyDataQuery(call: grpc.ServerWritableStream<{ query_text: string; limit: number }, unknown>) {
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (call.cancelled) return clearInterval(timer);
+        if (call.request.limit > 0 && sent === call.request.limit) {
+          clearInterval(timer);
+          return call.end();
+        }
+        call.write({ id: `s${++sent}`, origin: sent % 2 ? 'train' : 'val' });
+      }, 2);
+    },
+    EditDataSample(call: grpc.ServerReadableStream<{ sample_id: string; tag: string }, Reply>, callback: grpc.sendUnaryData<Reply>) {
+      let count = 0;
+      call.on('data', () => count++);
+      call.on('end', () => callback(null, reply('tagged', count)));
+    },
+    GetStatus(_call: grpc.ServerUnaryCall<unknown, Reply>, callback: grpc.sendUnaryData<Reply>) {
+      callback(null, reply(trainer.paused ? 'paused' : 'running'));
+    },
+  };
+}
+
+const COMMAND_ACTIONS: Record<string, string | undefined> = { pause: 'pause', resume: 'resume', set_hp: 'hp_change', note: 'note_write', crash: 'experiment_command', bogus: 'experiment_command' };
+
+function auditOptions(logger: AuditLogger, trainer: Trainer): GrpcAuditOptions {
+  return {
+    logger,
+    methods: {
+      ExperimentCommand: {
+        action: ({ request }) => COMMAND_ACTIONS[(request as CommandRequest).command], // 'status' → undefined: not recorded
+        details: ({ request }) => ((request as CommandRequest).command === 'set_hp' ? { changed_params: (request as CommandRequest).hyper_parameters } : undefined),
+        before: () => ({ ...trainer.hp, paused: trainer.paused }),
+        after: () => ({ ...trainer.hp, paused: trainer.paused }),
+      },
+      '/weightslab.ExperimentService/RestoreCheckpoint': { action: 'checkpoint_restore', details: ({ request }) => ({ checkpoint_id: (request as { checkpoint_id: string }).checkpoint_id }) },
+      ApplyDataQuery: { action: 'query_execute', details: ({ request }) => ({ query_text: (request as { query_text: string }).query_text }) },
+      EditDataSample: 'tag_add',
+      GetStatus: false,
+    },
+  };
+}
+
+async function start(options: GrpcAuditOptions, trainer: Trainer): Promise<{ server: grpc.Server; client: ExperimentClient }> {
+  const server = new grpc.Server({ interceptors: [auditInterceptor(options)] });
+  server.addService(Service.service, implementation(trainer));
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  const client = new Service(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as ExperimentClient;
+  return { server, client };
+}
+
+function unary<Req>(method: Unary<Req>, client: ExperimentClient, request: Req, actor?: string): Promise<Reply> {
+  const metadata = new grpc.Metadata();
+  if (actor) metadata.set('x-actor', actor);
+  return new Promise((resolve, reject) => method.call(client, request, metadata, (err, reply) => (err ? reject(err) : resolve(reply))));
+}
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(check()).to.equal(true);
+}
+
+describe('auditInterceptor (grpc-js server)', () => {
+  let dir: string;
+  let logger: AuditLogger;
+  let memory: MemorySink;
+  let trainer: Trainer;
+  let server: grpc.Server;
+  let client: ExperimentClient;
+
+  beforeEach(async () => {
+    dir = tempDir();
+    memory = new MemorySink();
+    logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', statuses: outcomeStatuses, sinks: [memory] });
+    trainer = new Trainer();
+    ({ server, client } = await start(auditOptions(logger, trainer), trainer));
+  });
+
+  afterEach(async () => {
+    client.close();
+    server.forceShutdown();
+    await logger.close();
+  });
+
+  function fileEvents(): AuditEvent[] {
+    return readFileSync(join(dir, 'audit_log.jsonl'), 'utf8').trimEnd().split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditEvent);
+  }
+
+  it('records a unary call with method, code, duration, peer, actor and the before/after values, before the client has the reply', async () => {
+    await unary(client.ExperimentCommand, client, { command: 'set_hp', hyper_parameters: { learning_rate: 0.001 } }, 'alice');
+    const [event] = fileEvents(); // on disk already: the status waited for the record
+    expect(event).to.deep.include({ action_type: 'hp_change', status: 'success', error: null, actor: 'alice' });
+    const details = event!.details as Record<string, unknown>;
+    expect(details).to.deep.include({
+      method: '/weightslab.ExperimentService/ExperimentCommand',
+      grpc_code: 0,
+      grpc_status: 'OK',
+      kind: 'unary',
+      messages_in: 1,
+      messages_out: 1,
+      changed_params: { learning_rate: 0.001 },
+      changed: ['learning_rate'],
+      before: { learning_rate: 0.01 },
+      after: { learning_rate: 0.001 },
+    });
+    expect(details.duration_ms).to.be.a('number');
+    expect(details.peer).to.be.a('string').and.include('127.0.0.1');
+  });
+
+  it('maps ExperimentCommand to pause or resume from the request, and leaves read-only calls unrecorded', async () => {
+    await unary(client.ExperimentCommand, client, { command: 'pause' }, 'bob');
+    await unary(client.GetStatus, client, {});
+    await unary(client.ExperimentCommand, client, { command: 'status' });
+    await unary(client.ExperimentCommand, client, { command: 'resume' }, 'bob');
+    expect(fileEvents().map((e) => [e.action_type, e.actor, e.details.changed])).to.deep.equal([
+      ['pause', 'bob', ['paused']],
+      ['resume', 'bob', ['paused']],
+    ]);
+  });
+
+  it('records a unary error with its code and message, and the client still gets the error', async () => {
+    const err = (await unary(client.RestoreCheckpoint, client, { checkpoint_id: 'ckpt_404' }).catch((e: unknown) => e)) as grpc.ServiceError;
+    expect(err.code).to.equal(grpc.status.NOT_FOUND);
+    const [event] = fileEvents();
+    expect(event).to.deep.include({ action_type: 'checkpoint_restore', status: 'failed', error: 'NOT_FOUND: checkpoint ckpt_404 not found', actor: null });
+    expect(event!.details).to.deep.include({ checkpoint_id: 'ckpt_404', grpc_code: 5, grpc_status: 'NOT_FOUND' });
+  });
+
+  it('records a handler that throws as UNKNOWN, and an invalid argument as failed', async () => {
+    const crash = (await unary(client.ExperimentCommand, client, { command: 'crash' }).catch((e: unknown) => e)) as grpc.ServiceError;
+    const bogus = (await unary(client.ExperimentCommand, client, { command: 'bogus' }).catch((e: unknown) => e)) as grpc.ServiceError;
+    expect([crash.code, bogus.code]).to.deep.equal([grpc.status.UNKNOWN, grpc.status.INVALID_ARGUMENT]);
+    expect(fileEvents().map((e) => [e.status, e.details.grpc_status, e.error])).to.deep.equal([
+      ['failed', 'UNKNOWN', 'UNKNOWN: Unknown error'], // grpc-js hides a thrown error's message from the status
+      ['failed', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT: unknown command bogus'],
+    ]);
+  });
+
+  it('records a server-streaming call once, when it ends, with the messages sent', async () => {
+    const metadata = new grpc.Metadata();
+    metadata.set('x-actor', 'carol');
+    const samples: unknown[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const stream = client.ApplyDataQuery({ query_text: 'loss > 2', limit: 3 }, metadata);
+      stream.on('data', (s) => samples.push(s));
+      stream.on('error', reject);
+      stream.on('end', resolve);
+    });
+    expect(samples).to.have.length(3);
+    await until(() => memory.events.length === 1);
+    expect(memory.events[0]).to.deep.include({ action_type: 'query_execute', status: 'success', actor: 'carol' });
+    expect(memory.events[0]!.details).to.deep.include({ kind: 'server_stream', messages_out: 3, query_text: 'loss > 2', grpc_status: 'OK' });
+  });
+
+  it('records a server stream the client cancels as CANCELLED', async () => {
+    await new Promise<void>((resolve) => {
+      const stream = client.ApplyDataQuery({ query_text: 'all', limit: 0 }, new grpc.Metadata());
+      stream.once('data', () => stream.cancel());
+      stream.on('error', () => resolve());
+    });
+    await until(() => memory.events.length === 1);
+    expect(memory.events[0]).to.deep.include({ action_type: 'query_execute', status: 'failed' });
+    expect(memory.events[0]!.details).to.include({ grpc_status: 'CANCELLED', kind: 'server_stream' });
+  });
+
+  it('records a client-streaming call with the messages received', async () => {
+    const reply = await new Promise<Reply>((resolve, reject) => {
+      const stream = client.EditDataSample(new grpc.Metadata(), (err, r) => (err ? reject(err) : resolve(r)));
+      for (const id of ['s1', 's2', 's3', 's4']) stream.write({ sample_id: id, tag: 'defect' });
+      stream.end();
+    });
+    expect(reply.count).to.equal(4);
+    const [event] = fileEvents();
+    expect(event).to.deep.include({ action_type: 'tag_add', status: 'success' });
+    expect(event!.details).to.include({ kind: 'client_stream', messages_in: 4, messages_out: 1 });
+  });
+});
+
+describe('auditInterceptor options', () => {
+  it('fails a successful call with INTERNAL when its event cannot be recorded', async () => {
+    const logger = new AuditLogger({ format: 'none', statuses: outcomeStatuses });
+    const trainer = new Trainer();
+    const { server, client } = await start(auditOptions(logger, trainer), trainer);
+    await logger.close();
+    try {
+      const err = (await unary(client.ExperimentCommand, client, { command: 'pause' }).catch((e: unknown) => e)) as grpc.ServiceError;
+      expect(err.code).to.equal(grpc.status.INTERNAL);
+      expect(err.details).to.match(/audit event was not recorded: AuditLogger is closed/);
+    } finally {
+      client.close();
+      server.forceShutdown();
+    }
+  });
+
+  it('records the request when asked, reads the actor from a chosen key, and skips unlisted methods on request', async () => {
+    const memory = new MemorySink();
+    const logger = new AuditLogger({ format: 'none', statuses: outcomeStatuses, sinks: [memory] });
+    const trainer = new Trainer();
+    const { server, client } = await start({ logger, methods: { RestoreCheckpoint: 'checkpoint_restore' }, otherMethods: 'skip', recordRequest: true, actorKey: 'user-id' }, trainer);
+    try {
+      const metadata = new grpc.Metadata();
+      metadata.set('user-id', 'dave');
+      await new Promise((resolve, reject) => client.RestoreCheckpoint({ checkpoint_id: 'ckpt_001' }, metadata, (err, r) => (err ? reject(err) : resolve(r))));
+      await unary(client.ExperimentCommand, client, { command: 'pause' });
+      expect(memory.events.map((e) => [e.action_type, e.actor])).to.deep.equal([['checkpoint_restore', 'dave']]);
+      expect(memory.events[0]!.details.request).to.deep.equal({ checkpoint_id: 'ckpt_001' });
+    } finally {
+      client.close();
+      server.forceShutdown();
+      await logger.close();
+    }
+  });
+
+  it('refuses bad options, naming them', () => {
+    const logger = new AuditLogger({ format: 'none' });
+    expect(() => auditInterceptor({} as never)).to.throw(/"logger"/);
+    expect(() => auditInterceptor({ logger, otherMethods: 'all' as never })).to.throw(/"otherMethods"/);
+    expect(() => auditInterceptor({ logger, actorKey: 'X-Actor' })).to.throw(/"actorKey"/);
+    expect(() => auditInterceptor({ logger, methods: { Pause: 3 as never } })).to.throw(/"methods.Pause"/);
+  });
+});
