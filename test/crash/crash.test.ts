@@ -1,7 +1,7 @@
 // A child logging in a loop into all three formats is SIGKILLed at random moments, 20 times, restarting each
 // time on the same directory: after each kill every file parses and holds every event whose logEvent had resolved.
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { computeHash, type AuditEvent } from '@auditrail/core';
 import { tempDir } from '../helpers/tmp';
@@ -12,9 +12,9 @@ const WRITER = resolve(__dirname, '../fixtures/crash-writer.ts');
 const KILLS = 20;
 
 /** Starts the writer, kills it `delayMs` after it is ready, and returns the seqs it reported as resolved. */
-function runAndKill(dir: string, run: number, delayMs: number): Promise<number[]> {
+function runAndKill(dir: string, run: number, delayMs: number, order = 'oldest-first'): Promise<number[]> {
   return new Promise((ok, fail) => {
-    const child = spawnTs(WRITER, [dir, String(run)]);
+    const child = spawnTs(WRITER, [dir, String(run), order]);
     let out = '';
     let err = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -73,5 +73,25 @@ describe(`crash: SIGKILL at random moments, ${KILLS} times`, function () {
     }
     expect(files.json).to.deep.equal(files.jsonl);
     expect(files.csv).to.deep.equal(files.jsonl);
+  });
+
+  it('keeps a newest-first JSON array whole: every kill leaves the old or the new file, never a torn one', async () => {
+    const dir = tempDir();
+    const resolved: number[] = [];
+    for (let run = 0; run < 8; run++) {
+      const delay = 30 + Math.floor(Math.random() * 250);
+      resolved.push(...(await runAndKill(dir, run, delay, 'newest-first')));
+      const events = readJsonArray(dir); // JSON.parse of the whole file
+      const seqs = events.map((e) => e.seq);
+      expect(seqs, `after kill ${run + 1}`).to.deep.equal(Array.from({ length: seqs.length }, (_, i) => seqs.length - i));
+      const held = new Set(seqs);
+      expect(resolved.filter((s) => !held.has(s)), `resolved seqs missing after kill ${run + 1}`).to.deep.equal([]);
+      for (let i = 0; i + 1 < events.length; i++) expect(events[i]!.prev_hash).to.equal(events[i + 1]!.hash);
+    }
+    const { AuditLogger } = await import('@auditrail/core');
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'json', order: 'newest-first' });
+    await logger.logEvent('after the crashes');
+    await logger.close();
+    expect(readdirSync(dir).filter((name) => name.includes('.tmp-'))).to.deep.equal([]);
   });
 });

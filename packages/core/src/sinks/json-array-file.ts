@@ -1,8 +1,9 @@
 // The JSON array file of the first seed: it parses as an array after every event and after a crash at any instant.
 // Oldest-first appends in place (one pwrite per event, constant cost); newest-first rewrites
 // a temporary copy and renames it over the file (crash-safe, but cost grows with the file).
-import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
 import { AuditWriteError } from '../errors';
 import type { AuditEvent } from '../event';
 import { lastLineBefore, linesBackward, readAt, sizeOf, writeAll } from '../files/fs-util';
@@ -44,6 +45,19 @@ export class JsonArrayFile extends LogFile {
       this.fd = openSync(this.path, constants.O_RDWR);
     } catch (err) {
       throw new AuditWriteError(this.path, err);
+    }
+    if (this.order === 'newest-first') this.removeLeftoverCopies();
+  }
+
+  /** A writer killed in the middle of a newest-first rewrite leaves its copy behind; we hold the lock, so none is in use. */
+  private removeLeftoverCopies(): void {
+    const prefix = basename(this.path) + '.tmp-';
+    try {
+      for (const name of readdirSync(dirname(this.path))) {
+        if (name.startsWith(prefix)) unlinkSync(join(dirname(this.path), name));
+      }
+    } catch {
+      // Best effort: a leftover copy is clutter, not a fault.
     }
   }
 
