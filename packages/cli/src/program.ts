@@ -8,6 +8,7 @@ import { registerTail } from './commands/tail';
 import { registerVerify } from './commands/verify';
 import { registerKeygen } from './commands/keygen';
 import { registerRedactLookup } from './commands/redact-lookup';
+import { registerCollect } from './commands/collect';
 import { createRootCommand } from './root';
 
 /** Builds the CLI program (without parsing), so tests can run it in-process. */
@@ -21,5 +22,6 @@ export function buildProgram(): Command {
   registerExport(program);
   registerTail(program);
   registerReport(program);
+  registerCollect(program);
   return program;
 }

@@ -83,7 +83,7 @@ export class NatsSink implements BatchSink {
 
   private client(): Promise<JetStreamClient> {
     if (this.jetstream) return Promise.resolve(this.jetstream);
-    this.connecting ??= this.open().then(
+    this.connecting ??= this.openConnection().then(
       (js) => (this.jetstream = js),
       (err: unknown) => {
         this.connecting = undefined;
@@ -93,7 +93,7 @@ export class NatsSink implements BatchSink {
     return this.connecting;
   }
 
-  private async open(): Promise<JetStreamClient> {
+  private async openConnection(): Promise<JetStreamClient> {
     if (!this.connection) {
       const servers = this.options.servers ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
       this.connection = await connect({
