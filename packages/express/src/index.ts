@@ -1,2 +1,2 @@
-// @auditrail/express entry point (being built).
-export {};
+// @auditrail/express: one audit event per Express request, through a middleware.
+export { auditMiddleware, type ExpressAuditOptions } from './middleware';

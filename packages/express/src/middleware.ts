@@ -1,0 +1,129 @@
+// auditMiddleware: one audit event per Express request, recorded when the response has been sent (or the client went away).
+import { STATUS_CODES } from 'node:http';
+import { InvalidOptionError, resolveOutcomeStatuses, type ActionCatalog, type AuditLogger, type Details, type OutcomeStatuses } from '@auditrail/core';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+
+/** Options of `auditMiddleware`; only `logger` is required. */
+export interface ExpressAuditOptions<C extends ActionCatalog = ActionCatalog> {
+  /** The AuditLogger that records the events. */
+  logger: AuditLogger<C>;
+  /**
+   * The action of a request: a map from "METHOD /route" (the Express route pattern, e.g.
+   * `POST /experiments/:id/hp`) to an action name, or a function; undefined leaves the request
+   * unrecorded. Default: the "METHOD /route" text itself (the path when no route matched).
+   */
+  action?: Readonly<Record<string, string>> | ((req: Request, res: Response) => string | undefined);
+  /** Which requests to record; default every POST, PUT, PATCH and DELETE (the ones that change something). */
+  include?: (req: Request) => boolean;
+  /** Header that names the actor (default 'x-actor'); `req.user` is read when it is absent. */
+  actorHeader?: string;
+  /** Who acts; overrides `actorHeader` and `req.user`. */
+  actor?: (req: Request) => string | null | undefined;
+  /** Details from the request and response (ids, changed fields). */
+  details?: (req: Request, res: Response) => Details | undefined;
+  /** Which HTTP statuses count as a failed action; default 400 and above. */
+  failed?: (statusCode: number) => boolean;
+  /** Statuses for success and failure; default from the logger's scheme. */
+  statuses?: Partial<OutcomeStatuses>;
+  /** Called when an event could not be recorded (the response is already gone); default: a process warning. */
+  onError?: (error: unknown, req: Request) => void;
+}
+
+const CHANGING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Middleware that records one event per request it includes: action from the route, status
+ * success or failure from the HTTP status, and details `method`, `route` (the matched Express
+ * pattern, or null), `path` (without the query string, which may hold secrets), `status_code`,
+ * `duration_ms`, plus your own details. A request whose client disconnects before the response
+ * is complete is recorded as failed with `aborted: true`. Mount it before the routes.
+ */
+export function auditMiddleware<C extends ActionCatalog>(options: ExpressAuditOptions<C>): RequestHandler {
+  const opts = checkOptions(options as unknown as ExpressAuditOptions);
+  const logger = opts.logger as unknown as AuditLogger;
+  resolveOutcomeStatuses(logger.statuses, opts.statuses); // fail now on a scheme without a failure status
+  const include = opts.include ?? ((req: Request) => CHANGING_METHODS.has(req.method));
+  const failed = opts.failed ?? ((code: number) => code >= 400);
+  const report = opts.onError ?? ((err: unknown) => process.emitWarning(`auditrail: an HTTP audit event was not recorded: ${messageOf(err)}`, 'AuditrailWarning'));
+
+  return function auditrail(req: Request, res: Response, next: NextFunction): void {
+    if (!include(req)) return next();
+    const started = performance.now();
+    let done = false;
+    const finish = (aborted: boolean): void => {
+      if (done) return;
+      done = true;
+      const details: Details = {};
+      const route = req.route && typeof (req.route as { path?: unknown }).path === 'string' ? `${req.baseUrl}${(req.route as { path: string }).path}` : null;
+      const key = `${req.method} ${route ?? pathOf(req)}`;
+      let action: string | undefined;
+      try {
+        action = typeof opts.action === 'function' ? opts.action(req, res) : (opts.action?.[key] ?? key);
+        if (action === undefined) return; // the caller chose not to record this request
+      } catch (err) {
+        details.action_error = messageOf(err); // record under the default name rather than lose the event
+        action = key;
+      }
+      attempt(details, 'details', () => Object.assign(details, opts.details?.(req, res)));
+      const code = res.statusCode;
+      Object.assign(details, { method: req.method, route, path: pathOf(req), status_code: code, duration_ms: Math.round((performance.now() - started) * 1000) / 1000 });
+      if (aborted) details.aborted = true;
+      const statuses = resolveOutcomeStatuses(logger.statuses, opts.statuses);
+      const isFailure = aborted || failed(code);
+      const error = aborted ? 'client disconnected before the response was complete' : isFailure ? `HTTP ${code} ${STATUS_CODES[code] ?? ''}`.trimEnd() : null;
+      const actor = attempt(details, 'actor', () => actorOf(req, opts));
+      logger.logEvent({ action, status: isFailure ? statuses.failure : statuses.success, details, error, actor: actor ?? null }).catch((err: unknown) => report(err, req));
+    };
+    res.once('finish', () => finish(false));
+    res.once('close', () => finish(!res.writableFinished));
+    next();
+  };
+}
+
+function actorOf(req: Request, options: ExpressAuditOptions): string | null | undefined {
+  if (options.actor) return options.actor(req);
+  const header = req.get(options.actorHeader ?? 'x-actor');
+  if (header) return header;
+  const user = (req as Request & { user?: unknown }).user;
+  if (typeof user === 'string') return user;
+  if (typeof user === 'object' && user !== null) {
+    for (const key of ['id', 'username', 'name', 'email']) {
+      const value = (user as Record<string, unknown>)[key];
+      if (typeof value === 'string' || typeof value === 'number') return String(value);
+    }
+  }
+  return undefined;
+}
+
+function pathOf(req: Request): string {
+  const url = req.originalUrl || req.url;
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+/** Runs a user function; a throw is recorded as `<label>_error` instead of losing the event. */
+function attempt<T>(details: Details, label: string, get: () => T): T | undefined {
+  try {
+    return get();
+  } catch (err) {
+    details[`${label}_error`] = messageOf(err);
+    return undefined;
+  }
+}
+
+function checkOptions(options: ExpressAuditOptions): ExpressAuditOptions {
+  if (!options || typeof options.logger?.logEvent !== 'function') throw new InvalidOptionError('logger', 'must be an AuditLogger');
+  const action = options.action;
+  if (action !== undefined && typeof action !== 'function' && (typeof action !== 'object' || action === null)) {
+    throw new InvalidOptionError('action', 'must be a map from "METHOD /route" to an action name, or a function');
+  }
+  for (const key of ['include', 'actor', 'details', 'failed', 'onError'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'function') throw new InvalidOptionError(key, 'must be a function');
+  }
+  if (options.actorHeader !== undefined && (typeof options.actorHeader !== 'string' || options.actorHeader === '')) throw new InvalidOptionError('actorHeader', 'must be a header name');
+  return options;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,166 @@
+// auditMiddleware with real HTTP requests against an Express app on 127.0.0.1, port 0.
+import { expect } from 'chai';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { AuditLogger, MemorySink, outcomeStatuses, pipelineStatuses } from '@auditrail/core';
+import { auditMiddleware, type ExpressAuditOptions } from '@auditrail/express';
+
+interface Running {
+  base: string;
+  server: Server;
+  memory: MemorySink;
+  logger: AuditLogger;
+}
+
+/** The control plane: a router of experiment routes, behind a toy auth middleware that sets req.user. */
+function buildApp(options: Omit<ExpressAuditOptions, 'logger'>, logger: AuditLogger): express.Express {
+  const app = express();
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    const auth = req.get('authorization');
+    if (auth?.startsWith('Bearer ')) (req as Request & { user?: unknown }).user = { id: auth.slice(7), role: 'researcher' };
+    next();
+  });
+  app.use(express.json());
+  app.use(auditMiddleware({ logger, ...options }));
+  const experiments = express.Router();
+  let paused = false;
+  experiments.post('/:id/hp', (req, res) => {
+    res.json({ ok: true, changed: req.body as unknown });
+  });
+  experiments.post('/:id/pause', (_req, res) => {
+    if (paused) return void res.status(409).json({ error: 'already paused' });
+    paused = true;
+    res.json({ ok: true });
+  });
+  experiments.delete('/:id/samples', (_req, res) => {
+    res.status(204).end();
+  });
+  experiments.get('/:id', (req, res) => {
+    res.json({ id: req.params.id, paused });
+  });
+  experiments.post('/:id/slow', (_req, res) => {
+    setTimeout(() => {
+      if (!res.destroyed) res.json({ ok: true });
+    }, 300);
+  });
+  app.use('/experiments', experiments);
+  return app;
+}
+
+async function start(options: Omit<ExpressAuditOptions, 'logger'> = {}, logger = new AuditLogger({ format: 'none', statuses: outcomeStatuses })): Promise<Running> {
+  const memory = new MemorySink();
+  logger.addSink(memory);
+  const server = buildApp(options, logger).listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, memory, logger };
+}
+
+async function stop(running: Running): Promise<void> {
+  running.server.closeAllConnections();
+  await new Promise<void>((resolve) => running.server.close(() => resolve()));
+  await running!.logger.close();
+}
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(check()).to.equal(true);
+}
+
+function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<globalThis.Response> {
+  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(5000) });
+}
+
+describe('auditMiddleware (Express)', () => {
+  let running: Running | undefined;
+  afterEach(async () => {
+    if (running) await stop(running);
+    running = undefined;
+  });
+
+  it('records one event per changing request: route pattern, status code, duration and actor from the header', async () => {
+    running = await start({ action: { 'POST /experiments/:id/hp': 'hp_change' }, details: (req) => ({ experiment: req.params.id, changed_params: req.body as unknown }) });
+    const res = await post(`${running!.base}/experiments/exp-1/hp?token=s3cret`, { learning_rate: 0.001 }, { 'x-actor': 'alice' });
+    expect(res.status).to.equal(200);
+    await until(() => running!.memory.events.length === 1);
+    const [event] = running!.memory.events;
+    expect(event).to.deep.include({ action_type: 'hp_change', status: 'success', actor: 'alice', error: null });
+    expect(event!.details).to.deep.include({
+      method: 'POST',
+      route: '/experiments/:id/hp',
+      path: '/experiments/exp-1/hp',
+      status_code: 200,
+      experiment: 'exp-1',
+      changed_params: { learning_rate: 0.001 },
+    });
+    expect(event!.details.duration_ms).to.be.a('number');
+    expect(JSON.stringify(event)).not.to.include('s3cret'); // the query string is not recorded
+  });
+
+  it('records failures (4xx, and 404 with no route) and skips reads by default', async () => {
+    running = await start();
+    await post(`${running!.base}/experiments/exp-1/pause`, {}, { authorization: 'Bearer bob' });
+    await post(`${running!.base}/experiments/exp-1/pause`, {}, { authorization: 'Bearer bob' });
+    await fetch(`${running!.base}/experiments/exp-1`);
+    await fetch(`${running!.base}/experiments/exp-1/samples`, { method: 'DELETE' });
+    await post(`${running!.base}/nowhere`, {});
+    await until(() => running!.memory.events.length === 4);
+    expect(running!.memory.events.map((e) => [e.action_type, e.status, e.details.status_code, e.actor, e.error])).to.deep.equal([
+      ['POST /experiments/:id/pause', 'success', 200, 'bob', null],
+      ['POST /experiments/:id/pause', 'failed', 409, 'bob', 'HTTP 409 Conflict'],
+      ['DELETE /experiments/:id/samples', 'success', 204, null, null],
+      ['POST /nowhere', 'failed', 404, null, 'HTTP 404 Not Found'],
+    ]);
+    expect(running!.memory.events[3]!.details.route).to.equal(null);
+  });
+
+  it('names actions with a function, which may leave a request unrecorded, and audits reads when asked', async () => {
+    running = await start({
+      include: () => true,
+      action: (req) => (req.method === 'GET' ? 'experiment_view' : req.path.endsWith('/pause') ? 'pause' : undefined),
+      statuses: {},
+    });
+    await fetch(`${running!.base}/experiments/exp-9`);
+    await post(`${running!.base}/experiments/exp-9/hp`, { batch_size: 64 });
+    await post(`${running!.base}/experiments/exp-9/pause`, {});
+    await until(() => running!.memory.events.length === 2);
+    expect(running!.memory.events.map((e) => e.action_type)).to.deep.equal(['experiment_view', 'pause']);
+  });
+
+  it('records a request whose client disconnects as failed and aborted', async () => {
+    running = await start({ action: { 'POST /experiments/:id/slow': 'evaluation_start' } });
+    const controller = new AbortController();
+    const aborted = fetch(`${running!.base}/experiments/exp-2/slow`, { method: 'POST', signal: controller.signal }).catch((e: unknown) => e);
+    setTimeout(() => controller.abort(), 50);
+    await aborted;
+    await until(() => running!.memory.events.some((e) => e.details.aborted === true));
+    const event = running!.memory.events.find((e) => e.details.aborted === true)!;
+    expect(event).to.deep.include({ action_type: 'evaluation_start', status: 'failed', error: 'client disconnected before the response was complete' });
+    expect(event.details.path).to.equal('/experiments/exp-2/slow');
+  });
+
+  it('uses the scheme of the logger and the statuses given', async () => {
+    running = await start({ statuses: { failure: 'WARNING' } }, new AuditLogger({ format: 'none', statuses: pipelineStatuses }));
+    await post(`${running!.base}/experiments/e/pause`, {});
+    await post(`${running!.base}/experiments/e/pause`, {});
+    await until(() => running!.memory.events.length === 2);
+    expect(running!.memory.events.map((e) => e.status)).to.deep.equal(['INFO', 'WARNING']);
+  });
+
+  it('reports an event it could not record to onError, never to the client', async () => {
+    const errors: unknown[] = [];
+    running = await start({ onError: (err) => errors.push(err) });
+    await running!.logger.close();
+    const res = await post(`${running!.base}/experiments/e/pause`, {});
+    expect(res.status).to.equal(200);
+    await until(() => errors.length === 1);
+    expect((errors[0] as Error).message).to.match(/closed/);
+  });
+
+  it('refuses bad options, naming them', () => {
+    const logger = new AuditLogger({ format: 'none' });
+    expect(() => auditMiddleware({} as never)).to.throw(/"logger"/);
+    expect(() => auditMiddleware({ logger, action: 'hp_change' as never })).to.throw(/"action"/);
+    expect(() => auditMiddleware({ logger, include: true as never })).to.throw(/"include"/);
+  });
+});
