@@ -143,6 +143,19 @@ describe('auditrail tail', function () {
     expect(await follower.waitFor(3)).to.deep.equal([0, 1, 2]);
   });
 
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`stops following on ${signal} with exit code 0`, async function () {
+      const dir = tempDir();
+      await writeEvents(dir, 'jsonl', 0, 2);
+      const follower = follow([dir]);
+      await follower.waitFor(2);
+      const exited = new Promise<number | null>((done) => follower.child.on('exit', (code) => done(code)));
+      follower.child.kill(signal);
+      expect(await exited).to.equal(0);
+      expect(follower.stderr).to.equal('');
+    });
+  }
+
   it('reports a missing log as one line and exit code 1 without --follow', async function () {
     const dir = tempDir();
     const run = await runCli(['tail', dir]);

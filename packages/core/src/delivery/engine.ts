@@ -7,17 +7,20 @@ import { join } from 'node:path';
 import type { AuditBus } from '../bus';
 import { InvalidOptionError, SinkError } from '../errors';
 import type { AuditEvent } from '../event';
+import { FORMAT_FILES } from '../format';
+import { journalFiles } from '../integrity/sources';
 import { compileFilter, type EventFilter, type EventPredicate } from '../filter';
 import type { BatchSink } from '../sink';
 import type { StatusScheme } from '../statuses';
-import { CursorStore } from './cursor';
+import { CursorStore, cursorFileName } from './cursor';
 import { DeadLetterFile } from './dead-letter';
 import { JsonlJournalReader, type SegmentLister } from './journal-reader';
 import { MemoryQueue, type MemoryQueueOptions } from './memory-queue';
 import { OutboxWriter } from './outbox';
 import { resolvePolicy, type DeliveryPolicy } from './policy';
 import { SinkWorker, type SinkState, type SinkStats } from './sink-worker';
-import { JournalSource } from './source';
+import { DeliveryLease } from './lease';
+import { JournalSource, LeasedJournalSource } from './source';
 
 /** Events whose logEvent waits for chosen sinks to confirm them (compare Vault's blocking audit devices). */
 export interface AcknowledgedDelivery extends Omit<EventFilter, 'predicate'> {
@@ -86,6 +89,7 @@ export class DeliveryEngine {
   private readonly workers: SinkWorker[] = [];
   private readonly outbox: OutboxWriter | undefined;
   private readonly journalPath: string | undefined;
+  private readonly segments: SegmentLister | undefined;
   private readonly deadLetters: DeadLetterFile;
   private readonly poll: NodeJS.Timeout | undefined;
   private readonly ackFilter: EventPredicate | undefined;
@@ -102,6 +106,9 @@ export class DeliveryEngine {
     } else {
       this.journalPath = options.journalPath;
     }
+    // The journal's rotated segments (audit_log.<first>_<last>.jsonl), oldest first, then the live file.
+    const dir = options.rootLogDir;
+    this.segments = options.segments ?? (dir !== undefined && this.journalPath === join(dir, FORMAT_FILES.jsonl) ? () => journalFiles(dir) : undefined);
     const ack = options.acknowledged;
     if (ack) {
       if (!Array.isArray(ack.sinks) || ack.sinks.length === 0) throw new InvalidOptionError('delivery.acknowledged.sinks', 'must name at least one batch sink');
@@ -132,9 +139,15 @@ export class DeliveryEngine {
     const context = { bus: this.options.bus, deadLetters: this.deadLetters, warn: this.options.warn };
     let worker: SinkWorker;
     if (this.journalPath !== undefined) {
-      const reader = new JsonlJournalReader(this.journalPath, this.options.segments);
-      const source = new JournalSource(reader, new CursorStore(join(this.options.rootLogDir!, '.delivery'), sink.name), policy.startFrom, this.options.warn);
-      worker = new SinkWorker(sink, accepts, source, policy, context, reader.start('end').seq);
+      const path = this.journalPath;
+      const dir = join(this.options.rootLogDir!, '.delivery');
+      const cursor = new CursorStore(dir, sink.name);
+      const lease = new DeliveryLease(join(dir, cursorFileName(sink.name).replace(/\.cursor$/, '.lease')));
+      const lead = (): JournalSource => new JournalSource(new JsonlJournalReader(path, this.segments), cursor, policy.startFrom, this.options.warn);
+      const source = new LeasedJournalSource(lease, cursor, lead, this.options.pollIntervalMs ?? 1000);
+      const tail = new JsonlJournalReader(path, this.segments);
+      worker = new SinkWorker(sink, accepts, source, policy, context, tail.start('end').seq);
+      tail.close();
     } else {
       const { maxEvents = 10_000, overflow = 'drop-newest' } = this.options.queue ?? {};
       if (!Number.isInteger(maxEvents) || maxEvents < 1) throw new InvalidOptionError('delivery.queue.maxEvents', `must be a whole number of at least 1, got ${String(maxEvents)}`);
@@ -231,7 +244,7 @@ export class DeliveryEngine {
       const worker = this.workers.find((w) => w.name === name);
       if (!worker) return Promise.reject(new SinkError(name, new Error('delivery.acknowledged names a batch sink the logger does not have')));
       if (!worker.wants(event)) return Promise.resolve();
-      const confirmed = worker.acknowledgement(event.id).then(() => true);
+      const confirmed = worker.acknowledgement(event.id, event.seq).then(() => true);
       return withTimeout(confirmed, timeoutMs).then((done) => {
         if (done === undefined) throw new SinkError(name, new Error(`event ${event.id} not confirmed within ${timeoutMs} ms (it stays queued for delivery)`));
       });

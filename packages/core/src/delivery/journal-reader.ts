@@ -104,6 +104,9 @@ export class JsonlJournalReader implements JournalReader {
   }
 
   bytesAfter(from: JournalPosition): number {
+    // The usual case, reading the live file, needs one stat and no directory listing.
+    const live = statOf(this.livePath);
+    if (live && live.ino === from.ino) return Math.max(0, live.size - from.offset);
     const segments = this.segments();
     let index = segments.findIndex((p) => inoOf(p) === from.ino);
     if (index < 0) index = segments.length - 1;
@@ -133,6 +136,7 @@ export class JsonlJournalReader implements JournalReader {
       const ino = inoOf(this.livePath);
       return ino < 0 ? undefined : { path: this.livePath, ino };
     }
+    if (inoOf(this.livePath) === position.ino) return { path: this.livePath, ino: position.ino };
     const path = this.segments().find((p) => inoOf(p) === position.ino);
     return path === undefined ? undefined : { path, ino: position.ino };
   }
@@ -239,6 +243,14 @@ function lastSeqBefore(fd: number, end: number): number {
 function seqOf(text: string): number | undefined {
   const match = /"seq":(\d+)/.exec(text.slice(0, 200));
   return match ? Number(match[1]) : undefined;
+}
+
+function statOf(path: string): { ino: number; size: number } | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 function inoOf(path: string): number {

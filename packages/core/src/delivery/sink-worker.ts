@@ -9,8 +9,11 @@ import type { JournalPosition } from './journal-reader';
 import { retryDelay, type DeliveryPolicy } from './policy';
 import type { DeliverySource, TakenBatch } from './source';
 
-/** Health of a sink: 'ok', 'retrying' (a failure, retrying), 'isolated' (failing for a while), 'closed'. */
-export type SinkState = 'ok' | 'retrying' | 'isolated' | 'closed';
+/**
+ * Health of a sink: 'ok', 'retrying' (a failure, retrying), 'isolated' (failing for a while),
+ * 'standby' (another logger of the directory delivers for it), 'closed'.
+ */
+export type SinkState = 'ok' | 'retrying' | 'isolated' | 'standby' | 'closed';
 
 /** Figures of one batch sink, from `logger.stats()`. */
 export interface SinkStats {
@@ -54,10 +57,11 @@ interface Flight {
 export class SinkWorker {
   private readonly flights: Flight[] = [];
   private readonly waiters: { seq: number; resolve: () => void }[] = [];
-  private readonly acks = new Map<string, { resolve: () => void; reject: (err: Error) => void }>();
+  private readonly acks = new Map<string, { seq: number; resolve: () => void; reject: (err: Error) => void }>();
   private readonly sleeps = new Set<() => void>();
   private readonly controllers = new Set<AbortController>();
   private timer: NodeJS.Timeout | undefined;
+  private recheck: NodeJS.Timeout | undefined;
   private timerFired = false;
   private stopped = false;
   private committedSeq: number;
@@ -99,6 +103,7 @@ export class SinkWorker {
   /** An event was appended to the source: send when a batch is full, or arm the batch timer. */
   notify(seq: number, bytes: number): void {
     if (seq > this.lastSeenSeq) this.lastSeenSeq = seq;
+    if (this.source.following) return; // the lease holder delivers it; flush and acks poll its cursor
     this.notedEvents++;
     this.notedBytes += bytes;
     const { maxBatchSize, maxBatchBytes, concurrency } = this.policy;
@@ -108,8 +113,8 @@ export class SinkWorker {
   }
 
   /** Resolves once the sink confirms the event, rejects if it is dead-lettered or dropped. */
-  acknowledgement(id: string): Promise<void> {
-    return new Promise((resolve, reject) => this.acks.set(id, { resolve, reject }));
+  acknowledgement(id: string, seq: number): Promise<void> {
+    return new Promise((resolve, reject) => this.acks.set(id, { seq, resolve, reject }));
   }
 
   /** Events dropped by the source (in-memory overflow): counted, emitted, their acknowledgements refused. */
@@ -132,6 +137,11 @@ export class SinkWorker {
   /** Looks for work: from the engine's poll, after a batch settles, or when events arrive. */
   pump(): void {
     if (this.stopped) return;
+    const followed = this.source.refresh?.();
+    if (this.source.following) {
+      this.follow(followed);
+      return;
+    }
     const { maxBatchSize, maxBatchBytes, concurrency } = this.policy;
     while (this.flights.length < concurrency) {
       const available = this.source.available();
@@ -155,10 +165,30 @@ export class SinkWorker {
     this.settle();
   }
 
+  /** Standby: the holder's cursor settles events here too (an acknowledged one once the cursor passes it). */
+  private follow(seq: number | undefined): void {
+    if (seq !== undefined && seq > this.committedSeq) this.committedSeq = seq;
+    for (const [id, ack] of this.acks) {
+      if (ack.seq <= this.committedSeq) {
+        this.acks.delete(id);
+        ack.resolve();
+      }
+    }
+    this.settle();
+    if ((this.waiters.length > 0 || this.acks.size > 0) && !this.recheck) {
+      this.recheck = setTimeout(() => {
+        this.recheck = undefined;
+        this.pump();
+      }, 50);
+      this.recheck.unref();
+    }
+  }
+
   /** Stops for good: timers cleared, retries and exports abandoned (journal-fed batches stay behind the cursor). */
   stop(): AuditEvent[] {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.recheck) clearTimeout(this.recheck);
     this.timer = undefined;
     for (const wake of this.sleeps) wake();
     for (const controller of this.controllers) controller.abort(new Error('the logger is closing'));
@@ -190,6 +220,7 @@ export class SinkWorker {
 
   private state(): SinkState {
     if (this.stopped) return 'closed';
+    if (this.source.following) return 'standby';
     if (this.consecutiveFailures >= this.policy.isolateAfterFailures) return 'isolated';
     return this.consecutiveFailures > 0 ? 'retrying' : 'ok';
   }

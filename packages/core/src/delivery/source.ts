@@ -2,6 +2,7 @@
 import type { AuditEvent } from '../event';
 import type { CursorStore } from './cursor';
 import type { JournalPosition, JournalReader } from './journal-reader';
+import type { DeliveryLease } from './lease';
 
 /** A batch taken from a source, not yet confirmed. */
 export interface TakenBatch {
@@ -31,6 +32,10 @@ export interface DeliverySource {
   position(): JournalPosition | undefined;
   /** Releases files. */
   close(): void;
+  /** Whether another logger delivers for this sink (this one only follows its cursor). */
+  readonly following?: boolean;
+  /** Called before each look for work: a follower returns the holder's settled seq. */
+  refresh?(): number | undefined;
 }
 
 /** Reads the journal from a sink's cursor: a crash, a restart or an outage resumes where the cursor stopped. */
@@ -92,5 +97,85 @@ export class JournalSource implements DeliverySource {
 
   close(): void {
     this.reader.close();
+  }
+}
+
+/**
+ * A journal source shared through a lease: the logger holding `.delivery/<sink>.lease` reads
+ * and delivers; any other logger of the directory with the same sink follows the holder's
+ * cursor (for flush and acknowledgements) and takes over when the holder is gone.
+ */
+export class LeasedJournalSource implements DeliverySource {
+  private inner: JournalSource | undefined;
+  private lastTry = 0;
+  private lastTouch = 0;
+
+  constructor(
+    private readonly lease: DeliveryLease,
+    private readonly cursor: CursorStore,
+    private readonly lead: () => JournalSource,
+    private readonly retryMs = 1000,
+  ) {
+    this.promote();
+    if (!this.inner) this.cursor.load(() => undefined);
+  }
+
+  /** Whether another logger delivers for this sink now. */
+  get following(): boolean {
+    return this.inner === undefined;
+  }
+
+  /** Leader: keeps the lease fresh. Follower: tries to take over, else returns the holder's cursor seq. */
+  refresh(): number | undefined {
+    const now = Date.now();
+    if (this.inner) {
+      if (now - this.lastTouch >= this.retryMs) {
+        this.lastTouch = now;
+        this.lease.touch();
+        if (!this.lease.isHeld) {
+          // Judged gone by another host and replaced: stop reading; the new holder resends what we had in flight.
+          this.inner.close();
+          this.inner = undefined;
+        }
+      }
+      if (this.inner) return undefined;
+    }
+    if (now - this.lastTry >= this.retryMs) {
+      this.lastTry = now;
+      if (this.promote()) return undefined;
+    }
+    return this.cursor.load(() => undefined)?.seq;
+  }
+
+  available(): { events: number; bytes: number } {
+    return this.inner ? this.inner.available() : { events: 0, bytes: 0 };
+  }
+
+  take(maxEvents: number, maxBytes: number): TakenBatch | undefined {
+    return this.inner?.take(maxEvents, maxBytes);
+  }
+
+  commit(batch: TakenBatch): void {
+    this.inner?.commit(batch);
+  }
+
+  idle(): boolean {
+    return this.inner ? this.inner.idle() : false;
+  }
+
+  position(): JournalPosition | undefined {
+    return this.inner ? this.inner.position() : this.cursor.current;
+  }
+
+  close(): void {
+    this.inner?.close();
+    this.lease.release();
+  }
+
+  private promote(): boolean {
+    if (!this.lease.tryAcquire()) return false;
+    this.inner = this.lead();
+    this.lastTouch = Date.now();
+    return true;
   }
 }

@@ -1,0 +1,140 @@
+// Who delivers a sink's events from a shared log directory: `.delivery/<sink>.lease`, held by one logger at a time.
+import { closeSync, openSync, readFileSync, renameSync, unlinkSync, utimesSync, statSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { ensurePrivateDir } from '../files/fs-util';
+
+const HOST = hostname();
+
+/** Options of a delivery lease. */
+export interface LeaseOptions {
+  /** A holder on another host whose lease file was not touched for this long is taken as gone (default 30,000 ms). */
+  staleMs?: number;
+}
+
+/**
+ * An O_EXCL lease file naming its holder (pid, process start time, host, token). Several
+ * loggers (processes, or two loggers of one process) may write one directory with the same
+ * sink: only the holder delivers; the others follow its cursor and take over when it is gone
+ * (its process died, or its lease went unrefreshed for `staleMs` on another host).
+ */
+export class DeliveryLease {
+  private readonly token = randomBytes(8).toString('hex');
+  private held = false;
+  private readonly staleMs: number;
+
+  constructor(readonly path: string, options: LeaseOptions = {}) {
+    this.staleMs = options.staleMs ?? 30_000;
+  }
+
+  /** Whether this instance holds the lease. */
+  get isHeld(): boolean {
+    return this.held;
+  }
+
+  /** Takes the lease if it is free or its holder is gone; never waits. */
+  tryAcquire(): boolean {
+    if (this.held) return true;
+    ensurePrivateDir(dirname(this.path));
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (this.tryCreate()) return (this.held = true);
+      const holder = this.readHolder();
+      if (!holder || !this.isStale(holder)) return false;
+      this.breakStale(holder.token);
+    }
+    return false;
+  }
+
+  /** Refreshes the lease file's time, so loggers on other hosts see the holder is alive. */
+  touch(): void {
+    if (!this.held) return;
+    try {
+      const now = new Date();
+      utimesSync(this.path, now, now);
+    } catch {
+      this.held = false; // broken by someone who judged us gone: follow from now on
+    }
+  }
+
+  /** Gives the lease up (if still ours). */
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    try {
+      if (this.readHolder()?.token === this.token) unlinkSync(this.path);
+    } catch {
+      // already gone
+    }
+  }
+
+  private tryCreate(): boolean {
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'wx', 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    }
+    try {
+      writeSync(fd, `${process.pid} ${startTime(process.pid) ?? '-'} ${HOST} ${this.token}\n`);
+    } finally {
+      closeSync(fd);
+    }
+    return true;
+  }
+
+  private readHolder(): { pid: number; start: string; host: string; token: string; mtimeMs: number } | undefined {
+    try {
+      const [pid, start, host, token] = readFileSync(this.path, 'utf8').trim().split(' ');
+      if (!pid || !start || !host || !token) return undefined;
+      return { pid: Number(pid), start, host, token, mtimeMs: statSync(this.path).mtimeMs };
+    } catch {
+      return undefined;
+    }
+  }
+
+  private isStale(holder: { pid: number; start: string; host: string; mtimeMs: number }): boolean {
+    if (holder.host !== HOST) return Date.now() - holder.mtimeMs > this.staleMs;
+    if (!alive(holder.pid)) return true;
+    const start = startTime(holder.pid);
+    return holder.start !== '-' && start !== undefined && start !== holder.start; // the pid was reused
+  }
+
+  /** Renames the stale file aside (only one breaker can), and deletes it unless a fresh holder slipped in. */
+  private breakStale(token: string): void {
+    const aside = `${this.path}.stale-${this.token}`;
+    try {
+      renameSync(this.path, aside);
+    } catch {
+      return;
+    }
+    try {
+      const moved = readFileSync(aside, 'utf8').trim().split(' ')[3];
+      if (moved === token) unlinkSync(aside);
+      else renameSync(aside, this.path); // a fresh lease: put it back
+    } catch {
+      // best effort
+    }
+  }
+}
+
+/** Start time of a process (field 22 of /proc/PID/stat), to tell a reused pid; undefined off Linux. */
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

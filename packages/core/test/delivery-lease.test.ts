@@ -1,0 +1,74 @@
+// Several loggers on one directory with the same batch sink: one delivers (the lease holder), the others follow and take over.
+import { expect } from 'chai';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { AuditLogger, type AuditEvent } from '@auditrail/core';
+import { spawnTs } from '../../../test/helpers/node';
+import { tempDir } from '../../../test/helpers/tmp';
+import { ScriptedSink } from './delivery-fixtures';
+
+const policy = { maxBatchDelayMs: 1, initialBackoffMs: 1, maxBackoffMs: 10 };
+
+function logger(dir: string, sink: ScriptedSink): AuditLogger {
+  return new AuditLogger({ rootLogDir: dir, format: 'jsonl', fsync: 'never', sinks: [sink], delivery: { pollIntervalMs: 50 } });
+}
+
+async function logMany(log: AuditLogger, n: number, action: string): Promise<AuditEvent[]> {
+  const out: AuditEvent[] = [];
+  for (let i = 0; i < n; i++) out.push(await log.logEvent(action, { i }));
+  return out;
+}
+
+describe('delivery from a shared directory: the lease', () => {
+  it('one logger delivers everyone\'s events once; the other follows its cursor, then takes over when it closes', async () => {
+    const dir = tempDir();
+    const sinkA = new ScriptedSink({ name: 'remote', delivery: policy });
+    const sinkB = new ScriptedSink({ name: 'remote', delivery: policy });
+    const a = logger(dir, sinkA);
+    const b = logger(dir, sinkB);
+    expect(a.stats().remote!.state).to.equal('ok');
+    expect(b.stats().remote!.state).to.equal('standby');
+    const first = [...(await logMany(a, 10, 'from_a')), ...(await logMany(b, 10, 'from_b'))];
+    const followed = await b.flush({ timeoutMs: 10_000 });
+    expect(followed.sinks.remote!.done).to.equal(true);
+    expect(sinkA.delivered.map((e) => e.id)).to.deep.equal(first.map((e) => e.id));
+    expect(sinkB.delivered).to.have.length(0);
+
+    await a.close();
+    const later = await logMany(b, 5, 'after_handover');
+    const result = await b.flush({ timeoutMs: 10_000 });
+    await b.close();
+    expect(result.sinks.remote).to.include({ done: true, state: 'ok' });
+    expect(sinkB.delivered.map((e) => e.id)).to.deep.equal(later.map((e) => e.id));
+  });
+
+  it('takes over from a holder that was killed with SIGKILL, and delivers what it left', async function () {
+    this.timeout(30_000);
+    const dir = tempDir();
+    const child = spawnTs(join(__dirname, 'delivery-holder.fixture.ts'), [dir, '25']);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let out = '';
+        child.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('ready')) resolve();
+        });
+        child.on('exit', (code) => reject(new Error(`the holder exited early (${code})`)));
+      });
+      expect(existsSync(join(dir, '.delivery', 'remote.lease'))).to.equal(true);
+      const sink = new ScriptedSink({ name: 'remote', delivery: policy });
+      const parent = logger(dir, sink);
+      expect(parent.stats().remote!.state).to.equal('standby');
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+      const mine = await parent.logEvent('parent_step');
+      const result = await parent.flush({ timeoutMs: 20_000 });
+      await parent.close();
+      expect(result.sinks.remote!.done).to.equal(true);
+      expect(sink.delivered.filter((e) => e.action_type === 'child_step').map((e) => e.details.i)).to.deep.equal([...Array(25).keys()]);
+      expect(sink.delivered.at(-1)!.id).to.equal(mine.id);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+});
