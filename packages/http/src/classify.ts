@@ -48,5 +48,6 @@ export function classifyStatus(status: number, body: string, retryAfter: string 
 export function classifyTransportError(err: unknown, url: string): ExportResult {
   const code = (err as { code?: string } | undefined)?.code;
   const message = err instanceof Error ? err.message : String(err);
-  return { code: 'retryable', error: new HttpExportError(`POST ${url} failed: ${code ? `${code}: ` : ''}${message}`, { code, cause: err }) };
+  // The transport error is not kept as the cause: axios errors carry the request config, headers (tokens) included.
+  return { code: 'retryable', error: new HttpExportError(`POST ${url} failed: ${code ? `${code}: ` : ''}${message}`, { code }) };
 }

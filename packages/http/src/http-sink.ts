@@ -25,6 +25,8 @@ export class HttpSink implements BatchSink {
   readonly delivery: Partial<DeliveryPolicy>;
   /** The endpoint, with the preset's path when the URL had none. */
   readonly url: string;
+  /** The endpoint as shown in errors and dead letters: without user and password. */
+  private readonly shownUrl: string;
   private readonly options: ResolvedHttpOptions;
   private readonly shape: PresetShape;
   private readonly client: AxiosInstance;
@@ -37,6 +39,9 @@ export class HttpSink implements BatchSink {
     this.filter = options.filter;
     this.delivery = { exportTimeoutMs: this.options.timeoutMs + 1000, ...options.delivery };
     this.url = this.options.url.toString();
+    const shown = new URL(this.url);
+    if (shown.username || shown.password) [shown.username, shown.password] = ['***', ''];
+    this.shownUrl = shown.toString();
     this.shape = PRESETS[this.options.preset];
     const agentOptions = { keepAlive: this.options.keepAlive, maxSockets: 16 };
     this.agent = this.options.url.protocol === 'https:' ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
@@ -83,16 +88,16 @@ export class HttpSink implements BatchSink {
     try {
       response = await this.client.post<string>(this.url, body, { headers, signal });
     } catch (err) {
-      return classifyTransportError(err, this.url);
+      return classifyTransportError(err, this.shownUrl);
     }
     const text = typeof response.data === 'string' ? response.data : String(response.data ?? '');
     if (response.status < 200 || response.status >= 300) {
       const retryAfter = response.headers['retry-after'];
-      return classifyStatus(response.status, text, typeof retryAfter === 'string' ? retryAfter : undefined, this.url);
+      return classifyStatus(response.status, text, typeof retryAfter === 'string' ? retryAfter : undefined, this.shownUrl);
     }
     if (!this.shape.itemErrors) return { code: 'ok' };
     const { rejected, retryable } = this.shape.itemErrors(text);
-    if (retryable) return { code: 'retryable', error: new HttpExportError(`POST ${this.url}: ${retryable}`, { status: response.status }) };
+    if (retryable) return { code: 'retryable', error: new HttpExportError(`POST ${this.shownUrl}: ${retryable}`, { status: response.status }) };
     return rejected.length > 0 ? { code: 'ok', rejected } : { code: 'ok' };
   }
 
