@@ -1,7 +1,6 @@
 // Drives a LogCursor while a log is being written: file-system notifications for speed, a poll
 // as the safety net (network file systems, missed notifications, a directory replaced).
 import { watch, type FSWatcher } from 'node:fs';
-import { dirname } from 'node:path';
 import type { CursorListener, LogCursor } from './log-cursor';
 
 /** Options of followLog. */
@@ -58,14 +57,13 @@ export function followLog(cursor: LogCursor, listener: CursorListener, options: 
     // The poll timer is what keeps `tail --follow` alive, so it is not unref'd; it stops on abort.
     const timer = setInterval(poll, options.pollMs);
     options.signal.addEventListener('abort', onAbort);
-    for (const dir of new Set([options.watchDir, dirname(options.watchDir)])) {
-      try {
-        const watcher = watch(dir, { persistent: false }, poll);
-        watcher.on('error', () => watcher.close()); // the directory went away: the poll carries on
-        watchers.push(watcher);
-      } catch {
-        // No notifications here (a missing directory, some network file systems): the poll suffices.
-      }
+    try {
+      // The directory, not the file: it reports writes to the log and a rename or a new file alike.
+      const watcher = watch(options.watchDir, { persistent: false }, poll);
+      watcher.on('error', () => watcher.close()); // the directory went away: the poll carries on
+      watchers.push(watcher);
+    } catch {
+      // No notifications here (a missing directory, some network file systems): the poll suffices.
     }
     if (options.signal.aborted) finish();
     else poll();
