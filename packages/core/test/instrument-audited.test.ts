@@ -158,16 +158,8 @@ describe('audited', () => {
     expect(readJsonl(dir)[0]!.details).to.include({ before_error: 'state unavailable', details_error: 'bad details', actor_error: 'no session' });
   });
 
-  it('applies the logger redactors to before/after values', async () => {
+  it('masks secrets in before/after values with the built-in redaction, as in any details', async () => {
     const { logger, dir } = jsonlLogger();
-    const maskPasswords = (value: unknown): void => {
-      if (typeof value !== 'object' || value === null) return;
-      for (const [key, inner] of Object.entries(value)) {
-        if (key === 'password') (value as Record<string, unknown>)[key] = '[REDACTED]';
-        else maskPasswords(inner);
-      }
-    };
-    logger.use(definePlugin({ name: 'mask', redactors: [(draft) => maskPasswords(draft.details)] }));
     const trainer = new Trainer();
     const rotate = audited(logger, 'hp_change', () => (trainer.hp.db.password = 'correct horse'), { before: () => trainer.hp, after: () => trainer.hp });
     await rotate();
@@ -175,6 +167,25 @@ describe('audited', () => {
     const [event] = readJsonl(dir);
     expect(event!.details).to.deep.include({ changed: ['db.password'], before: { db: { password: '[REDACTED]' } }, after: { db: { password: '[REDACTED]' } } });
     expect(JSON.stringify(event)).not.to.include('hunter2').and.not.to.include('correct horse');
+  });
+
+  it('runs plugin redactors on before/after values too', async () => {
+    const { logger, dir } = jsonlLogger();
+    const maskRunIds = (value: unknown): void => {
+      if (typeof value !== 'object' || value === null) return;
+      for (const [key, inner] of Object.entries(value)) {
+        if (key === 'run_id') (value as Record<string, unknown>)[key] = 'masked';
+        else maskRunIds(inner);
+      }
+    };
+    logger.use(definePlugin({ name: 'mask-run-ids', redactors: [(draft) => maskRunIds(draft.details)] }));
+    const state = { tracking: { run_id: 'r-123', project: 'p' } };
+    const move = audited(logger, 'mode_switch', () => (state.tracking = { run_id: 'r-456', project: 'p' }), { before: () => state, after: () => state });
+    await move();
+    await logger.close();
+    const [event] = readJsonl(dir);
+    expect(event!.details).to.deep.include({ changed: ['tracking.run_id'], before: { tracking: { run_id: 'masked' } } });
+    expect(JSON.stringify(event)).not.to.include('r-123').and.not.to.include('r-456');
   });
 
   it('fails closed: a call whose event cannot be recorded rejects, with both errors when the call failed too', async () => {
