@@ -63,7 +63,8 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
     const formats = resolveFormats(options.format);
     this.experimentName = checkExperimentName(options.experimentName);
     this.rootLogDir = formats.length === 0 ? undefined : resolve(checkRootLogDir(options.rootLogDir ?? process.env.AUDIT_LOG_DIR ?? 'audit_logs'));
-    this.statusScheme = options.statuses ?? pipelineStatuses;
+    // A plugin's scheme wins over the option; take it now, so that the filters of `sinks` are checked against it.
+    this.statusScheme = [...(options.plugins ?? [])].reverse().find((p) => p.statuses)?.statuses ?? options.statuses ?? pipelineStatuses;
     this.onError = checkChoice('onError', options.onError ?? 'throw', ['throw', 'emit'] as const);
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.redaction = redactionFor(options.redact, this.limits);
@@ -111,7 +112,12 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
   /** Registers a plugin: its sinks, status scheme, enrichers and redactors. */
   use(plugin: AuditPlugin): this {
     if (this.closing) throw new LoggerClosedError();
-    if (plugin.statuses) this.statusScheme = plugin.statuses;
+    if (plugin.statuses && plugin.statuses !== this.statusScheme) {
+      // Filters rank statuses by the scheme: compile them again, failing here if one names a status the new scheme lacks.
+      const recompiled = this.sinks.map(({ sink }) => compileFilter(sink.filter, plugin.statuses!, `sink "${sink.name}"`));
+      this.statusScheme = plugin.statuses;
+      this.sinks.forEach((routed, i) => (routed.accepts = recompiled[i]));
+    }
     for (const sink of plugin.sinks ?? []) this.addSink(sink);
     this.enrichers.push(...(plugin.enrichers ?? []));
     this.redactors.push(...(plugin.redactors ?? []));
