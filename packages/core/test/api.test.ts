@@ -354,6 +354,28 @@ describe('AuditLogger API', () => {
       expect(seqs(bigDrift)).to.deep.equal([3]);
     });
 
+    it('ranks statuses by the scheme a plugin brings, whether the sink came first or later', async () => {
+      const critical = definePlugin({ name: 'critical', statuses: pipelineStatuses.extend('CRITICAL') });
+      const early = new MemorySink({ name: 'early', filter: { minSeverity: 'FAILURE' } });
+      const named = new MemorySink({ name: 'named', filter: { minSeverity: 'CRITICAL' } });
+      const logger = new AuditLogger({ format: 'none', sinks: [early, named], plugins: [critical] });
+      const late = new MemorySink({ name: 'late', filter: { minSeverity: 'FAILURE' } });
+      const viaUse = new AuditLogger({ format: 'none', sinks: [late] }).use(critical);
+      for (const l of [logger, viaUse]) {
+        await l.logEvent('a', {}, 'FAILURE');
+        await l.logEvent('b', {}, 'CRITICAL');
+        await l.logEvent('c', {}, 'INFO');
+        await l.close();
+      }
+      expect(early.events.map((e) => e.status)).to.deep.equal(['FAILURE', 'CRITICAL']);
+      expect(named.events.map((e) => e.status)).to.deep.equal(['CRITICAL']);
+      expect(late.events.map((e) => e.status)).to.deep.equal(['FAILURE', 'CRITICAL']);
+      const strict = new AuditLogger({ format: 'none', sinks: [new MemorySink({ filter: { minSeverity: 'WARNING' } })] });
+      expect(() => strict.use(definePlugin({ name: 'outcomes', statuses: outcomeStatuses }))).to.throw(InvalidOptionError, /WARNING/);
+      expect(strict.statuses).to.equal(pipelineStatuses);
+      await strict.close();
+    });
+
     it('fails fast on a minimum severity the scheme does not know', () => {
       const logger = new AuditLogger({ format: 'none' });
       expect(() => logger.addSink(new MemorySink({ name: 'pager', filter: { minSeverity: 'CRITICAL' } })))
