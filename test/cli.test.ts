@@ -1,6 +1,6 @@
 // The `auditrail` binary in a child process, against logs written by a real AuditLogger in every format.
 import { expect } from 'chai';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditLogger, pipelineStatuses, readEvents, type AuditEvent, type JsonArrayOrder, type LogFormat } from '@auditrail/core';
 import { expectOneLineError, jsonLines, runCli } from '../packages/cli/test/helpers/run-cli';
@@ -163,9 +163,14 @@ describe('auditrail CLI (real binary)', function () {
       expect(await collect(out)).to.have.length(6);
     });
 
-    it('refuses to export a log onto itself', async () => {
-      const run = await runCli(['export', dir, '--out', join(dir, 'audit_log.jsonl'), '--force']);
-      expectOneLineError(run, 2, /is the log being exported/);
+    it("refuses to export a log onto itself or onto any log file of a logger's directory, even with --force", async () => {
+      const [itself, sibling] = await Promise.all([
+        runCli(['export', dir, '--out', join(dir, 'audit_log.jsonl'), '--force']),
+        runCli(['export', dir, '--out', join(dir, 'audit_log.csv'), '--force']),
+      ]);
+      expectOneLineError(itself, 2, /is the log being exported/);
+      expectOneLineError(sibling, 2, /audit_log\.csv is a file of the log in .*, which a logger may be writing/);
+      expect(readdirSync(dir).filter((name) => !name.startsWith('.'))).to.deep.equal(['audit_log.id', 'audit_log.jsonl']);
       expect(await collect(dir)).to.have.length(6);
     });
 

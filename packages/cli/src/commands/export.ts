@@ -1,5 +1,7 @@
 // `auditrail export DIR --to csv|json|jsonl --out FILE`: converts a log, streaming, into a file the reader reads back.
-import { CSV_COLUMNS, eventToCsv, InvalidOptionError, type AuditEvent, type LogFileRef } from '@auditrail/core';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { CSV_COLUMNS, eventToCsv, FORMAT_FILES, InvalidOptionError, type AuditEvent, type LogFileRef } from '@auditrail/core';
 import { InvalidArgumentError, type Command } from 'commander';
 import { addSelectionOptions, selectionFrom, type SelectionFlags } from '../options';
 import { AtomicFileOutput, sameFile, StreamOutput, type TextSink } from '../output';
@@ -48,9 +50,7 @@ export function registerExport(program: Command): void {
     const selection = selectionFrom(flags);
     const format = exportFormat(flags);
     const log = openLog(target);
-    if (flags.out !== '-' && sameFile(log.path, flags.out)) {
-      throw new InvalidOptionError('--out', `${flags.out} is the log being exported; choose another file`);
-    }
+    if (flags.out !== '-') refuseLogFiles(log, flags.out);
     const out = flags.out === '-' ? new StreamOutput(process.stdout) : await AtomicFileOutput.create(flags.out, Boolean(flags.force));
     let count: number;
     // A bar on stderr for long runs, on a terminal only (never in a pipe or CI log).
@@ -77,6 +77,16 @@ async function writeEvents(events: AsyncIterable<AuditEvent>, framing: Framing, 
   await out.write(framing.tail(count));
   await out.end();
   return count;
+}
+
+/** Never the log being read, nor a log file of any logger's directory, even with --force. */
+function refuseLogFiles(log: LogFileRef, out: string): void {
+  if (sameFile(log.path, out)) throw new InvalidOptionError('--out', `${out} is the log being exported; choose another file`);
+  const dir = dirname(resolve(out));
+  // A logger's directory holds audit_log.id: its files are its own, whether it writes that format yet or not.
+  if (Object.values(FORMAT_FILES).includes(basename(out)) && existsSync(join(dir, 'audit_log.id'))) {
+    throw new InvalidOptionError('--out', `${out} is a file of the log in ${dir}, which a logger may be writing: choose another file`);
+  }
 }
 
 function formatOption(value: string): ExportFormat {
