@@ -33,6 +33,8 @@ export type { ChainProblem, TamperKind } from './integrity/problems';
 export { CHECKPOINTS_FILE, DEFAULT_CHECKPOINT_EVERY, checkCheckpoints, type Checkpoint, type CheckpointOptions, type CheckpointReason, type CheckpointsCheck } from './integrity/checkpoints';
 export { Redaction, redactionHash, REDACTED, HMAC_PREFIX, type RedactionOptions } from './redaction/redaction';
 export { DEFAULT_SECRET_KEYS, DEFAULT_SECRET_SUFFIXES, DEFAULT_ALLOWED_KEYS, type SecretKeyOptions } from './redaction/secret-keys';
+export { DEFAULT_MIN_RETENTION_DAYS, type RotationOptions, type RetentionOptions } from './rotation/policy';
+export { SEGMENT_PATTERN, journalFiles, listSegments, type Segment } from './rotation/segments';
 export { KEY_FILES, generateSigningKeys, writeSigningKeys, loadPrivateKey, loadPublicKey, keyIdOf, type SigningKeyPair } from './integrity/keys';
 export { canonicalJson } from './canonical';
 export { formatTimestamp, parseTimestampUs } from './clock';

@@ -13,6 +13,8 @@ import { ChainHasher, GENESIS_HASH, sealEvent } from './seal';
 import { canonicalJson } from './canonical';
 import { capDetails } from './safe-value';
 import { CheckpointWriter, type CheckpointOptions } from './integrity/checkpoints';
+import { JournalRotation, type SystemEventContext } from './rotation/journal-rotation';
+import type { RetentionOptions, RotationOptions } from './rotation/policy';
 import type { SinkContext } from './sink';
 import { CsvFile } from './sinks/csv-file';
 import { JsonArrayFile, type JsonArrayOrder } from './sinks/json-array-file';
@@ -54,6 +56,12 @@ export interface JournalOptions {
   maxDetailsBytes: number;
   /** Signed checkpoints, if enabled. */
   checkpoints?: CheckpointOptions | undefined;
+  /** Rotation of the JSONL journal into closed segments, if enabled. */
+  rotation?: RotationOptions | undefined;
+  /** Retention of closed segments, if enabled. */
+  retention?: RetentionOptions | undefined;
+  /** Status and source of the events the journal records itself (retention). */
+  system?: SystemEventContext | undefined;
 }
 
 /** What one append produced. */
@@ -89,6 +97,8 @@ export class Journal {
   private readonly held = new Map<LogFile, number>();
   /** Signs the chain every N events and on close, when enabled. */
   private checkpoints: CheckpointWriter | undefined;
+  /** Rotates the JSONL journal and applies retention, when enabled. */
+  private rotation: JournalRotation | undefined;
 
   constructor(private readonly options: JournalOptions, private readonly context: SinkContext) {
     this.hasher = new ChainHasher(options.hmacKey);
@@ -109,6 +119,7 @@ export class Journal {
       return;
     }
     if (options.checkpoints) this.checkpoints = new CheckpointWriter(dir, options.checkpoints, this.logId, options.allowSymlink);
+    if (options.rotation || options.retention) this.rotation = this.createRotation(options);
     try {
       this.beginLease();
     } catch (err) {
@@ -134,6 +145,30 @@ export class Journal {
   /** Seals a draft into the next event and writes it to every file before returning. */
   append(draft: DraftEvent): Appended {
     this.beginLease();
+    if (this.rotation) this.maintain();
+    return this.appendLeased(draft);
+  }
+
+  /** Rotation and retention, under the lock: retention events enter the chain before the segments they record are deleted. */
+  private maintain(): void {
+    const plan = this.rotation!.beforeAppend(Date.now());
+    if (plan.records.length === 0) return;
+    for (const record of plan.records) {
+      for (const error of this.appendLeased(record).errors) this.context.warn('RETENTION_RECORD_INCOMPLETE', error.message);
+    }
+    plan.commit();
+  }
+
+  private createRotation(options: JournalOptions): JournalRotation {
+    const jsonl = this.files.find((file): file is JsonlFile => file instanceof JsonlFile);
+    const option = options.rotation ? 'rotation' : 'retention';
+    if (!jsonl) throw new InvalidOptionError(option, 'applies to the JSONL journal: add "jsonl" to format');
+    if (!options.system) throw new InvalidOptionError(option, 'needs the logger context for retention events');
+    return new JournalRotation(jsonl, options, options.system, (code, message) => this.context.warn(code, message));
+  }
+
+  /** Seals a draft and writes it to every file, under the lease already held. */
+  private appendLeased(draft: DraftEvent): Appended {
     const us = processClock.nowUs();
     const serialised = this.serialiseDetails(draft);
     const { event, json } = sealEvent(

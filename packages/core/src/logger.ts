@@ -81,6 +81,9 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
         allowSymlink: options.allowSymlink ?? false,
         maxDetailsBytes: this.limits.maxDetailsBytes,
         checkpoints: options.checkpoints,
+        rotation: options.rotation,
+        retention: options.retention,
+        system: { status: () => this.statusScheme.defaultStatus, source: () => this.source },
       },
       this.sinkContext(),
     );

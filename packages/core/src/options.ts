@@ -2,6 +2,7 @@
 import type { BinaryLike, KeyObject } from 'node:crypto';
 import type { CheckpointOptions } from './integrity/checkpoints';
 import type { RedactionOptions } from './redaction/redaction';
+import type { RetentionOptions, RotationOptions } from './rotation/policy';
 import type { DeliveryOptions } from './delivery/engine';
 import type { LogFormat } from './format';
 import type { FsyncPolicy } from './journal';
@@ -49,4 +50,8 @@ export interface AuditLoggerOptions {
   checkpoints?: CheckpointOptions;
   /** Redaction of secrets before sealing and every sink: on by default (common secret keys, patterns in free text); `false` turns it off, an object configures it. */
   redact?: boolean | RedactionOptions;
+  /** Rotation of the JSONL journal by size and/or UTC day into segments named by their time range (off by default). */
+  rotation?: RotationOptions;
+  /** Retention: delete closed segments older than maxAgeDays, never younger than minAgeDays (default 183), each deletion recorded in the chain. */
+  retention?: RetentionOptions;
 }

@@ -1,10 +1,14 @@
 // Reads a log for verification: every event with its position and place, and unreadable records as such instead of errors.
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { AuditEvent } from '../event';
 import { FORMAT_FILES, type LogFormat } from '../format';
 import { readEvents } from '../reader/read-events';
+import { journalFiles } from '../rotation/segments';
+
+/** The journal's files in order (closed segments, then the live file); kept here for existing importers. */
+export { journalFiles };
 import type { LocatedEvent } from './problems';
 
 /** One log to verify: its format and files in reading order (closed journal segments first). */
@@ -13,24 +17,6 @@ export interface LogToVerify {
   format: Exclude<LogFormat, 'none'>;
   /** Files in order. */
   files: string[];
-}
-
-/** Closed journal segments are named `audit_log.<first>_<last>.jsonl` with compact UTC times. */
-export const SEGMENT_PATTERN = /^audit_log\.(\d{8}T\d{6}\.\d{6}Z)_(\d{8}T\d{6}\.\d{6}Z)\.jsonl$/;
-
-/** The journal's files in order: closed segments (by name, which is by time), then the active file. */
-export function journalFiles(dir: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  const segments = names.filter((name) => SEGMENT_PATTERN.test(name)).sort();
-  const files = segments.map((name) => join(dir, name));
-  const active = join(dir, FORMAT_FILES.jsonl);
-  if (existsSync(active)) files.push(active);
-  return files;
 }
 
 /** The logs found at a target: a directory (every format present) or one file. */

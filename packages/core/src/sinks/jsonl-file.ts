@@ -1,26 +1,31 @@
 // The JSONL journal: one event a line, append-only; a torn last line is moved aside on open.
-import { appendFileSync, ftruncateSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, ftruncateSync, renameSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { AuditWriteError } from '../errors';
 import type { AuditEvent } from '../event';
 import { appendText } from '../files/append-text';
 import { lastLineBefore, lastNewlineBefore, linesBackward, readAt, sizeOf } from '../files/fs-util';
+import { firstLine, firstAndLast, listSegments } from '../rotation/segments';
 import { LogFile, tailFromJson, type RecordedEvent, type TailState } from './log-file';
 
 /** `{rootLogDir}/audit_log.jsonl`. */
 export class JsonlFile extends LogFile {
   readonly name = 'jsonl';
+  /** Time of the live file's first event (ms), cached until the file changes identity. */
+  private firstMs: number | undefined;
 
   protected openFlags(): string {
     return 'a+';
   }
 
   onLease(): TailState | undefined {
+    this.followRotation();
     const size = sizeOf(this.fd);
     if (size === this.knownSize) return undefined;
     const end = this.repairTornTail(size);
     this.knownSize = end;
     const line = lastLineBefore(this.fd, end);
-    if (!line) return { seq: 0, hash: undefined };
+    if (!line) return this.tailOfSegments();
     const tail = tailFromJson(line.text);
     if (!tail) throw new AuditWriteError(this.path, new Error(`last line is not an audit event: ${line.text.slice(0, 80)}`));
     return tail;
@@ -45,6 +50,58 @@ export class JsonlFile extends LogFile {
       found.push({ event, json: text });
     }
     return found.reverse();
+  }
+
+  /** Bytes in the live file as this writer left it. */
+  get size(): number {
+    return Math.max(this.knownSize, 0);
+  }
+
+  /** Time of the live file's first event (ms), or undefined when it is empty. */
+  firstEventMs(): number | undefined {
+    if (this.firstMs === undefined && this.knownSize > 0) {
+      const timestamp = (JSON.parse(firstLine(this.fd, this.knownSize)) as Partial<AuditEvent>).timestamp;
+      this.firstMs = typeof timestamp === 'string' ? Date.parse(timestamp) : undefined;
+    }
+    return this.firstMs;
+  }
+
+  /** Closes the live file into a segment at `segmentPath` and starts an empty live file; under the lock. */
+  rotateTo(segmentPath: string): void {
+    try {
+      renameSync(this.path, segmentPath);
+    } catch (err) {
+      throw new AuditWriteError(this.path, err);
+    }
+    this.reopen();
+    this.knownSize = 0;
+  }
+
+  /** Another writer may have rotated the live file away: our descriptor then names a closed segment. */
+  private followRotation(): void {
+    let onDisk: number;
+    try {
+      onDisk = statSync(this.path).ino;
+    } catch {
+      onDisk = -1;
+    }
+    if (onDisk !== fstatSync(this.fd).ino) this.reopen();
+  }
+
+  private reopen(): void {
+    const context = this.context!;
+    closeSync(this.fd);
+    this.fd = -1;
+    this.firstMs = undefined;
+    this.open(context);
+  }
+
+  /** An empty live file continues the chain of the newest closed segment, if any. */
+  private tailOfSegments(): TailState {
+    const segments = listSegments(dirname(this.path));
+    const newest = segments[segments.length - 1];
+    const last = newest ? firstAndLast(newest.path)?.last : undefined;
+    return last ? { seq: last.seq, hash: last.hash } : { seq: 0, hash: undefined };
   }
 
   /** A crash can leave a last line without its newline: move it to `.torn` and cut it off. */
