@@ -1,50 +1,25 @@
 // One batch sink's delivery loop: batches from its source, exports with a timeout, retries with backoff, commits in order.
 import type { AuditBus } from '../bus';
-import { SinkError, describe } from '../errors';
+import { describe } from '../errors';
 import type { AuditEvent } from '../event';
 import type { EventPredicate } from '../filter';
-import type { BatchSink, ExportResult, RejectedEvent } from '../sink';
+import type { BatchSink, RejectedEvent } from '../sink';
+import { Acknowledgements } from './acknowledgements';
+import { PendingCalls } from './pending-calls';
 import type { DeadLetter, DeadLetterFile } from './dead-letter';
-import type { JournalPosition } from './journal-reader';
 import { retryDelay, type DeliveryPolicy } from './policy';
+import type { SinkState, SinkStats } from './sink-stats';
 import type { DeliverySource, TakenBatch } from './source';
 
-/**
- * Health of a sink: 'ok', 'retrying' (a failure, retrying), 'isolated' (failing for a while),
- * 'standby' (another logger of the directory delivers for it), 'closed'.
- */
-export type SinkState = 'ok' | 'retrying' | 'isolated' | 'standby' | 'closed';
-
-/** Figures of one batch sink, from `logger.stats()`. */
-export interface SinkStats {
-  /** Events the sink confirmed. */
-  delivered: number;
-  /** Retries scheduled. */
-  retried: number;
-  /** Export attempts that failed (retryable or permanent). */
-  failed: number;
-  /** Events written to the dead-letter file. */
-  deadLettered: number;
-  /** Events dropped by the in-memory queue (overflow, or left at close). */
-  dropped: number;
-  /** Events logged and not yet settled (delivered, dead-lettered or dropped) for this sink. */
-  lag: number;
-  /** Batches being exported or waiting to retry. */
-  inFlight: number;
-  /** Health. */
-  state: SinkState;
-  /** Failures in a row. */
-  consecutiveFailures: number;
-  /** The last failure, if any. */
-  lastError: string | null;
-  /** The persisted cursor (journal-fed sinks only). */
-  cursor: JournalPosition | null;
-}
+export type { SinkState, SinkStats } from './sink-stats';
 
 /** What a worker needs besides its sink. */
 export interface WorkerContext {
+  /** The logger's bus. */
   bus: AuditBus;
+  /** Where refused events go. */
   deadLetters: DeadLetterFile;
+  /** Reports a non-fatal problem. */
   warn(code: string, message: string): void;
 }
 
@@ -57,9 +32,8 @@ interface Flight {
 export class SinkWorker {
   private readonly flights: Flight[] = [];
   private readonly waiters: { seq: number; resolve: () => void }[] = [];
-  private readonly acks = new Map<string, { seq: number; resolve: () => void; reject: (err: Error) => void }>();
-  private readonly sleeps = new Set<() => void>();
-  private readonly controllers = new Set<AbortController>();
+  private readonly acks: Acknowledgements;
+  private readonly calls = new PendingCalls();
   private timer: NodeJS.Timeout | undefined;
   private recheck: NodeJS.Timeout | undefined;
   private timerFired = false;
@@ -81,6 +55,7 @@ export class SinkWorker {
     private readonly context: WorkerContext,
     tailSeq: number,
   ) {
+    this.acks = new Acknowledgements(sink.name);
     this.committedSeq = source.position()?.seq ?? 0;
     this.lastSeenSeq = Math.max(tailSeq, this.committedSeq);
   }
@@ -114,14 +89,14 @@ export class SinkWorker {
 
   /** Resolves once the sink confirms the event, rejects if it is dead-lettered or dropped. */
   acknowledgement(id: string, seq: number): Promise<void> {
-    return new Promise((resolve, reject) => this.acks.set(id, { seq, resolve, reject }));
+    return this.acks.wait(id, seq);
   }
 
   /** Events dropped by the source (in-memory overflow): counted, emitted, their acknowledgements refused. */
   dropped(events: readonly AuditEvent[], policy: string): void {
     this.counts.dropped += events.length;
     this.context.bus.emit('drop', { sink: this.name, count: events.length, policy });
-    this.refuse(events, `dropped by the in-memory queue (${policy})`);
+    this.acks.refuse(events, `dropped by the in-memory queue (${policy})`);
     this.settle();
   }
 
@@ -168,12 +143,7 @@ export class SinkWorker {
   /** Standby: the holder's cursor settles events here too (an acknowledged one once the cursor passes it). */
   private follow(seq: number | undefined): void {
     if (seq !== undefined && seq > this.committedSeq) this.committedSeq = seq;
-    for (const [id, ack] of this.acks) {
-      if (ack.seq <= this.committedSeq) {
-        this.acks.delete(id);
-        ack.resolve();
-      }
-    }
+    this.acks.confirmThrough(this.committedSeq);
     this.settle();
     if ((this.waiters.length > 0 || this.acks.size > 0) && !this.recheck) {
       this.recheck = setTimeout(() => {
@@ -190,14 +160,9 @@ export class SinkWorker {
     if (this.timer) clearTimeout(this.timer);
     if (this.recheck) clearTimeout(this.recheck);
     this.timer = undefined;
-    for (const wake of this.sleeps) wake();
-    for (const controller of this.controllers) controller.abort(new Error('the logger is closing'));
+    this.calls.cancelAll(new Error('the logger is closing'));
     const abandoned = this.flights.flatMap((flight) => flight.batch.events);
-    this.refuse(abandoned, 'the logger closed before the sink confirmed');
-    for (const [id, ack] of this.acks) {
-      this.acks.delete(id);
-      ack.reject(new SinkError(this.name, new Error('the logger closed before the sink confirmed')));
-    }
+    this.acks.refuseAll('the logger closed before the sink confirmed');
     for (const waiter of this.waiters.splice(0)) waiter.resolve();
     return abandoned;
   }
@@ -279,7 +244,7 @@ export class SinkWorker {
     const events = this.accepts ? batch.events.filter(this.accepts) : batch.events;
     if (events.length === 0) return true;
     for (let attempt = 1; ; attempt++) {
-      const result = await this.exportOnce(events);
+      const result = await this.calls.exportOnce(this.sink, events, this.policy.exportTimeoutMs);
       if (this.stopped) return false;
       if (result.code === 'ok') {
         this.confirmed(this.withoutRejected(events, result.rejected, attempt), batch.lastSeq);
@@ -289,19 +254,19 @@ export class SinkWorker {
       this.noteFailure(result.error);
       if (result.code === 'permanent') {
         this.deadLetter(events.map((event) => ({ event, reason: describe(result.error) })), attempt, describe(result.error));
-        this.refuse(events, describe(result.error));
+        this.acks.refuse(events, describe(result.error));
         return true;
       }
       if (attempt >= this.policy.maxAttempts) {
         const reason = `gave up after ${attempt} attempts: ${describe(result.error)}`;
         this.deadLetter(events.map((event) => ({ event, reason })), attempt, reason);
-        this.refuse(events, reason);
+        this.acks.refuse(events, reason);
         return true;
       }
       const delayMs = retryDelay(attempt, this.policy, result.retryAfterMs);
       this.counts.retried++;
       this.context.bus.emit('retry', { sink: this.name, attempt, delayMs, error: result.error });
-      if (!(await this.sleep(delayMs))) return false;
+      if (!(await this.calls.sleep(delayMs))) return false;
     }
   }
 
@@ -313,7 +278,7 @@ export class SinkWorker {
     const letters = [...refused].map(([index, reason]) => ({ event: events[index]!, reason }));
     if (letters.length === 0) return events;
     this.deadLetter(letters, attempts, letters[0]?.reason ?? 'rejected');
-    this.refuse(letters.map((l) => l.event), letters[0]?.reason ?? 'rejected');
+    this.acks.refuse(letters.map((l) => l.event), letters[0]?.reason ?? 'rejected');
     return events.filter((_, index) => !refused.has(index));
   }
 
@@ -321,15 +286,7 @@ export class SinkWorker {
     if (this.consecutiveFailures >= this.policy.isolateAfterFailures) this.context.bus.emit('recovered', { sink: this.name, failures: this.consecutiveFailures });
     this.consecutiveFailures = 0;
     this.counts.delivered += events.length;
-    if (this.acks.size > 0) {
-      for (const event of events) {
-        const ack = this.acks.get(event.id);
-        if (ack) {
-          this.acks.delete(event.id);
-          ack.resolve();
-        }
-      }
-    }
+    this.acks.confirm(events);
     this.context.bus.emit('delivered', { sink: this.name, count: events.length, lastSeq, lag: Math.max(0, this.lastSeenSeq - lastSeq) });
   }
 
@@ -352,67 +309,4 @@ export class SinkWorker {
     this.counts.deadLettered += letters.length;
     this.context.bus.emit('dead_letter', { sink: this.name, count: letters.length, reason });
   }
-
-  private refuse(events: readonly AuditEvent[], reason: string): void {
-    if (this.acks.size === 0) return;
-    for (const event of events) {
-      const ack = this.acks.get(event.id);
-      if (ack) {
-        this.acks.delete(event.id);
-        ack.reject(new SinkError(this.name, new Error(reason)));
-      }
-    }
-  }
-
-  /** One export under the policy's timeout; a throw, a rejection or a malformed result counts as retryable. */
-  private async exportOnce(events: readonly AuditEvent[]): Promise<ExportResult> {
-    const controller = new AbortController();
-    this.controllers.add(controller);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<ExportResult>((resolve) => {
-      timer = setTimeout(() => {
-        const error = new Error(`export timed out after ${this.policy.exportTimeoutMs} ms`);
-        controller.abort(error);
-        resolve({ code: 'retryable', error });
-      }, this.policy.exportTimeoutMs);
-      timer.unref();
-    });
-    const call = Promise.resolve()
-      .then(() => this.sink.export(events, controller.signal))
-      .then(checkResult, (err: unknown) => ({ code: 'retryable', error: asError(err) }) as const);
-    try {
-      return await Promise.race([call, timeout]);
-    } finally {
-      clearTimeout(timer);
-      this.controllers.delete(controller);
-    }
-  }
-
-  /** Waits `ms` (an unref'd timer); resolves false if stop() cuts it short. */
-  private sleep(ms: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.sleeps.delete(wake);
-        resolve(false);
-      };
-      const timer = setTimeout(() => {
-        this.sleeps.delete(wake);
-        resolve(true);
-      }, ms);
-      timer.unref();
-      this.sleeps.add(wake);
-    });
-  }
-}
-
-function checkResult(result: unknown): ExportResult {
-  const code = (result as ExportResult | undefined)?.code;
-  if (code === 'ok') return result as ExportResult;
-  if ((code === 'retryable' || code === 'permanent') && (result as { error?: unknown }).error instanceof Error) return result as ExportResult;
-  return { code: 'retryable', error: new Error(`export() resolved to ${JSON.stringify(result)}, not an ExportResult`) };
-}
-
-function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
 }
