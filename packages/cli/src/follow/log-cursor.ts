@@ -68,6 +68,7 @@ export class LogCursor {
     if (!ref || !onDisk) return;
     if (!this.file) {
       this.file = await openLog(ref);
+      if (!this.file) return; // renamed away between the stat and the open: the next poll finds its successor
       await this.readWhole(this.file, listener);
       return;
     }
@@ -190,8 +191,14 @@ export function inLogOrder(events: AuditEvent[]): AuditEvent[] {
     .map((entry) => entry.event);
 }
 
-async function openLog(ref: LogFileRef): Promise<OpenFile> {
-  const handle = await open(ref.path, 'r');
+async function openLog(ref: LogFileRef): Promise<OpenFile | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await open(ref.path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
   const info = await handle.stat();
   return { ref, handle, ino: info.ino, dev: info.dev, offset: 0, parser: parserFor(ref), whole: false, wholeStamp: '', window: Buffer.alloc(0) };
 }
