@@ -1,0 +1,253 @@
+// PostgresSink: writes batches of audit events to a table, exactly one row per event id.
+//
+//   export(batch) ─▶ rows (NUL-safe) ─▶ pool.connect ─▶ create table once (migrate)
+//                 ─▶ COPY rows FROM STDIN                   fast path: one statement
+//                    └ 23505 (a retried batch already there) ─▶ INSERT ... SELECT FROM unnest(...)
+//                                                               ON CONFLICT (id) DO NOTHING
+//                 ─▶ ok | retryable (connection, timeout, server state) | permanent (data, table shape)
+import type { AuditEvent, BatchSink, EventFilter, ExportResult } from '@auditrail/core';
+import { InvalidOptionError } from '@auditrail/core';
+import type { Pool, PoolClient, PoolConfig } from 'pg';
+import { createOwnPool, describeTarget } from './connection';
+import { copyFrom, supportsCopy } from './copy-in';
+import { classify, PostgresSinkError, sqlStateOf } from './errors';
+import { checkIdentifier, qualifiedName } from './identifiers';
+import { columnArrays, copyText, eventToRow, UnstorableEventError, type RowValues } from './rows';
+import { COLUMN_LIST, COLUMNS, ddlScript, migrate, type TableRef } from './schema';
+
+/** Options of `new PostgresSink(options)`. */
+export interface PostgresSinkOptions {
+  /** A libpq connection URI; without it (and without `pool`) the libpq variables PGHOST, PGUSER, ... apply. */
+  connectionString?: string;
+  /** A pool you own (not ended by `shutdown`); give it an 'error' listener, as pg asks. */
+  pool?: Pool;
+  /** pg client settings for the sink's own pool (host, port, user, password, database, ssl, application_name, ...). */
+  client?: PoolConfig;
+  /** Table name (default 'audit_events'); a plain identifier, quoted, so case-sensitive. */
+  table?: string;
+  /** Schema name; default: the connection's search_path. */
+  schema?: string;
+  /** Create the schema, table and indexes when missing (default true). */
+  migrate?: boolean;
+  /** Sink name in stats, errors and the cursor file (default 'postgres', or 'postgres-{schema}.{table}'). */
+  name?: string;
+  /** Which events reach this sink; all when omitted. */
+  filter?: EventFilter;
+  /** Limit on each statement, server-side on the sink's own pool and client-side always (default 30,000 ms). */
+  statementTimeoutMs?: number;
+  /** Limit on opening a connection (default 10,000 ms). */
+  connectTimeoutMs?: number;
+  /** Connections of the sink's own pool (default 2). */
+  maxConnections?: number;
+}
+
+const DEFAULT_TABLE = 'audit_events';
+
+/** A batch sink writing audit events to PostgreSQL; exactly one row per event id however often a batch is retried. */
+export class PostgresSink implements BatchSink {
+  /** Name used in stats, errors and the cursor file. */
+  readonly name: string;
+  /** Which events reach this sink. */
+  readonly filter: EventFilter | undefined;
+  /** The table written to. */
+  readonly table: string;
+  /** The table's schema, or undefined for the search_path. */
+  readonly schema: string | undefined;
+  private readonly pool: Pool;
+  private readonly ownsPool: boolean;
+  private readonly migrating: boolean;
+  private readonly statementTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly target: string;
+  private readonly copySql: string;
+  private readonly upsertSql: string;
+  private migrated: Promise<void> | undefined;
+  /** Set after a batch met rows already stored (a replay after a crash or a lost reply): skip COPY until one is clean. */
+  private upsertMode = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: PostgresSinkOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'must be an object');
+    if (options.pool !== undefined && (options.connectionString !== undefined || options.client !== undefined)) {
+      throw new InvalidOptionError('pool', 'give either a pool, or connectionString/client settings for the sink to build one, not both');
+    }
+    this.table = checkIdentifier('table', options.table ?? DEFAULT_TABLE);
+    this.schema = options.schema === undefined ? undefined : checkIdentifier('schema', options.schema);
+    this.migrating = checkBoolean('migrate', options.migrate ?? true);
+    this.statementTimeoutMs = checkPositive('statementTimeoutMs', options.statementTimeoutMs ?? 30_000);
+    this.connectTimeoutMs = checkPositive('connectTimeoutMs', options.connectTimeoutMs ?? 10_000);
+    const maxConnections = checkPositive('maxConnections', options.maxConnections ?? 2);
+    this.name = options.name ?? defaultName(this.table, this.schema);
+    if (typeof this.name !== 'string' || this.name.length === 0) throw new InvalidOptionError('name', 'must be a non-empty string');
+    this.filter = options.filter;
+    this.target = qualifiedName(this.table, this.schema);
+    this.copySql = `COPY ${this.target} (${COLUMN_LIST}) FROM STDIN`;
+    const unnest = COLUMNS.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ');
+    this.upsertSql = `INSERT INTO ${this.target} (${COLUMN_LIST}) SELECT * FROM unnest(${unnest}) ON CONFLICT ("id") DO NOTHING`;
+    this.ownsPool = options.pool === undefined;
+    this.pool =
+      options.pool ??
+      createOwnPool({
+        connectionString: options.connectionString,
+        client: options.client,
+        maxConnections,
+        connectTimeoutMs: this.connectTimeoutMs,
+        statementTimeoutMs: this.statementTimeoutMs,
+      });
+  }
+
+  /** The DDL this sink runs when `migrate` is on (or a DBA runs by hand when it is off). */
+  get ddl(): string {
+    return ddlScript(this.tableRef);
+  }
+
+  /** Creates the table and indexes now if missing (they are otherwise created on the first batch); rejects with a PostgresSinkError. */
+  async ensureTable(): Promise<void> {
+    const client = await this.pool.connect().catch((err: unknown) => {
+      throw new PostgresSinkError(this.name, `cannot connect to ${describeTarget(this.pool)}`, err, classify(err, true));
+    });
+    client.on('error', ignore);
+    try {
+      this.migrated = undefined;
+      await this.migrateOnce(client);
+      client.off('error', ignore);
+      client.release();
+    } catch (err) {
+      client.off('error', ignore);
+      client.release(asError(err));
+      throw err instanceof PostgresSinkError ? err : new PostgresSinkError(this.name, `cannot create ${this.target}`, err, classify(err, true));
+    }
+  }
+
+  /** Writes one batch; idempotent by event id, so a retried batch never duplicates a row. */
+  async export(batch: readonly AuditEvent[], signal: AbortSignal): Promise<ExportResult> {
+    if (this.closing) return { code: 'retryable', error: new PostgresSinkError(this.name, 'export after shutdown', new Error('the sink is shut down'), 'retryable') };
+    if (batch.length === 0) return { code: 'ok' };
+    let rows: RowValues[];
+    try {
+      rows = batch.map(eventToRow);
+    } catch (err) {
+      if (err instanceof UnstorableEventError) return { code: 'permanent', error: new PostgresSinkError(this.name, 'bad event in batch', err, 'permanent') };
+      throw err;
+    }
+    const deadline = AbortSignal.any([signal, AbortSignal.timeout(this.connectTimeoutMs + this.statementTimeoutMs)]);
+    const work = this.writeRows(rows, deadline);
+    try {
+      await untilAborted(work, deadline);
+      return { code: 'ok' };
+    } catch (err) {
+      return this.failure(err, deadline);
+    }
+  }
+
+  /** Ends the sink's own pool (a pool passed in is left to its owner); idempotent. */
+  shutdown(): Promise<void> {
+    this.closing ??= this.ownsPool ? this.pool.end().catch(() => undefined) : Promise.resolve();
+    return this.closing;
+  }
+
+  private get tableRef(): TableRef {
+    return { table: this.table, schema: this.schema };
+  }
+
+  private async writeRows(rows: RowValues[], deadline: AbortSignal): Promise<void> {
+    const client = await this.pool.connect();
+    // A checked-out client has no listener of the pool's; a dying connection must not end the process.
+    client.on('error', ignore);
+    const release = releaser(client);
+    let fault: Error | undefined;
+    // On a timeout the connection is closed: the statement stops there, and the retry goes through a fresh one.
+    const onAbort = () => release(new Error('export timed out'));
+    deadline.addEventListener('abort', onAbort, { once: true });
+    try {
+      if (deadline.aborted) throw deadline.reason;
+      if (this.migrating) await this.migrateOnce(client);
+      await this.insert(client, rows);
+    } catch (err) {
+      fault = asError(err);
+      if (this.migrating && sqlStateOf(err) === '42P01') this.migrated = undefined; // dropped meanwhile: create it again
+      throw err;
+    } finally {
+      deadline.removeEventListener('abort', onAbort);
+      client.off('error', ignore);
+      release(fault && !sqlStateOf(fault) ? fault : undefined);
+    }
+  }
+
+  private async insert(client: PoolClient, rows: RowValues[]): Promise<void> {
+    if (!this.upsertMode && supportsCopy(client)) {
+      try {
+        await copyFrom(client, this.copySql, Buffer.from(copyText(rows)));
+        return;
+      } catch (err) {
+        // COPY is all or nothing: a unique violation means some rows are stored already.
+        if (sqlStateOf(err) !== '23505') throw err;
+      }
+    }
+    const result = await client.query({ text: this.upsertSql, values: columnArrays(rows) });
+    this.upsertMode = (result.rowCount ?? 0) < rows.length;
+  }
+
+  private migrateOnce(client: PoolClient): Promise<void> {
+    this.migrated ??= migrate(client, this.tableRef).catch((err: unknown) => {
+      this.migrated = undefined;
+      throw err;
+    });
+    return this.migrated;
+  }
+
+  private failure(err: unknown, deadline: AbortSignal): ExportResult {
+    if (deadline.aborted && !sqlStateOf(err)) {
+      const error = new PostgresSinkError(this.name, `writing to ${this.target} timed out or was aborted`, deadline.reason ?? err, 'retryable');
+      return { code: 'retryable', error };
+    }
+    const kind = classify(err, this.migrating);
+    const state = sqlStateOf(err);
+    const what = state === undefined || state.startsWith('28') || state === '3D000' ? `cannot reach ${describeTarget(this.pool)}` : `writing to ${this.target}`;
+    const error = new PostgresSinkError(this.name, what, err, kind);
+    return kind === 'retryable' ? { code: 'retryable', error } : { code: 'permanent', error };
+  }
+}
+
+/** Returns a client to the pool once; with an error, the pool closes its connection instead of reusing it. */
+function releaser(client: PoolClient): (err?: Error) => void {
+  let released = false;
+  return (err) => {
+    if (released) return;
+    released = true;
+    client.release(err ?? false);
+    if (err) (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  };
+}
+
+/** Resolves or rejects with `work`, or rejects as soon as `signal` aborts (leaving `work` to finish unobserved). */
+function untilAborted(work: Promise<void>, signal: AbortSignal): Promise<void> {
+  work.catch(ignore);
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function defaultName(table: string, schema: string | undefined): string {
+  if (table === DEFAULT_TABLE && schema === undefined) return 'postgres';
+  return `postgres-${schema === undefined ? '' : schema + '.'}${table}`;
+}
+
+function checkBoolean(option: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new InvalidOptionError(option, `must be true or false, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function checkPositive(option: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new InvalidOptionError(option, `must be a positive number, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+function ignore(): void {}
