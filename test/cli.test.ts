@@ -145,6 +145,29 @@ describe('auditrail CLI (real binary)', function () {
     expect(readFileSync(csv, 'utf8')).to.include(`'=HYPERLINK(""http://evil.example"")`);
   });
 
+  it('reads a rotated JSONL journal whole: its closed segments in order, then the live file', async () => {
+    const dir = tempDir('auditrail-cli-');
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', rotation: { maxBytes: 2000 } });
+    const events: AuditEvent[] = [];
+    for (let i = 0; i < 30; i++) events.push(await logger.logEvent('step', { i }));
+    await logger.close();
+    expect(readdirSync(dir).filter((name) => /^audit_log\.\d{8}T.*\.jsonl$/.test(name)).length).to.be.greaterThan(1);
+    const out = join(tempDir('auditrail-export-'), 'whole.jsonl');
+    const [summary, readable, shown, newest, exported] = await Promise.all([
+      runCli(['summary', dir, '--json']),
+      runCli(['summary', dir]),
+      runCli(['show', dir, '--json']),
+      runCli(['show', dir, '--json', '-n', '3', '--newest-first']),
+      runCli(['export', dir, '--out', out]),
+    ]);
+    expect(JSON.parse(summary.stdout)).to.include({ total_events: 30 });
+    expect(readable.stdout).to.match(/\(jsonl, after \d+ closed segments\)/);
+    expect(jsonLines<AuditEvent>(shown.stdout)).to.deep.equal(events);
+    expect(shownIds(newest)).to.deep.equal(ids(events.slice(-3).reverse()));
+    expect(exported.code, exported.stderr).to.equal(0);
+    expect(await collect(out)).to.deep.equal(events);
+  });
+
   describe('export safety', () => {
     let dir: string;
     before(async () => {

@@ -1,6 +1,8 @@
 // Streams the events of a log that a command asked for: filtered, in recorded or reverse order, limited, in bounded memory.
-import { closeSync, openSync, readSync } from 'node:fs';
-import { AuditReadError, locateLog, parseTimestampUs, readEvents, type AuditEvent, type LogFileRef } from '@auditrail/core';
+import { AuditReadError, parseTimestampUs, readEvents, type AuditEvent, type LogFileRef } from '@auditrail/core';
+import { logFiles, type OpenedLog } from './open-log';
+
+export { openLog, type OpenedLog } from './open-log';
 
 /** Which events a command selects; every condition given must hold. */
 export interface Selection {
@@ -20,37 +22,6 @@ export interface Selection {
   onRead?: () => void;
 }
 
-/** Finds the log of a directory or file; a missing one, or a CSV without the audit columns, is an AuditReadError naming the path. */
-export function openLog(target: string): LogFileRef {
-  const log = locateLog(target);
-  if (log.format === 'csv') checkCsvHeader(log.path);
-  return log;
-}
-
-/** The columns without which a CSV file is not an audit log (the first seed's file has exactly five). */
-const REQUIRED_CSV_COLUMNS = ['timestamp', 'action_type', 'status', 'details'] as const;
-
-function checkCsvHeader(path: string): void {
-  let head: string;
-  try {
-    const fd = openSync(path, 'r');
-    try {
-      const buffer = Buffer.alloc(4096);
-      head = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8');
-    } finally {
-      closeSync(fd);
-    }
-  } catch (err) {
-    throw new AuditReadError(`Cannot read ${path}: ${(err as Error).message}`);
-  }
-  if (head === '') return; // an empty file holds no events
-  const columns = head.replace(/^\uFEFF/, '').split(/\r?\n/)[0]!.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
-  const missing = REQUIRED_CSV_COLUMNS.filter((c) => !columns.includes(c));
-  if (missing.length > 0) {
-    throw new AuditReadError(`${path} is not an audit log CSV: its header lacks ${missing.join(', ')} (expected ${REQUIRED_CSV_COLUMNS.join(',')},...)`);
-  }
-}
-
 /** Whether an event passes the selection's filters (not its limit or order). */
 export function matches(event: AuditEvent, selection: Selection): boolean {
   if (selection.actions && !selection.actions.has(event.action_type)) return false;
@@ -68,7 +39,7 @@ export function matches(event: AuditEvent, selection: Selection): boolean {
  * order; a newest-first JSON array is read back to front). Memory stays bounded by the
  * limit, except when the wanted order is the reverse of the file's and no limit is given.
  */
-export async function* selectEvents(log: LogFileRef, selection: Selection = {}): AsyncGenerator<AuditEvent> {
+export async function* selectEvents(log: LogFileRef | OpenedLog, selection: Selection = {}): AsyncGenerator<AuditEvent> {
   const limit = selection.limit ?? Infinity;
   if (limit <= 0) return;
   const { events, reversed } = await withFileDirection(log);
@@ -90,12 +61,14 @@ export async function* selectEvents(log: LogFileRef, selection: Selection = {}):
   yield* last.newestFirst();
 }
 
-/** Every event of a log in file order, each checked to be an audit event. */
-export async function* checkedEvents(log: LogFileRef): AsyncGenerator<AuditEvent> {
-  let n = 0;
-  for await (const value of readEvents(log)) {
-    n++;
-    yield checkEvent(value, log.path, n);
+/** Every event of a log in file order (a rotated journal's segments first), each checked to be an audit event. */
+export async function* checkedEvents(log: LogFileRef | OpenedLog): AsyncGenerator<AuditEvent> {
+  for (const file of logFiles(log)) {
+    let n = 0;
+    for await (const value of readEvents(file)) {
+      n++;
+      yield checkEvent(value, file.path, n);
+    }
   }
 }
 
@@ -117,7 +90,7 @@ export function checkEvent(value: unknown, path: string, n: number): AuditEvent 
 }
 
 /** Only JSON arrays are ever written newest-first (the first seed's order): tell by their first two events. */
-async function withFileDirection(log: LogFileRef): Promise<{ events: AsyncIterable<AuditEvent>; reversed: boolean }> {
+async function withFileDirection(log: LogFileRef | OpenedLog): Promise<{ events: AsyncIterable<AuditEvent>; reversed: boolean }> {
   const source = checkedEvents(log);
   if (log.format !== 'json') return { events: source, reversed: false };
   const head: AuditEvent[] = [];

@@ -6,6 +6,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { addSelectionOptions, selectionFrom, type SelectionFlags } from '../options';
 import { AtomicFileOutput, sameFile, StreamOutput, type TextSink } from '../output';
 import { countRecords, startProgress } from '../report/progress';
+import { describeLog } from '../open-log';
 import { openLog, selectEvents } from '../select';
 
 /** A format the export writes. */
@@ -63,7 +64,7 @@ export function registerExport(program: Command): void {
     } finally {
       progress.done();
     }
-    if (flags.out !== '-') process.stderr.write(`Exported ${count} event${count === 1 ? '' : 's'} from ${describe(log)} to ${flags.out} (${format})\n`);
+    if (flags.out !== '-') process.stderr.write(`Exported ${count} event${count === 1 ? '' : 's'} from ${describeLog(log)} to ${flags.out} (${format})\n`);
   });
 }
 
@@ -112,8 +113,4 @@ function formatOfName(path: string): ExportFormat | undefined {
   if (lower.endsWith('.json')) return 'json';
   if (lower.endsWith('.csv')) return 'csv';
   return undefined;
-}
-
-function describe(log: LogFileRef): string {
-  return `${log.path} (${log.format})`;
 }

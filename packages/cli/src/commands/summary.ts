@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { printable } from '../format-event';
 import { addSelectionOptions, selectionFrom, type SelectionFlags } from '../options';
 import { StreamOutput } from '../output';
+import { describeLog } from '../open-log';
 import { openLog, selectEvents } from '../select';
 
 /** Options of the summary command. */
@@ -37,7 +38,7 @@ export function registerSummary(program: Command): void {
     if (flags.json) {
       await out.write(JSON.stringify(summary, null, 2) + '\n');
     } else {
-      await out.write(`Log: ${log.path} (${log.format})\n`);
+      await out.write(`Log: ${describeLog(log)}\n`);
       await out.write(formatSummary(summary, summary.total_events > 0 ? [formatTimestamp(firstUs), formatTimestamp(lastUs)] : undefined));
     }
     await out.end();
