@@ -95,6 +95,21 @@ describe('AuditTransport', () => {
     expect(readJsonl(dir).map((e) => e.action_type)).to.deep.equal(['resume', 'pause']);
   });
 
+  it("keeps the winston logger's level after an error has made winston pipe the transport again", async () => {
+    const dir = tempDir();
+    const audit = new AuditLogger({ rootLogDir: dir, format: 'jsonl', statuses: outcomeStatuses });
+    const transport = new AuditTransport({ logger: audit });
+    const logger = winston.createLogger({ level: 'info', transports: [transport] });
+    logger.on('error', () => undefined);
+    logger.info('bad', { audit: true, status: 'WARNING' });
+    await transport.drain();
+    logger.debug('below the level', { audit: true });
+    logger.info('resume', { audit: true });
+    await transport.drain();
+    await audit.close();
+    expect(readJsonl(dir).map((e) => e.action_type)).to.deep.equal(['resume']);
+  });
+
   it("honours the transport's level and format like any winston transport", async () => {
     const dir = tempDir();
     const audit = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });

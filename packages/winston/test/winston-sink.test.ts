@@ -94,6 +94,16 @@ describe('WinstonSink', () => {
     expect(() => sink.write(event)).to.throw(/transport was ended/);
   });
 
+  it('reports a transport error with no write in flight as a warning on the bus', async () => {
+    const transport = new winston.transports.Stream({ stream: new PassThrough() });
+    const audit = new AuditLogger({ format: 'none', sinks: [new WinstonSink(transport, { name: 'side' })] });
+    const warnings: { code: string; message: string }[] = [];
+    audit.on('warning', (w) => warnings.push(w));
+    transport.emit('error', new Error('connection reset'));
+    expect(warnings).to.deep.equal([{ code: 'WINSTON_TRANSPORT_ERROR', message: 'sink "side": connection reset' }]);
+    await audit.close();
+  });
+
   it('times out a write and a close when the transport stops calling back', async () => {
     class Stuck extends TransportStream {
       override log(): void {}
