@@ -1,6 +1,6 @@
 // The journal reader across rotation: a cursor follows its file into a closed segment, then into the live file.
 import { expect } from 'chai';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditLogger, JsonlJournalReader, type AuditEvent } from '@auditrail/core';
 import { tempDir } from '../../../test/helpers/tmp';
@@ -61,5 +61,30 @@ describe('delivery across journal rotation', () => {
     expect(reader.bytesAfter(position)).to.equal('{"id":"torn'.length);
     expect(reader.resolve(position)).to.deep.equal({ position, relocated: false });
     reader.close();
+  });
+
+  it('rotates the outbox of a json-only logger into segments, reads across them, and deletes those every cursor has left', async () => {
+    const dir = tempDir();
+    const segments = (): string[] => readdirSync(join(dir, '.delivery')).filter((n) => /^outbox\.\d{16}\.jsonl$/.test(n)).sort();
+    const delivery = { outboxSegmentBytes: 2000 };
+    const down = new ScriptedSink({ name: 'remote', delivery: { maxBatchDelayMs: 1, initialBackoffMs: 1, maxBackoffMs: 5 } }, () => retryable('down'));
+    const first = new AuditLogger({ rootLogDir: dir, format: 'json', sinks: [down], delivery });
+    const logged: AuditEvent[] = [];
+    for (let i = 0; i < 30; i++) logged.push(await first.logEvent('step', { i, pad: 'x'.repeat(200) }));
+    await first.close({ timeoutMs: 50 });
+    const written = segments();
+    expect(written.length).to.be.at.least(4);
+    expect(written[0]).to.equal('outbox.0000000000000001.jsonl');
+
+    const up = new ScriptedSink({ name: 'remote', delivery: { maxBatchDelayMs: 1, maxBatchSize: 7 } });
+    const second = new AuditLogger({ rootLogDir: dir, format: 'json', sinks: [up], delivery });
+    await second.flush({ timeoutMs: 10_000 });
+    expect(up.delivered.map((e) => e.seq)).to.deep.equal(logged.map((e) => e.seq));
+    for (let i = 0; i < 10; i++) logged.push(await second.logEvent('more', { i, pad: 'x'.repeat(200) }));
+    await second.close();
+    expect(up.delivered.map((e) => e.seq)).to.deep.equal(logged.map((e) => e.seq));
+    const left = segments();
+    expect(left).to.not.include(written[0]);
+    expect(left.length).to.be.below(written.length);
   });
 });

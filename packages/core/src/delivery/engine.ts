@@ -16,7 +16,7 @@ import { CursorStore, cursorFileName } from './cursor';
 import { DeadLetterFile } from './dead-letter';
 import { JsonlJournalReader, type SegmentLister } from './journal-reader';
 import { MemoryQueue, type MemoryQueueOptions } from './memory-queue';
-import { OutboxWriter } from './outbox';
+import { OutboxWriter, outboxFiles, outboxPath } from './outbox';
 import { resolvePolicy, type DeliveryPolicy } from './policy';
 import { SinkWorker, type SinkState, type SinkStats } from './sink-worker';
 import { DeliveryLease } from './lease';
@@ -40,6 +40,8 @@ export interface DeliveryOptions {
   acknowledged?: AcknowledgedDelivery;
   /** How often the journal is checked for events other processes appended (default 1,000 ms). */
   pollIntervalMs?: number;
+  /** Size at which the outbox of a json/csv-only logger is closed as a segment (default 64 MiB); segments go once every cursor left them. */
+  outboxSegmentBytes?: number;
 }
 
 /** What the logger gives the engine. */
@@ -99,16 +101,22 @@ export class DeliveryEngine {
 
   constructor(private readonly options: DeliveryEngineOptions) {
     resolvePolicy('delivery.policy', options.policy); // fail fast, before any sink
+    const segmentBytes = options.outboxSegmentBytes;
+    if (segmentBytes !== undefined && !(Number.isInteger(segmentBytes) && segmentBytes > 0)) {
+      throw new InvalidOptionError('delivery.outboxSegmentBytes', `must be a whole number of bytes above 0, got ${String(segmentBytes)}`);
+    }
     this.deadLetters = new DeadLetterFile(options.rootLogDir);
     if (options.journalPath === undefined && options.rootLogDir !== undefined) {
-      this.outbox = new OutboxWriter(join(options.rootLogDir, '.delivery', 'outbox.jsonl'));
+      this.outbox = new OutboxWriter(outboxPath(options.rootLogDir), options.outboxSegmentBytes);
       this.journalPath = this.outbox.path;
     } else {
       this.journalPath = options.journalPath;
     }
     // The journal's rotated segments (audit_log.<first>_<last>.jsonl), oldest first, then the live file.
     const dir = options.rootLogDir;
-    this.segments = options.segments ?? (dir !== undefined && this.journalPath === join(dir, FORMAT_FILES.jsonl) ? () => journalFiles(dir) : undefined);
+    if (options.segments) this.segments = options.segments;
+    else if (dir !== undefined && this.journalPath === join(dir, FORMAT_FILES.jsonl)) this.segments = () => journalFiles(dir);
+    else if (this.outbox) this.segments = () => outboxFiles(join(dir!, '.delivery'));
     const ack = options.acknowledged;
     if (ack) {
       if (!Array.isArray(ack.sinks) || ack.sinks.length === 0) throw new InvalidOptionError('delivery.acknowledged.sinks', 'must name at least one batch sink');
