@@ -2,7 +2,7 @@
 //
 //   metadata ─▶ (actor, start time) ─▶ first message ─▶ before snapshot ─▶ handler
 //   handler sends status ─▶ after snapshot ─▶ event recorded ─▶ status goes to the client
-//   call cancelled before a status ─▶ event recorded with CANCELLED
+//   call cancelled (or past its deadline) before a status ─▶ event recorded with CANCELLED (DEADLINE_EXCEEDED)
 import {
   addSnapshotDetails,
   InvalidOptionError,
@@ -88,7 +88,10 @@ class AuditedCall {
         });
       })
       .withOnCancel(() => {
-        if (!this.recorded) void this.record({ code: grpcStatus.CANCELLED, details: 'call cancelled before a status was sent' }).catch(() => undefined);
+        if (this.recorded) return;
+        // grpc-js ends a call past its deadline itself, without passing through the interceptors.
+        const status = this.pastDeadline() ? { code: grpcStatus.DEADLINE_EXCEEDED, details: 'Deadline exceeded' } : { code: grpcStatus.CANCELLED, details: 'call cancelled before a status was sent' };
+        this.record(status).catch((err: unknown) => this.report(err)); // the client is gone: nobody else to tell
       })
       .build();
     const responder = new ResponderBuilder()
@@ -105,6 +108,17 @@ class AuditedCall {
       })
       .build();
     return new ServerInterceptingCall(this.call, responder);
+  }
+
+  private report(err: unknown): void {
+    if (this.options.onError) this.options.onError(err, this.info());
+    else process.emitWarning(`auditrail: the audit event of a cancelled gRPC call to ${this.path} was not recorded: ${messageOf(err)}`, 'AuditrailWarning');
+  }
+
+  private pastDeadline(): boolean {
+    const deadline = this.call.getDeadline();
+    const at = deadline instanceof Date ? deadline.getTime() : deadline;
+    return Number.isFinite(at) && Date.now() >= at;
   }
 
   private info(): GrpcCallInfo {
@@ -169,6 +183,9 @@ function checkOptions(options: GrpcAuditOptions): GrpcAuditOptions {
   }
   if (options.actorKey !== undefined && (typeof options.actorKey !== 'string' || !/^[0-9a-z_.-]+$/.test(options.actorKey) || options.actorKey.endsWith('-bin'))) {
     throw new InvalidOptionError('actorKey', `${JSON.stringify(options.actorKey)} is not a lower-case text metadata key`);
+  }
+  for (const key of ['actor', 'onError'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'function') throw new InvalidOptionError(key, 'must be a function');
   }
   for (const [key, entry] of Object.entries(options.methods ?? {})) {
     const ok = entry === false || (typeof entry === 'string' && entry !== '') || (typeof entry === 'object' && entry !== null);

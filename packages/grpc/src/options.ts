@@ -49,6 +49,8 @@ export interface GrpcAuditOptions<C extends ActionCatalog = ActionCatalog> {
   recordRequest?: boolean;
   /** Statuses for OK and for every other code; default from the logger's scheme. */
   statuses?: Partial<OutcomeStatuses>;
+  /** Called when the event of a cancelled call could not be recorded (no client is left to fail); default: a process warning. */
+  onError?: (error: unknown, call: GrpcCallInfo) => void;
 }
 
 /** The settings of a method, or undefined when it is not recorded. */

@@ -23,8 +23,9 @@ interface ExperimentClient extends grpc.Client {
   ExperimentCommand: Unary<CommandRequest>;
   RestoreCheckpoint: Unary<{ checkpoint_id: string }>;
   GetStatus: Unary<Record<string, never>>;
-  ApplyDataQuery(request: { query_text: string; limit: number }, metadata: grpc.Metadata): grpc.ClientReadableStream<{ id: string; origin: string }>;
+  ApplyDataQuery(request: { query_text: string; limit: number }, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<{ id: string; origin: string }>;
   EditDataSample(metadata: grpc.Metadata, callback: (err: grpc.ServiceError | null, reply: Reply) => void): grpc.ClientWritableStream<{ sample_id: string; tag: string }>;
+  CommandStream(metadata: grpc.Metadata): grpc.ClientDuplexStream<CommandRequest, Reply>;
 }
 
 const definition = protoLoader.loadSync(join(__dirname, 'fixtures', 'experiment.proto'), { keepCase: true, longs: String, defaults: true });
@@ -69,6 +70,10 @@ function implementation(trainer: Trainer): grpc.UntypedServiceImplementation {
       call.on('data', () => count++);
       call.on('end', () => callback(null, reply('tagged', count)));
     },
+    CommandStream(call: grpc.ServerDuplexStream<CommandRequest, Reply>) {
+      call.on('data', (request: CommandRequest) => call.write(reply(request.command)));
+      call.on('end', () => call.end());
+    },
     GetStatus(_call: grpc.ServerUnaryCall<unknown, Reply>, callback: grpc.sendUnaryData<Reply>) {
       callback(null, reply(trainer.paused ? 'paused' : 'running'));
     },
@@ -90,6 +95,7 @@ function auditOptions(logger: AuditLogger, trainer: Trainer): GrpcAuditOptions {
       '/weightslab.ExperimentService/RestoreCheckpoint': { action: 'checkpoint_restore', details: ({ request }) => ({ checkpoint_id: (request as { checkpoint_id: string }).checkpoint_id }) },
       ApplyDataQuery: { action: 'query_execute', details: ({ request }) => ({ query_text: (request as { query_text: string }).query_text }) },
       EditDataSample: 'tag_add',
+      CommandStream: 'command_stream',
       GetStatus: false,
     },
   };
@@ -228,6 +234,34 @@ describe('auditInterceptor (grpc-js server)', () => {
     expect(event).to.deep.include({ action_type: 'tag_add', status: 'success' });
     expect(event!.details).to.include({ kind: 'client_stream', messages_in: 4, messages_out: 1 });
   });
+  it('records a bidirectional stream once, with the messages each way', async () => {
+    const replies: Reply[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const metadata = new grpc.Metadata();
+      metadata.set('x-actor', 'erin');
+      const stream = client.CommandStream(metadata);
+      stream.on('data', (r: Reply) => replies.push(r));
+      stream.on('error', reject);
+      stream.on('end', resolve);
+      for (const command of ['pause', 'resume', 'pause']) stream.write({ command });
+      stream.end();
+    });
+    expect(replies.map((r) => r.message)).to.deep.equal(['pause', 'resume', 'pause']);
+    await until(() => memory.events.length === 1);
+    expect(memory.events[0]).to.deep.include({ action_type: 'command_stream', status: 'success', actor: 'erin' });
+    expect(memory.events[0]!.details).to.include({ kind: 'bidi', messages_in: 3, messages_out: 3, grpc_status: 'OK' });
+  });
+
+  it('records a call that runs past its deadline as DEADLINE_EXCEEDED', async () => {
+    const err = await new Promise<grpc.ServiceError>((resolve) => {
+      const stream = client.ApplyDataQuery({ query_text: 'all', limit: 0 }, new grpc.Metadata(), { deadline: Date.now() + 100 });
+      stream.on('data', () => undefined);
+      stream.on('error', resolve);
+    });
+    expect(err.code).to.equal(grpc.status.DEADLINE_EXCEEDED);
+    await until(() => memory.events.length === 1);
+    expect(memory.events[0]).to.deep.include({ status: 'failed', error: 'DEADLINE_EXCEEDED: Deadline exceeded' });
+  });
 });
 
 describe('auditInterceptor options', () => {
@@ -265,11 +299,33 @@ describe('auditInterceptor options', () => {
     }
   });
 
+  it('hands the unrecorded event of a cancelled call to onError', async () => {
+    const logger = new AuditLogger({ format: 'none', statuses: outcomeStatuses });
+    const trainer = new Trainer();
+    const failures: [unknown, string][] = [];
+    const { server, client } = await start({ ...auditOptions(logger, trainer), onError: (err, call) => failures.push([err, call.method]) }, trainer);
+    try {
+      await logger.close();
+      await new Promise<void>((resolve) => {
+        const stream = client.ApplyDataQuery({ query_text: 'all', limit: 0 }, new grpc.Metadata());
+        stream.once('data', () => stream.cancel());
+        stream.on('error', () => resolve());
+      });
+      await until(() => failures.length === 1);
+      expect(failures[0]![1]).to.equal('ApplyDataQuery');
+      expect((failures[0]![0] as Error).message).to.match(/closed/);
+    } finally {
+      client.close();
+      server.forceShutdown();
+    }
+  });
+
   it('refuses bad options, naming them', () => {
     const logger = new AuditLogger({ format: 'none' });
     expect(() => auditInterceptor({} as never)).to.throw(/"logger"/);
     expect(() => auditInterceptor({ logger, otherMethods: 'all' as never })).to.throw(/"otherMethods"/);
     expect(() => auditInterceptor({ logger, actorKey: 'X-Actor' })).to.throw(/"actorKey"/);
     expect(() => auditInterceptor({ logger, methods: { Pause: 3 as never } })).to.throw(/"methods.Pause"/);
+    expect(() => auditInterceptor({ logger, onError: 'log' as never })).to.throw(/"onError"/);
   });
 });
