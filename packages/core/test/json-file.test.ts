@@ -62,6 +62,19 @@ describe('JSON array file', () => {
     expect(summary.total_events).to.equal(2);
   });
 
+  it('prepends (newest-first) to a compact or pretty-printed array written by another tool', async () => {
+    for (const text of ['[{"action_type":"old","status":"INFO"}]', '[\n  {\n    "action_type": "old",\n    "status": "INFO"\n  }\n]', '[]']) {
+      const dir = tempDir();
+      writeFileSync(join(dir, 'audit_log.json'), text, { mode: 0o600 });
+      const logger = new AuditLogger({ rootLogDir: dir, format: 'json', order: 'newest-first' });
+      await logger.logEvent('new one');
+      await logger.logEvent('newer');
+      await logger.close();
+      const expected = text === '[]' ? ['newer', 'new one'] : ['newer', 'new one', 'old'];
+      expect(readJsonArray(dir).map((e) => e.action_type), text).to.deep.equal(expected);
+    }
+  });
+
   it('repairs an array torn by a power loss: keeps whole events, moves the fragment to .torn', async () => {
     const dir = tempDir();
     let logger = new AuditLogger({ rootLogDir: dir, format: 'json' });

@@ -113,7 +113,8 @@ export class JsonArrayFile extends LogFile {
 
   private prepend(json: string): void {
     const current = readAt(this.fd, 0, this.knownSize).toString('utf8');
-    const rest = current.slice(2); // after "[\n"
+    // What follows the opening bracket: ours is "[\n", another tool's may be "[{" or "[\n  {".
+    const rest = current.slice(current.indexOf('[') + 1).trimStart();
     const next = '[\n' + json + (this.empty ? '\n' : ',\n') + rest;
     const temp = `${this.path}.tmp-${randomBytes(6).toString('hex')}`;
     try {
@@ -157,6 +158,8 @@ export class JsonArrayFile extends LogFile {
   }
 
   private readTail(): TailState {
+    // Another tool's array ("[{...}]", pretty-printed): its first line is not ours to read.
+    if (this.order === 'newest-first' && readAt(this.fd, 0, 2).toString('utf8') !== '[\n') return this.tailFromWholeFile();
     const text = this.order === 'newest-first' ? this.firstEventLine() : this.lastEventLine();
     this.empty = text === undefined;
     if (text === undefined) return { seq: 0, hash: undefined };
@@ -179,6 +182,7 @@ export class JsonArrayFile extends LogFile {
   /** A file written by another tool (pretty-printed, say): parse it whole, once. */
   private tailFromWholeFile(): TailState {
     const events = this.parseWhole();
+    this.empty = events.length === 0;
     const last = (this.order === 'newest-first' ? events[0] : events[events.length - 1]) as Partial<AuditEvent> | undefined;
     if (!last) return { seq: 0, hash: undefined };
     return { seq: typeof last.seq === 'number' ? last.seq : events.length, hash: typeof last.hash === 'string' ? last.hash : undefined };
