@@ -20,17 +20,21 @@ export function cursorFileName(sink: string): string {
 }
 
 /**
- * Loads and saves one sink's cursor. Saves are coalesced (one write at a time, the latest
- * position wins) and atomic (temporary file, fsync, rename), so a crash leaves the old or the
- * new cursor, never a torn one; a stale cursor only means some events are sent again.
+ * Loads and saves one sink's cursor. Writes are atomic (temporary file, fsync, rename), so a
+ * crash leaves the old or the new cursor, never a torn one, and throttled to one per
+ * `minIntervalMs` (the latest position wins; `persist()` forces it): a cursor a moment stale
+ * only means a few batches are sent again after a crash, while an fsync per batch would cap
+ * delivery at the disk's sync rate.
  */
 export class CursorStore {
   /** Path of the cursor file. */
   readonly path: string;
   private wanted: JournalPosition | undefined;
   private saved: JournalPosition | undefined;
+  private lastWrite = 0;
+  private timer: NodeJS.Timeout | undefined;
 
-  constructor(readonly dir: string, private readonly sink: string) {
+  constructor(readonly dir: string, private readonly sink: string, private readonly minIntervalMs = 100) {
     this.path = join(dir, cursorFileName(sink));
   }
 
@@ -47,6 +51,7 @@ export class CursorStore {
       const data = JSON.parse(text) as Partial<CursorFile>;
       if (data.v === 1 && typeof data.file === 'string' && isCount(data.ino, -1) && isCount(data.offset, 0) && isCount(data.seq, 0)) {
         this.saved = { file: data.file, ino: data.ino, offset: data.offset, seq: data.seq };
+        this.wanted = this.saved;
         return this.saved;
       }
       onBad(`${this.path} is not a version 1 cursor`);
@@ -56,10 +61,28 @@ export class CursorStore {
     return undefined;
   }
 
-  /** Records a position to save; writes it now unless it is the saved one. Synchronous: a cursor write is one small file. */
+  /** Records a position to save: written now, or within `minIntervalMs` when the last write was more recent. */
   save(position: JournalPosition): void {
     this.wanted = position;
     if (this.saved && samePosition(this.saved, position)) return;
+    const since = Date.now() - this.lastWrite;
+    if (since >= this.minIntervalMs) {
+      this.persist();
+      return;
+    }
+    if (!this.timer) {
+      this.timer = setTimeout(() => this.persist(), this.minIntervalMs - since);
+      this.timer.unref();
+    }
+  }
+
+  /** Writes the latest position now if it is not on disk yet (flush, close). Synchronous: one small file. */
+  persist(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const position = this.wanted;
+    if (!position || (this.saved && samePosition(this.saved, position))) return;
+    this.lastWrite = Date.now();
     ensurePrivateDir(this.dir);
     const data: CursorFile = { v: 1, sink: this.sink, ...position, updated: new Date().toISOString() };
     const temp = `${this.path}.tmp-${process.pid}`;
@@ -71,12 +94,12 @@ export class CursorStore {
       closeSync(fd);
     }
     renameSync(temp, this.path);
-    this.saved = this.wanted;
+    this.saved = position;
   }
 
-  /** The last position saved. */
+  /** The latest position (committed; on disk within `minIntervalMs`). */
   get current(): JournalPosition | undefined {
-    return this.saved;
+    return this.wanted ?? this.saved;
   }
 }
 

@@ -233,7 +233,13 @@ export class DeliveryEngine {
         }
       }
       await Promise.allSettled(this.workers.map((w) => withTimeout(Promise.resolve(w.sink.shutdown?.()), 5_000)));
-      for (const worker of this.workers) worker.source.close();
+      for (const worker of this.workers) {
+        try {
+          worker.source.close();
+        } catch (err) {
+          this.options.warn('CURSOR_WRITE_FAILED', `sink "${worker.name}": cannot save its cursor at close: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
       this.outbox?.close();
       return result;
     })();

@@ -226,8 +226,17 @@ export class SinkWorker {
       const waiter = this.waiters[i]!;
       if (this.isSettled(waiter.seq)) {
         this.waiters.splice(i, 1);
+        this.persistCursor(); // a flush returns with the cursor on disk
         waiter.resolve();
       }
+    }
+  }
+
+  private persistCursor(): void {
+    try {
+      this.source.persist?.();
+    } catch (err) {
+      this.context.warn('CURSOR_WRITE_FAILED', `sink "${this.name}": cannot save its cursor: ${describe(err)} (events may be sent again after a restart)`);
     }
   }
 

@@ -32,6 +32,8 @@ export interface DeliverySource {
   position(): JournalPosition | undefined;
   /** Releases files. */
   close(): void;
+  /** Puts the committed position on disk now (flush); journal sources only. */
+  persist?(): void;
   /** Whether another logger delivers for this sink (this one only follows its cursor). */
   readonly following?: boolean;
   /** Called before each look for work: a follower returns the holder's settled seq. */
@@ -95,7 +97,12 @@ export class JournalSource implements DeliverySource {
     return this.cursor.current;
   }
 
+  persist(): void {
+    this.cursor.persist();
+  }
+
   close(): void {
+    this.cursor.persist();
     this.reader.close();
   }
 }
@@ -165,6 +172,10 @@ export class LeasedJournalSource implements DeliverySource {
 
   position(): JournalPosition | undefined {
     return this.inner ? this.inner.position() : this.cursor.current;
+  }
+
+  persist(): void {
+    this.inner?.persist();
   }
 
   close(): void {
