@@ -1,6 +1,6 @@
 // Several formats at once: the primary file takes each event first; a secondary left behind by a crash is brought up to date.
 import { expect } from 'chai';
-import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditLogger, type AuditEvent } from '@auditrail/core';
 import { tempDir } from '../../../test/helpers/tmp';
@@ -69,6 +69,23 @@ describe('multi-format logs', () => {
     expect(readFormat(dir, 'json').map((e) => e.seq)).to.deep.equal([3, 2, 1]);
     expect([...readFormat(dir, 'json')].reverse()).to.deep.equal(readFormat(dir, 'jsonl'));
   });
+
+  for (const format of ['jsonl', 'json', 'csv'] as const) {
+    it(`writes to a new ${format} file when the file is deleted or moved while logging, never to the ghost`, async () => {
+      const dir = tempDir();
+      const logger = new AuditLogger({ rootLogDir: dir, format });
+      await logger.logEvent('a');
+      await new Promise((r) => setImmediate(r));
+      renameSync(join(dir, `audit_log.${format}`), join(dir, `moved.${format}`));
+      await logger.logEvent('b');
+      await new Promise((r) => setImmediate(r));
+      unlinkSync(join(dir, `audit_log.${format}`));
+      await logger.logEvent('c');
+      await logger.close();
+      // A log whose file was taken away starts again: the file at the path holds what came after.
+      expect(readFormat(dir, format).map((e) => e.action_type)).to.deep.equal(['c']);
+    });
+  }
 
   it('a format added to an existing log starts where the log is (no history copy)', async () => {
     const dir = tempDir();
