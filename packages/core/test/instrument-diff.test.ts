@@ -47,6 +47,11 @@ describe('diff', () => {
     expect(d.before).to.deep.equal({ note: null });
   });
 
+  it('sees a change past the length the log keeps of a string', () => {
+    const long = 'x'.repeat(20_000);
+    expect(diff({ prompt: long + 'a' }, { prompt: long + 'b' }).changed).to.deep.equal(['prompt']);
+  });
+
   it('treats null or undefined as an empty snapshot', () => {
     expect(diff(undefined, { a: 1 })).to.deep.include({ added: ['a'], after: { a: 1 } });
     expect(diff({ a: 1 }, null)).to.deep.include({ removed: ['a'], before: { a: 1 } });

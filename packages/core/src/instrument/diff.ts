@@ -47,12 +47,15 @@ export function formatPath(keys: readonly string[]): string {
 
 type Plain = Record<string, unknown>;
 
+/** Compare strings whole: two long values that differ only past the logged length still differ. */
+const WHOLE_STRINGS = { ...DEFAULT_LIMITS, maxStringLength: Number.MAX_SAFE_INTEGER };
+
 function snapshot(value: unknown, side: string): Plain {
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new InvalidEventError(`diff: "${side}" must be an object, null or undefined, got ${Array.isArray(value) ? 'an array' : typeof value}`);
   }
-  const safe = toSafeValue(value, { ...DEFAULT_LIMITS, maxStringLength: Number.MAX_SAFE_INTEGER });
+  const safe = toSafeValue(value, WHOLE_STRINGS);
   // An object with toJSON or an Error may not copy to a plain object; compare it as one value.
   return isPlain(safe) ? safe : { value: safe };
 }

@@ -3,6 +3,8 @@ import type { Details } from '../event';
 import { DEFAULT_LIMITS, toSafeValue } from '../safe-value';
 import { diff } from './diff';
 
+const WHOLE_STRINGS = { ...DEFAULT_LIMITS, maxStringLength: Number.MAX_SAFE_INTEGER };
+
 /** A snapshot as taken: its JSON-safe copy, or why it could not be taken. */
 export type Snapshot = { readonly value: unknown } | { readonly error: string };
 
@@ -12,7 +14,8 @@ export type SnapshotMode = 'diff' | 'full';
 /** Takes a snapshot now, as a copy: the call being audited may mutate the very object the getter returns. Never throws. */
 export async function takeSnapshot(get: () => unknown): Promise<Snapshot> {
   try {
-    return { value: toSafeValue(await get(), DEFAULT_LIMITS) };
+    // Strings are kept whole so that a change past the logged length still counts; the logger cuts them when recording.
+    return { value: toSafeValue(await get(), WHOLE_STRINGS) };
   } catch (err) {
     return { error: err instanceof Error ? err.message : String(err) };
   }
