@@ -53,8 +53,8 @@ export async function verifyPostgresTable(options: VerifyTableOptions): Promise<
 }
 
 interface Row {
-  id: string;
-  seq: string;
+  id_text: string;
+  seq_text: string;
   ts: string;
   action_type: string;
   status: string;
@@ -74,24 +74,24 @@ export async function* tableEvents(client: ClientBase, table: string, logId: str
   for (;;) {
     const params: string[] = [after[0], after[1], ...(logId === null ? [] : [logId])];
     const { rows } = await client.query<Row>(
-      `SELECT id::text AS id, seq::text AS seq,
+      `SELECT id::text AS id_text, seq::text AS seq_text,
               to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts,
               action_type, status, details::text AS details, error, actor, source::text AS source, prev_hash, hash, raw_event
-         FROM ${table} WHERE ${where} AND (seq, id) > ($1::bigint, $2::uuid) ORDER BY seq, id LIMIT ${PAGE}`,
+         FROM ${table} WHERE ${where} AND (seq, id) > ($1::bigint, $2::uuid) ORDER BY seq, id LIMIT ${PAGE}`, // ordered by the bigint and uuid columns, not their text aliases
       params,
     );
     for (const row of rows) yield rowToEvent(row);
     if (rows.length < PAGE) return;
     const last = rows[rows.length - 1]!;
-    after = [last.seq, last.id];
+    after = [last.seq_text, last.id_text];
   }
 }
 
 /** A row as the event it was written from: the exact JSON in raw_event when the row had to be stored lossily. */
 function rowToEvent(row: Row): AuditEvent {
   const event: AuditEvent = {
-    id: row.id,
-    seq: Number(row.seq),
+    id: row.id_text,
+    seq: Number(row.seq_text),
     timestamp: row.ts,
     action_type: row.action_type,
     status: row.status,
