@@ -44,7 +44,8 @@ interface Seen {
 export async function walkChain(source: AsyncIterable<LocatedEvent>, options: WalkOptions): Promise<WalkResult> {
   const iterator = source[Symbol.asyncIterator]();
   const result: WalkResult = { events: 0, checkpointsMatched: 0 };
-  const recent: Seen[] = [];
+  const recent = new Recent();
+  let firstAt: LocatedEvent | undefined;
   const anchors = new Set<string>();
   let previous: Seen | undefined;
   for (;;) {
@@ -59,7 +60,7 @@ export async function walkChain(source: AsyncIterable<LocatedEvent>, options: Wa
     const seqOk = previous ? event.seq === previous.seq + 1 : event.prev_hash !== GENESIS_HASH || event.seq === 1;
     if (!selfOk || !linkOk || !seqOk) {
       const ahead = await readAhead(iterator);
-      return fail(result, classify(at, previous, recent, ahead, options.hasher), iterator);
+      return fail(result, classify(at, previous, recent.ordered(), ahead, options.hasher), iterator);
     }
     const expected = options.checkpoints?.get(event.seq);
     if (expected !== undefined) {
@@ -69,16 +70,18 @@ export async function walkChain(source: AsyncIterable<LocatedEvent>, options: Wa
       result.checkpointsMatched++;
     }
     if (event.action_type === RETENTION_ACTION) noteAnchor(event, anchors);
-    if (!result.first) result.first = { seq: event.seq, prevHash: event.prev_hash };
+    if (!result.first) {
+      result.first = { seq: event.seq, prevHash: event.prev_hash };
+      firstAt = at;
+    }
     previous = { hash: event.hash, seq: event.seq, at };
     recent.push(previous);
-    if (recent.length > RECENT) recent.shift();
     result.events++;
   }
   if (previous) result.last = { seq: previous.seq, hash: previous.hash };
   const head = result.first;
   if (head && head.prevHash !== GENESIS_HASH && !anchors.has(`${head.seq - 1}:${head.prevHash}`)) {
-    const first = recent.length === result.events ? recent[0]!.at : undefined;
+    const first = firstAt;
     result.problem = {
       kind: 'deleted',
       position: 1,
@@ -89,6 +92,22 @@ export async function walkChain(source: AsyncIterable<LocatedEvent>, options: Wa
     };
   }
   return result;
+}
+
+/** The last RECENT verified events, in a ring (a verify walks millions). */
+class Recent {
+  private readonly ring: Seen[] = [];
+  private next = 0;
+
+  push(seen: Seen): void {
+    this.ring[this.next] = seen;
+    this.next = (this.next + 1) % RECENT;
+  }
+
+  /** Oldest first. */
+  ordered(): Seen[] {
+    return this.ring.length < RECENT ? [...this.ring] : [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)];
+  }
 }
 
 async function fail(result: WalkResult, problem: ChainProblem, iterator: AsyncIterator<LocatedEvent>): Promise<WalkResult> {
