@@ -103,6 +103,17 @@ describe('auditrail tail', function () {
     });
   }
 
+  for (const format of ['jsonl', 'json'] as const) {
+    it(`keeps up with a fast ${format} writer: every event once, in order`, async function () {
+      const dir = tempDir();
+      await writeEvents(dir, format, 0, 1);
+      const follower = follow([dir]);
+      await follower.waitFor(1);
+      await writeEvents(dir, format, 1, 1500);
+      expect(await follower.waitFor(1500)).to.deep.equal(range(0, 1500));
+    });
+  }
+
   it('follows a newest-first JSON array, which the logger rewrites by rename on every event, without repeats', async function () {
     const dir = tempDir();
     await writeEvents(dir, 'json', 0, 4, { order: 'newest-first' });
