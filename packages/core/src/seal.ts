@@ -2,7 +2,7 @@
 // The canonical text and the JSON line are assembled from the same serialised parts, so each
 // value is serialised once per event.
 import { createHash, createSecretKey, hash as oneShotHash, type BinaryLike, type KeyObject } from 'node:crypto';
-import { canonicalJson } from './canonical';
+import { membersJson } from './canonical';
 import type { AuditEvent, Details, EventSource } from './event';
 
 /** prev_hash of the first event of a log: 64 zeros. */
@@ -13,8 +13,7 @@ export type UnsealedEvent = Omit<AuditEvent, 'hash'>;
 
 /** The bytes that are hashed: the RFC 8785 canonical JSON of every field but `hash`. */
 export function canonicalForm(event: UnsealedEvent | AuditEvent): string {
-  const { hash: _ignored, ...rest } = event as AuditEvent;
-  return canonicalJson(rest);
+  return membersJson(event as unknown as Record<string, unknown>, Object.keys(event).sort(), 'hash');
 }
 
 /** SHA-256 (or HMAC-SHA256 with a key) of canonical text, as lowercase hex. */
