@@ -4,8 +4,10 @@
 //                 ─▶ COPY rows FROM STDIN                   fast path: one statement
 //                    └ 23505 (a retried batch already there) ─▶ INSERT ... SELECT FROM unnest(...)
 //                                                               ON CONFLICT (id) DO NOTHING
-//                 ─▶ ok | retryable (connection, timeout, server state) | permanent (data, table shape)
-import type { AuditEvent, BatchSink, EventFilter, ExportResult } from '@auditrail/core';
+//                      └ a data error (22xxx, 23xxx) ─▶ halves, down to the single bad events
+//                 ─▶ ok (bad events listed as rejected: dead-lettered alone)
+//                  | retryable (connection, timeout, server state) | permanent (the table's shape)
+import type { AuditEvent, BatchSink, DeliveryPolicy, EventFilter, ExportResult, RejectedEvent } from '@auditrail/core';
 import { InvalidOptionError } from '@auditrail/core';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
 import { createOwnPool, describeTarget } from './connection';
@@ -33,6 +35,8 @@ export interface PostgresSinkOptions {
   name?: string;
   /** Which events reach this sink; all when omitted. */
   filter?: EventFilter;
+  /** Batching, timeouts and retries for this sink, over the logger's `delivery.policy`. */
+  delivery?: Partial<DeliveryPolicy>;
   /** Limit on each statement, server-side on the sink's own pool and client-side always (default 30,000 ms). */
   statementTimeoutMs?: number;
   /** Limit on opening a connection (default 10,000 ms). */
@@ -49,6 +53,8 @@ export class PostgresSink implements BatchSink {
   readonly name: string;
   /** Which events reach this sink. */
   readonly filter: EventFilter | undefined;
+  /** Its delivery policy, over the logger's. */
+  readonly delivery: Partial<DeliveryPolicy> | undefined;
   /** The table written to. */
   readonly table: string;
   /** The table's schema, or undefined for the search_path. */
@@ -80,6 +86,7 @@ export class PostgresSink implements BatchSink {
     this.name = options.name ?? defaultName(this.table, this.schema);
     if (typeof this.name !== 'string' || this.name.length === 0) throw new InvalidOptionError('name', 'must be a non-empty string');
     this.filter = options.filter;
+    this.delivery = options.delivery;
     this.target = qualifiedName(this.table, this.schema);
     this.copySql = `COPY ${this.target} (${COLUMN_LIST}) FROM STDIN`;
     const unnest = COLUMNS.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ');
@@ -119,25 +126,32 @@ export class PostgresSink implements BatchSink {
     }
   }
 
-  /** Writes one batch; idempotent by event id, so a retried batch never duplicates a row. */
+  /**
+   * Writes one batch; idempotent by event id, so a retried batch never duplicates a row. An
+   * event Postgres refuses for its content is listed in `rejected` (and dead-lettered alone by
+   * the engine) while the rest of the batch is stored.
+   */
   async export(batch: readonly AuditEvent[], signal: AbortSignal): Promise<ExportResult> {
     if (this.closing) return { code: 'retryable', error: new PostgresSinkError(this.name, 'export after shutdown', new Error('the sink is shut down'), 'retryable') };
-    if (batch.length === 0) return { code: 'ok' };
-    let rows: RowValues[];
-    try {
-      rows = batch.map(eventToRow);
-    } catch (err) {
-      if (err instanceof UnstorableEventError) return { code: 'permanent', error: new PostgresSinkError(this.name, 'bad event in batch', err, 'permanent') };
-      throw err;
+    const rows: IndexedRow[] = [];
+    const rejected: RejectedEvent[] = [];
+    batch.forEach((event, index) => {
+      try {
+        rows.push({ index, values: eventToRow(event) });
+      } catch (err) {
+        if (!(err instanceof UnstorableEventError)) throw err;
+        rejected.push({ index, reason: err.message });
+      }
+    });
+    if (rows.length > 0) {
+      const deadline = AbortSignal.any([signal, AbortSignal.timeout(this.connectTimeoutMs + this.statementTimeoutMs)]);
+      try {
+        rejected.push(...(await untilAborted(this.writeRows(rows, deadline), deadline)));
+      } catch (err) {
+        return this.failure(err, deadline);
+      }
     }
-    const deadline = AbortSignal.any([signal, AbortSignal.timeout(this.connectTimeoutMs + this.statementTimeoutMs)]);
-    const work = this.writeRows(rows, deadline);
-    try {
-      await untilAborted(work, deadline);
-      return { code: 'ok' };
-    } catch (err) {
-      return this.failure(err, deadline);
-    }
+    return rejected.length === 0 ? { code: 'ok' } : { code: 'ok', rejected: rejected.sort((a, b) => a.index - b.index) };
   }
 
   /** Ends the sink's own pool (a pool passed in is left to its owner); idempotent. */
@@ -150,7 +164,7 @@ export class PostgresSink implements BatchSink {
     return { table: this.table, schema: this.schema };
   }
 
-  private async writeRows(rows: RowValues[], deadline: AbortSignal): Promise<void> {
+  private async writeRows(rows: IndexedRow[], deadline: AbortSignal): Promise<RejectedEvent[]> {
     const client = await this.pool.connect();
     // A checked-out client has no listener of the pool's; a dying connection must not end the process.
     client.on('error', ignore);
@@ -162,7 +176,7 @@ export class PostgresSink implements BatchSink {
     try {
       if (deadline.aborted) throw deadline.reason;
       if (this.migrating) await this.migrateOnce(client);
-      await this.insert(client, rows);
+      return await this.insert(client, rows);
     } catch (err) {
       fault = asError(err);
       if (this.migrating && sqlStateOf(err) === '42P01') this.migrated = undefined; // dropped meanwhile: create it again
@@ -174,18 +188,32 @@ export class PostgresSink implements BatchSink {
     }
   }
 
-  private async insert(client: PoolClient, rows: RowValues[]): Promise<void> {
+  private async insert(client: PoolClient, rows: IndexedRow[]): Promise<RejectedEvent[]> {
     if (!this.upsertMode && supportsCopy(client)) {
       try {
-        await copyFrom(client, this.copySql, Buffer.from(copyText(rows)));
-        return;
+        await copyFrom(client, this.copySql, Buffer.from(copyText(rows.map((r) => r.values))));
+        return [];
       } catch (err) {
-        // COPY is all or nothing: a unique violation means some rows are stored already.
-        if (sqlStateOf(err) !== '23505') throw err;
+        // COPY is all or nothing: after a unique violation (rows stored already) or a data error, nothing of it stayed.
+        if (sqlStateOf(err) !== '23505' && !isRowError(err)) throw err;
       }
     }
-    const result = await client.query({ text: this.upsertSql, values: columnArrays(rows) });
-    this.upsertMode = (result.rowCount ?? 0) < rows.length;
+    return this.upsert(client, rows);
+  }
+
+  /** INSERT ... ON CONFLICT DO NOTHING; on a data error, the halves are tried until the bad events stand alone. */
+  private async upsert(client: PoolClient, rows: IndexedRow[]): Promise<RejectedEvent[]> {
+    try {
+      const result = await client.query({ text: this.upsertSql, values: columnArrays(rows.map((r) => r.values)) });
+      this.upsertMode = (result.rowCount ?? 0) < rows.length;
+      return [];
+    } catch (err) {
+      if (!isRowError(err)) throw err;
+      if (rows.length === 1) return [{ index: rows[0]!.index, reason: `Postgres refused the event: ${(err as Error).message} (SQLSTATE ${sqlStateOf(err)})` }];
+      const middle = rows.length >> 1;
+      const first = await this.upsert(client, rows.slice(0, middle));
+      return [...first, ...(await this.upsert(client, rows.slice(middle)))];
+    }
   }
 
   private migrateOnce(client: PoolClient): Promise<void> {
@@ -209,6 +237,18 @@ export class PostgresSink implements BatchSink {
   }
 }
 
+/** A row and the position of its event in the batch. */
+interface IndexedRow {
+  readonly index: number;
+  readonly values: RowValues;
+}
+
+/** A refusal caused by one row's content (data exception, constraint), not by the table or the server. */
+function isRowError(err: unknown): boolean {
+  const state = sqlStateOf(err);
+  return state !== undefined && (state.startsWith('22') || state.startsWith('23'));
+}
+
 /** Returns a client to the pool once; with an error, the pool closes its connection instead of reusing it. */
 function releaser(client: PoolClient): (err?: Error) => void {
   let released = false;
@@ -221,7 +261,7 @@ function releaser(client: PoolClient): (err?: Error) => void {
 }
 
 /** Resolves or rejects with `work`, or rejects as soon as `signal` aborts (leaving `work` to finish unobserved). */
-function untilAborted(work: Promise<void>, signal: AbortSignal): Promise<void> {
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   work.catch(ignore);
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {

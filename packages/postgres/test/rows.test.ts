@@ -1,0 +1,118 @@
+// Rows built from events: names checked and quoted, NUL and lone surrogates made storable, exact events kept, COPY text escaped.
+import { expect } from 'chai';
+import { InvalidOptionError, type AuditEvent } from '@auditrail/core';
+import { checkIdentifier, postgresDdl, PostgresSink, quoteIdentifier, REPLACEMENT_CHAR } from '@auditrail/postgres';
+import { copyText, eventToRow, UnstorableEventError } from '../src/rows';
+import { COLUMNS } from '../src/schema';
+import { indexName } from '../src/identifiers';
+
+const column = (name: string) => COLUMNS.findIndex((c) => c.name === name);
+
+function event(overrides: Partial<AuditEvent> = {}): AuditEvent {
+  return {
+    id: '019374f2-0000-7000-8000-000000000001',
+    seq: 1,
+    timestamp: '2026-05-27T14:30:05.456789Z',
+    action_type: 'tag_add',
+    status: 'INFO',
+    details: { tag_name: 'defect', samples_affected: 5 },
+    error: null,
+    actor: 'alice',
+    source: { experiment: 'exp-1', host: 'gpu-7', log: '019374f2-0000-7000-8000-0000000000aa', pid: 4242 },
+    prev_hash: '0'.repeat(64),
+    hash: 'a'.repeat(64),
+    ...overrides,
+  };
+}
+
+describe('postgres rows', () => {
+  it('maps every field to its column, with experiment and log id lifted out of source', () => {
+    const row = eventToRow(event());
+    expect(row[column('id')]).to.equal('019374f2-0000-7000-8000-000000000001');
+    expect(row[column('seq')]).to.equal('1');
+    expect(row[column('details')]).to.equal('{"tag_name":"defect","samples_affected":5}');
+    expect(row[column('error')]).to.equal(null);
+    expect(row[column('experiment')]).to.equal('exp-1');
+    expect(row[column('log_id')]).to.equal('019374f2-0000-7000-8000-0000000000aa');
+    expect(row[column('raw_event')], 'nothing lost, no raw copy').to.equal(null);
+  });
+
+  it('replaces NUL (in values and keys) with U+FFFD and keeps the exact event in raw_event', () => {
+    const e = event({ details: { 'k\u0000ey': 'a\u0000b' }, error: 'boom\u0000' });
+    const row = eventToRow(e);
+    expect(row[column('details')]).to.equal(`{"k${REPLACEMENT_CHAR}ey":"a${REPLACEMENT_CHAR}b"}`);
+    expect(row[column('error')]).to.equal(`boom${REPLACEMENT_CHAR}`);
+    expect(JSON.parse(row[column('raw_event')]!)).to.deep.equal(e);
+    expect(row[column('raw_event')]).not.to.include('\u0000');
+  });
+
+  it('replaces lone surrogates but keeps surrogate pairs, and leaves an escaped backslash before u0000 alone', () => {
+    const lone = eventToRow(event({ details: { s: 'x\ud800y' }, actor: '\udc00' }));
+    expect(lone[column('details')]).to.equal(`{"s":"x${REPLACEMENT_CHAR}y"}`);
+    expect(lone[column('actor')]).to.equal(REPLACEMENT_CHAR);
+    expect(lone[column('raw_event')]).to.be.a('string');
+    const fine = eventToRow(event({ details: { emoji: '😀', path: 'C:\\u0000dir' }, actor: '😀' }));
+    expect(fine[column('details')]).to.equal('{"emoji":"😀","path":"C:\\\\u0000dir"}');
+    expect(fine[column('raw_event')]).to.equal(null);
+  });
+
+  it('keeps the exact event when the columns could not give it back (unknown field, other timestamp precision)', () => {
+    expect(eventToRow({ ...event(), extra: 1 } as AuditEvent)[column('raw_event')]).to.be.a('string');
+    expect(eventToRow(event({ timestamp: '2026-05-27T14:30:05.456Z' }))[column('raw_event')]).to.be.a('string');
+  });
+
+  it('refuses events without a UUID id, an integer seq or an ISO timestamp', () => {
+    expect(() => eventToRow(event({ id: 'nope' }))).to.throw(UnstorableEventError, /event nope cannot be stored: id "nope" is not a UUID/);
+    expect(() => eventToRow(event({ seq: 1.5 }))).to.throw(UnstorableEventError, /seq/);
+    expect(() => eventToRow(event({ timestamp: '2026-99-99T00:00:00.000000Z' }))).to.throw(UnstorableEventError, /timestamp/);
+  });
+
+  it('writes COPY text with tabs, newlines, carriage returns and backslashes escaped, and \\N for NULL', () => {
+    const text = copyText([['a\tb', 'c\nd', 'e\rf', 'g\\h', null]]);
+    expect(text).to.equal('a\\tb\tc\\nd\te\\rf\tg\\\\h\t\\N\n');
+  });
+});
+
+describe('postgres identifiers', () => {
+  it('accepts plain identifiers and quotes them, keeping case', () => {
+    expect(checkIdentifier('table', 'Audit$Events_2')).to.equal('Audit$Events_2');
+    expect(quoteIdentifier('Audit')).to.equal('"Audit"');
+    expect(quoteIdentifier('a"b')).to.equal('"a""b"');
+  });
+
+  it('refuses injection attempts and odd names with an error naming the option', () => {
+    const attempts = ['audit"; DROP TABLE users; --', "x' OR '1'='1", 'a b', 'public.audit', '1abc', '', 'événements', 'x'.repeat(64), 'a\u0000b'];
+    for (const name of attempts) {
+      expect(() => new PostgresSink({ table: name }), name).to.throw(InvalidOptionError, /Invalid option "table"/);
+      expect(() => new PostgresSink({ table: 'ok', schema: name }), name).to.throw(InvalidOptionError, /Invalid option "schema"/);
+    }
+    expect(() => new PostgresSink({ table: 'public.audit' })).to.throw(/give the schema with the "schema" option/);
+    expect(() => new PostgresSink({ table: 42 as unknown as string })).to.throw(/must be a non-empty string, got number/);
+  });
+
+  it('keeps index names within 63 bytes and distinct for long table names', () => {
+    const a = indexName('t'.repeat(60) + 'aaa', 'experiment_idx');
+    const b = indexName('t'.repeat(60) + 'bbb', 'experiment_idx');
+    expect(a.length).to.be.at.most(63);
+    expect(a).not.to.equal(b);
+    expect(indexName('audit_events', 'timestamp_idx')).to.equal('audit_events_timestamp_idx');
+  });
+
+  it('documents its DDL: quoted names, primary key on id, jsonb details and source, four indexes', () => {
+    const ddl = postgresDdl({ table: 'audit_events', schema: 'ml' });
+    expect(ddl).to.include('CREATE SCHEMA IF NOT EXISTS "ml"');
+    expect(ddl).to.match(/"id"\s+uuid PRIMARY KEY/);
+    expect(ddl).to.match(/"details"\s+jsonb NOT NULL/);
+    expect(ddl).to.match(/"timestamp"\s+timestamptz NOT NULL/);
+    expect(ddl.match(/CREATE INDEX IF NOT EXISTS/g)).to.have.length(4);
+    expect(new PostgresSink({ table: 'audit_events', schema: 'ml' }).ddl).to.equal(ddl);
+  });
+
+  it('fails fast on bad options, naming them', () => {
+    expect(() => new PostgresSink({ migrate: 'yes' as unknown as boolean })).to.throw(/"migrate"/);
+    expect(() => new PostgresSink({ statementTimeoutMs: -1 })).to.throw(/"statementTimeoutMs"/);
+    expect(() => new PostgresSink({ pool: {} as never, connectionString: 'postgres://x' })).to.throw(/"pool"/);
+    expect(new PostgresSink().name).to.equal('postgres');
+    expect(new PostgresSink({ table: 't1', schema: 's' }).name).to.equal('postgres-s.t1');
+  });
+});
