@@ -158,6 +158,19 @@ describe('auditrail report', function () {
     expect(again.code).to.equal(2);
     expect(again.stderr).to.match(/already exists; add --force/);
   });
+
+  it('holds the events in log order whatever the file: CSV, and a newest-first JSON array', async function () {
+    for (const [format, order] of [['csv', undefined], ['json', 'newest-first']] as const) {
+      const log = tempDir();
+      const logger = new AuditLogger({ rootLogDir: log, format, fsync: 'never', ...(order ? { order } : {}) });
+      for (let i = 0; i < 5; i++) await logger.logEvent('step', { i });
+      await logger.close();
+      const out = join(tempDir(), 'r.html');
+      const run = await runCli(['report', log, '--out', out]);
+      expect(run.code, run.stderr).to.equal(0);
+      expect(embeddedData(readFileSync(out, 'utf8')).events.map((e) => e.d.i)).to.deep.equal([0, 1, 2, 3, 4]);
+    }
+  });
 });
 
 interface Embedded {
