@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   const files = auditLogger.files;
   await auditLogger.close();
   printSummary(summary, files);
-  console.log(`\nSee the events with: node packages/cli/dist/bin.js show ${rootLogDir}`);
+  console.log(`\nSee the events with: npx auditrail show ${rootLogDir}`);
 }
 
 main().catch((err: unknown) => {
