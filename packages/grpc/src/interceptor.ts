@@ -27,6 +27,9 @@ import { methodAudit, methodName, type GrpcAuditOptions, type GrpcCallInfo, type
 
 type PartialStatus = Pick<StatusObject, 'code' | 'details'> & { metadata?: Metadata | null };
 
+/** How close to its deadline a cancelled call counts as DEADLINE_EXCEEDED (see pastDeadline). */
+const DEADLINE_SLACK_MS = 250;
+
 /**
  * A server interceptor for `new Server({ interceptors: [auditInterceptor({ logger })] })`. Each
  * call of a registered method becomes one event: action from `methods` (a name or a function
@@ -115,10 +118,15 @@ class AuditedCall {
     else process.emitWarning(`auditrail: the audit event of a cancelled gRPC call to ${this.path} was not recorded: ${messageOf(err)}`, 'AuditrailWarning');
   }
 
+  /**
+   * Whether the call ended because of its deadline. The client usually gives up first, at its own
+   * copy of the deadline, and the server sees that as a cancel slightly before its copy (taken when
+   * the request headers arrived): a cancel within DEADLINE_SLACK_MS of the deadline counts as it.
+   */
   private pastDeadline(): boolean {
     const deadline = this.call.getDeadline();
     const at = deadline instanceof Date ? deadline.getTime() : deadline;
-    return Number.isFinite(at) && Date.now() >= at;
+    return Number.isFinite(at) && Date.now() >= at - DEADLINE_SLACK_MS;
   }
 
   private info(): GrpcCallInfo {
