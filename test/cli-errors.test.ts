@@ -1,8 +1,9 @@
 // The `auditrail` binary on bad input and in awkward places: missing and malformed logs, bad options, the seeds' own files, closed pipes, colour.
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { AuditLogger, type AuditEvent } from '@auditrail/core';
 import { CLI_BIN, expectOneLineError, jsonLines, runCli } from '../packages/cli/test/helpers/run-cli';
 import { tempDir } from './helpers/tmp';
@@ -107,6 +108,14 @@ describe('auditrail CLI on bad input (real binary)', () => {
     expect([version.code, version.stdout]).to.deep.equal([0, '0.1.0\n']);
     expect(nothing.code).to.equal(2);
     expect(nothing.stderr).to.include('Usage: auditrail');
+  });
+
+  it('runs through the committed launcher, executable as the package bin (npx auditrail)', async () => {
+    const launcher = join(__dirname, '..', 'packages', 'cli', 'bin', 'auditrail.js');
+    const { stdout } = await promisify(execFile)(launcher, ['--version'], { timeout: 30_000 });
+    expect(stdout).to.equal('0.1.0\n');
+    const bin = (JSON.parse(readFileSync(join(__dirname, '..', 'packages', 'cli', 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin;
+    expect(bin).to.deep.equal({ auditrail: 'bin/auditrail.js' });
   });
 
   it("reads the first seed's own files: a pretty-printed newest-first JSON array and the five-column CSV", async () => {
