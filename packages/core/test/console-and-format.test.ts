@@ -56,6 +56,16 @@ describe('console sink', () => {
     expect(critical).to.include(`${ESC}1;35mCRITICAL`);
   });
 
+  it('colours by the scheme in force, also when a plugin brings it after the sink', async () => {
+    const out = capture(true);
+    const logger = new AuditLogger({ format: 'none' });
+    logger.addSink(withNoColor(undefined, () => new ConsoleSink({ stream: out.stream })));
+    logger.use({ name: 'critical', statuses: pipelineStatuses.extend('CRITICAL') });
+    await logger.logEvent('b', {}, 'CRITICAL');
+    await logger.close();
+    expect(out.text()).to.include(`${ESC}1;35mCRITICAL`);
+  });
+
   it('never colours with NO_COLOR set, even on a TTY', async () => {
     const out = capture(true);
     const sink = withNoColor('1', () => new ConsoleSink({ stream: out.stream }));

@@ -26,7 +26,7 @@ export class ConsoleSink implements Sink {
   private readonly stream: NodeJS.WritableStream & { isTTY?: boolean };
   private readonly style: 'pretty' | 'json';
   private readonly color: boolean;
-  private statuses: StatusScheme | undefined;
+  private context: SinkContext | undefined;
 
   constructor(options: ConsoleSinkOptions = {}) {
     this.stream = options.stream ?? process.stdout;
@@ -37,7 +37,7 @@ export class ConsoleSink implements Sink {
   }
 
   open(context: SinkContext): void {
-    this.statuses = context.statuses;
+    this.context = context; // its statuses are read at each event: a plugin may change the scheme later
   }
 
   write(event: AuditEvent, json: string): void {
@@ -55,8 +55,9 @@ export class ConsoleSink implements Sink {
   }
 
   private paint(status: string, text: string): string {
-    const rank = this.statuses ? this.statuses.severity(status) : 0;
-    const top = this.statuses?.statuses ? this.statuses.statuses.length - 1 : 2;
+    const statuses: StatusScheme | undefined = this.context?.statuses;
+    const rank = statuses ? statuses.severity(status) : 0;
+    const top = statuses?.statuses ? statuses.statuses.length - 1 : 2;
     let color = COLORS[0];
     if (rank > 0 && top > 0) {
       const share = rank / top;
