@@ -202,9 +202,13 @@ describe('auditrail CLI (real binary)', function () {
       expectOneLineError(await runCli(['export', dir, '--out', join(tempDir(), 'x.txt')]), 2, /give --to csv, json or jsonl/);
     });
 
-    it('fails in one line when the destination directory is missing', async () => {
-      const run = await runCli(['export', dir, '--out', join(tempDir(), 'missing', 'x.csv')]);
-      expectOneLineError(run, 1, /x\.csv/);
+    it('fails in one line when the destination directory is missing, or the destination is a directory', async () => {
+      const [missing, directory] = await Promise.all([
+        runCli(['export', dir, '--out', join(tempDir(), 'missing', 'x.csv')]),
+        runCli(['export', dir, '--to', 'csv', '--out', tempDir(), '--force']),
+      ]);
+      expectOneLineError(missing, 1, /Audit write to .*x\.csv failed: ENOENT/);
+      expectOneLineError(directory, 2, /is a directory; give a file name/);
     });
 
     it('writes the exported file readable by its owner only', async () => {

@@ -1,6 +1,6 @@
 // Where commands write: buffered text to a stream with backpressure, or to a file that appears whole or not at all.
 import { randomBytes } from 'node:crypto';
-import { constants, existsSync, linkSync, realpathSync } from 'node:fs';
+import { constants, existsSync, linkSync, realpathSync, statSync } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { AuditError, AuditWriteError, InvalidOptionError } from '@auditrail/core';
@@ -78,6 +78,7 @@ export class AtomicFileOutput implements TextSink {
   /** Opens the temporary file; refuses an existing destination unless `overwrite`. */
   static async create(path: string, overwrite: boolean): Promise<AtomicFileOutput> {
     const target = resolve(path);
+    if (isDirectory(target)) throw new InvalidOptionError('--out', `${path} is a directory; give a file name`);
     if (!overwrite && existsSync(target)) throw new InvalidOptionError('--out', `${path} already exists; add --force to replace it`);
     const tempPath = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
     let handle: FileHandle;
@@ -129,6 +130,14 @@ export class AtomicFileOutput implements TextSink {
     } catch (err) {
       throw new AuditWriteError(this.path, err);
     }
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }
 
