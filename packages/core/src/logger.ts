@@ -294,6 +294,8 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
       for (const error of errors) this.bus.emit('error', { error, event, ...(error instanceof SinkError ? { sink: error.sink } : {}) });
       return Promise.resolve(event);
     }
+    // The promise carries the first failure; any further ones (a second sink, a secondary file) go to the bus, not nowhere.
+    for (const error of errors.slice(1)) this.bus.emit('error', { error, event, ...(error instanceof SinkError ? { sink: error.sink } : {}) });
     return Promise.reject(errors[0]);
   }
 
