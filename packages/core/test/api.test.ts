@@ -332,6 +332,23 @@ describe('AuditLogger API', () => {
       expect(JSON.parse(lines[0]!)).to.deep.equal(readJsonl(dir)[0]);
     });
 
+    it('rejects with the first of several failures and reports the others on the bus', async () => {
+      const failing = (name: string) =>
+        defineSink({
+          name,
+          write: () => {
+            throw new Error(`${name} down`);
+          },
+        });
+      const logger = new AuditLogger({ format: 'none', sinks: [failing('one'), failing('two')] });
+      const onBus: string[] = [];
+      logger.on('error', ({ error, sink }) => onBus.push(`${sink}: ${error.message}`));
+      const err = await rejectionOf(logger.logEvent('a'));
+      await logger.close();
+      expect(err.message).to.equal('Sink "one" failed: one down');
+      expect(onBus).to.deep.equal(['two: Sink "two" failed: two down']);
+    });
+
     it('filters by actions, statuses, minimum severity and predicate: only FAILURE and CRITICAL page', async () => {
       const statuses = pipelineStatuses.extend('CRITICAL');
       const pager = new MemorySink({ name: 'pager', filter: { minSeverity: 'FAILURE' } });
