@@ -7,7 +7,7 @@ import type { Handler } from 'mitt';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AuditBus, type AuditBusEventName, type AuditBusEvents } from './bus';
-import { DeliveryEngine, type DeliveryOptions, type FlushResult } from './delivery/engine';
+import { DeliveryEngine, withTimeout, type DeliveryOptions, type FlushResult } from './delivery/engine';
 import type { SinkStats } from './delivery/sink-worker';
 import { AuditError, AuditWriteError, InvalidOptionError, LoggerClosedError, SinkError } from './errors';
 import type { ActionCatalog, AnyCatalog, AuditEvent, DraftEvent, EventSource, LogEventArgs } from './event';
@@ -138,6 +138,7 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
         rootLogDir: this.rootLogDir,
         journalPath: this.jsonlPath,
         statuses: this.statusScheme,
+        context: this.sinkContext(),
         warn: (code, message) => this.bus.emit('warning', { code, message }),
       });
       this.delivery.addSink(sink);
@@ -199,10 +200,13 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
    */
   flush(options: { timeoutMs?: number } = {}): Promise<FlushResult> {
     if (this.flushing) return this.flushing;
+    const started = Date.now();
+    const left = (): number | undefined => (options.timeoutMs === undefined ? undefined : Math.max(0, options.timeoutMs - (Date.now() - started)));
     const run = (async () => {
-      await Promise.allSettled([...this.pending]);
-      await Promise.allSettled(this.sinks.map(({ sink }) => sink.flush?.()));
-      const delivered = (await this.delivery?.flush(options)) ?? { ok: true, sinks: {} };
+      // Pending logEvent calls may wait on delivery (acknowledged events, a blocked queue): the timeout covers them too.
+      await withTimeout(Promise.allSettled([...this.pending]), left());
+      await withTimeout(Promise.allSettled(this.sinks.map(({ sink }) => sink.flush?.())), left());
+      const delivered = (await this.delivery?.flush({ timeoutMs: left() })) ?? { ok: true, sinks: {} };
       await this.journal.flush();
       return delivered;
     })();

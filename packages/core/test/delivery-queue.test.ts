@@ -31,7 +31,7 @@ describe('delivery without local files: the in-memory queue', () => {
     expect(drops).to.deep.equal([1, 1, 1, 1].map((count) => ({ sink: 'remote', count, policy: 'drop-newest' })));
     open();
     const result = await logger.flush({ timeoutMs: 10_000 });
-    expect(result.sinks.remote).to.include({ done: true, delivered: 4 });
+    expect(result.sinks.remote).to.include({ done: true, pending: 0 });
     expect(sink.delivered.map((e) => e.details.i)).to.deep.equal([0, 1, 2, 3]);
     expect(logger.stats().remote).to.include({ delivered: 4, dropped: 4, lag: 0, cursor: null });
     await logger.close();
@@ -64,6 +64,18 @@ describe('delivery without local files: the in-memory queue', () => {
     expect(sink.delivered.map((e) => e.details.i)).to.deep.equal([0, 1, 2, 3, 4, 5]);
     expect(drops).to.deep.equal([]);
     await logger.close();
+  });
+
+  it('flush({ timeoutMs }) returns on time even while logEvent calls are blocked on a stuck sink', async () => {
+    const sink = new ScriptedSink({ name: 'remote', delivery: { maxBatchSize: 1, maxBatchDelayMs: 0 } }, () => 'hang');
+    const { logger, drops } = queuedLogger(sink, 'block', 1);
+    const calls = [0, 1, 2, 3].map((i) => logger.logEvent('step', { i }));
+    const result = await logger.flush({ timeoutMs: 100 });
+    expect(result.ok).to.equal(false);
+    expect(result.sinks.remote).to.include({ done: false });
+    await logger.close({ timeoutMs: 10 });
+    await Promise.all(calls); // released at close, their events reported dropped
+    expect(drops.reduce((n, d) => n + d.count, 0)).to.equal(4);
   });
 
   it('reports what is still queued at close as dropped (policy "close"), since nothing keeps it', async () => {

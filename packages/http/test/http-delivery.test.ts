@@ -85,7 +85,8 @@ describe('HttpSink delivery against a real server', () => {
     expect(during.sinks.http!.pending).to.equal(20);
     await server.start(port);
     const after = await logger.flush({ timeoutMs: 10_000 });
-    expect(after.sinks.http).to.include({ done: true, delivered: 20 });
+    expect(after.sinks.http).to.include({ done: true, pending: 0 });
+    expect(logger.stats().http!.delivered).to.equal(20);
     expect(server.jsonEvents().map((e) => e.id)).to.deep.equal(events.map((e) => e.id));
   });
 
@@ -158,8 +159,10 @@ describe('HttpSink delivery against a real server', () => {
     const after = await logMany(second.logger, 5, 'after');
     const result = await second.logger.flush({ timeoutMs: 10_000 });
     expect(result.sinks.http!.done).to.equal(true);
-    const accepted = server.jsonEvents(true).map((e) => e.id);
-    expect(accepted).to.deep.equal([...before, ...during, ...after].map((e) => e.id)); // in order, each once
+    // A request the closing logger aborted may still reach the server and be answered 200 (at-least-once):
+    // every event is accepted, in order of first acceptance.
+    const accepted = [...new Set(server.jsonEvents(true).map((e) => e.id))];
+    expect(accepted).to.deep.equal([...before, ...during, ...after].map((e) => e.id));
   });
 
   it('shuts down its keep-alive connections on close', async () => {

@@ -10,7 +10,7 @@ import type { AuditEvent } from '../event';
 import { FORMAT_FILES } from '../format';
 import { journalFiles } from '../integrity/sources';
 import { compileFilter, type EventFilter, type EventPredicate } from '../filter';
-import type { BatchSink } from '../sink';
+import type { BatchSink, SinkContext } from '../sink';
 import type { StatusScheme } from '../statuses';
 import { CursorStore, cursorFileName } from './cursor';
 import { DeadLetterFile } from './dead-letter';
@@ -56,6 +56,8 @@ export interface DeliveryEngineOptions extends DeliveryOptions {
   segments?: SegmentLister;
   /** The logger's status scheme, for filters. */
   statuses: StatusScheme;
+  /** What sinks' `open()` receives (live: a later status scheme shows through); default built from the fields here. */
+  context?: SinkContext;
   /** Reports a non-fatal problem. */
   warn(code: string, message: string): void;
 }
@@ -142,7 +144,7 @@ export class DeliveryEngine {
     }
     const accepts = compileFilter(filter ?? sink.filter, this.options.statuses, `sink "${sink.name}"`);
     const { rootLogDir, statuses, warn } = this.options;
-    sink.open?.({ rootLogDir, statuses, warn });
+    sink.open?.(this.options.context ?? { rootLogDir, statuses, warn });
     const policy = resolvePolicy(`sink "${sink.name}".delivery`, this.options.policy, sink.delivery);
     const context = { bus: this.options.bus, deadLetters: this.deadLetters, warn: this.options.warn };
     let worker: SinkWorker;
@@ -279,8 +281,8 @@ export class DeliveryEngine {
   }
 }
 
-/** The promise's value, or undefined once `ms` passed (never, when ms is undefined). */
-function withTimeout<T>(promise: Promise<T>, ms: number | undefined): Promise<T | undefined> {
+/** The promise's value, or undefined once `ms` passed (never, when ms is undefined); the timer is unref'd. */
+export function withTimeout<T>(promise: Promise<T>, ms: number | undefined): Promise<T | undefined> {
   if (ms === undefined) return promise;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<undefined>((resolve) => {
