@@ -307,6 +307,8 @@ export class Journal {
         if (tail) this.held.set(file, tail.seq);
         if (i === 0) primary = tail;
       } catch (err) {
+        // Closed, the file is opened and prepared from scratch at the next lease: a half-done preparation must not pass for done.
+        closeQuietly(file);
         if (i === 0 || err instanceof InvalidOptionError) throw err instanceof AuditError ? err : new AuditWriteError(file.path, err);
         this.skipped.set(file, err instanceof AuditError ? err : new AuditWriteError(file.path, err));
       }
@@ -390,6 +392,14 @@ function readOrCreateLogId(path: string): string {
   const id = readFileSync(path, 'utf8').trim();
   if (!/^[0-9a-f-]{36}$/.test(id)) throw new AuditWriteError(path, new Error(`holds ${JSON.stringify(id.slice(0, 40))}, not a log id`));
   return id;
+}
+
+function closeQuietly(file: LogFile): void {
+  try {
+    file.close();
+  } catch {
+    // Already unusable: it is reopened at the next lease.
+  }
 }
 
 /** The event handed back (and to the bus) with onError 'emit' when no local file took it: seq 0 and empty hashes mark it unrecorded. */

@@ -75,6 +75,25 @@ describe('JSON array file', () => {
     }
   });
 
+  it('refuses a file kept in the other order, naming the order to pass', async () => {
+    const dir = tempDir();
+    const first = new AuditLogger({ rootLogDir: dir, format: 'json', order: 'newest-first' });
+    await first.logEvent('a', { big: 'x'.repeat(10_000) });
+    await first.logEvent('b');
+    await first.close();
+    const wrong = new AuditLogger({ rootLogDir: dir, format: 'json' });
+    const err = await wrong.logEvent('c').then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    await wrong.close();
+    expect(err?.message).to.include("pass order: 'newest-first'");
+    const right = new AuditLogger({ rootLogDir: dir, format: 'json', order: 'newest-first' });
+    expect((await right.logEvent('c')).seq).to.equal(3);
+    await right.close();
+    expect(readJsonArray(dir).map((e) => e.seq)).to.deep.equal([3, 2, 1]);
+  });
+
   it('repairs an array torn by a power loss: keeps whole events, moves the fragment to .torn', async () => {
     const dir = tempDir();
     let logger = new AuditLogger({ rootLogDir: dir, format: 'json' });

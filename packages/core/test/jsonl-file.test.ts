@@ -1,6 +1,6 @@
 // audit_log.jsonl: one event a line, append-only; a torn last line is moved to .torn on open, never merged.
 import { expect } from 'chai';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditLogger, readEvents, type AuditEvent } from '@auditrail/core';
 import { tempDir } from '../../../test/helpers/tmp';
@@ -52,6 +52,22 @@ describe('JSONL file', () => {
     await logger.close();
     expect(readJsonl(dir).map((e) => e.seq)).to.deep.equal([1, 2]);
     expect(existsSync(join(dir, 'audit_log.jsonl.torn'))).to.equal(true);
+  });
+
+  it('refuses to continue a file whose last line is not an audit event, on every call, without writing', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'audit_log.jsonl'), '{"some":"other log"}\n');
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
+    for (let i = 0; i < 3; i++) {
+      const err = await logger.logEvent('a').then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err?.message, `call ${i + 1}`).to.include('last line is not an audit event');
+      await new Promise((r) => setImmediate(r));
+    }
+    await logger.close();
+    expect(readFileSync(join(dir, 'audit_log.jsonl'), 'utf8')).to.equal('{"some":"other log"}\n');
   });
 
   it('reads a live log whose last line is still being written, ignoring only that line', async () => {

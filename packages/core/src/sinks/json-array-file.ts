@@ -26,6 +26,7 @@ export class JsonArrayFile extends LogFile {
   readonly name = 'json';
   private readonly order: JsonArrayOrder;
   private empty = true;
+  private orderChecked = false;
 
   constructor(path: string, options: JsonArrayFileOptions = {}) {
     super(path, options);
@@ -38,6 +39,7 @@ export class JsonArrayFile extends LogFile {
 
   override open(context: Parameters<LogFile['open']>[0]): void {
     super.open(context);
+    this.orderChecked = false;
     const appendOnly = this.fd;
     this.fd = -1;
     closeSync(appendOnly);
@@ -163,7 +165,21 @@ export class JsonArrayFile extends LogFile {
     const text = this.order === 'newest-first' ? this.firstEventLine() : this.lastEventLine();
     this.empty = text === undefined;
     if (text === undefined) return { seq: 0, hash: undefined };
-    return tailFromJson(text.replace(/,$/, '')) ?? this.tailFromWholeFile();
+    const tail = tailFromJson(text.replace(/,$/, ''));
+    if (!tail) return this.tailFromWholeFile();
+    if (!this.orderChecked) this.checkOrder(tail.seq);
+    return tail;
+  }
+
+  /** Once per logger: a file kept in the other order would give us a stale tail, so refuse it with the fix. */
+  private checkOrder(tailSeq: number): void {
+    this.orderChecked = true;
+    const otherEnd = this.order === 'newest-first' ? this.lastEventLine() : this.firstEventLine();
+    const other = otherEnd === undefined ? undefined : tailFromJson(otherEnd.replace(/,$/, ''));
+    if (other && other.seq > tailSeq) {
+      const actual = this.order === 'newest-first' ? 'oldest-first' : 'newest-first';
+      throw new AuditWriteError(this.path, new Error(`holds its events ${actual} (seq ${other.seq} at the ${actual === 'newest-first' ? 'top' : 'end'}), but this logger writes ${this.order}: pass order: '${actual}'`));
+    }
   }
 
   private lastEventLine(): string | undefined {
@@ -173,10 +189,14 @@ export class JsonArrayFile extends LogFile {
   }
 
   private firstEventLine(): string | undefined {
-    const head = readAt(this.fd, 0, Math.min(this.knownSize, 1 << 20)).toString('utf8');
-    const lines = head.split('\n');
-    const first = lines[1];
-    return first === undefined || first.trim() === ']' ? undefined : first;
+    // Read from the top until the first event's line is whole (events may be large).
+    for (let chunk = 4096; ; chunk *= 4) {
+      const head = readAt(this.fd, 0, Math.min(this.knownSize, chunk)).toString('utf8');
+      const lines = head.split('\n');
+      if (lines.length < 3 && chunk < this.knownSize) continue;
+      const first = lines[1];
+      return first === undefined || first.trim() === ']' ? undefined : first;
+    }
   }
 
   /** A file written by another tool (pretty-printed, say): parse it whole, once. */
