@@ -40,6 +40,11 @@ export function createOwnPool(settings: OwnPoolSettings): Pool {
   // An idle connection that dies (server restart, pg_terminate_backend) is dropped by the pool,
   // which then emits 'error'; without a listener that would end the host process.
   pool.on('error', () => undefined);
+  // pg-pool hands a new client over with no 'error' listener: if the same network read that
+  // completes its startup also carries its termination (pg_terminate_backend, a restart), the
+  // error is emitted before the caller's code runs. Each of our clients keeps a listener for
+  // life; the failure itself reaches the caller through its query.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
