@@ -1,2 +1,2 @@
 // @auditrail/express: one audit event per Express request, through a middleware.
-export { auditMiddleware, type ExpressAuditOptions } from './middleware';
+export { auditMiddleware, auditErrors, type ExpressAuditOptions } from './middleware';

@@ -1,7 +1,7 @@
 // auditMiddleware: one audit event per Express request, recorded when the response has been sent (or the client went away).
 import { STATUS_CODES } from 'node:http';
 import { InvalidOptionError, resolveOutcomeStatuses, type ActionCatalog, type AuditLogger, type Details, type OutcomeStatuses } from '@auditrail/core';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 
 /** Options of `auditMiddleware`; only `logger` is required. */
 export interface ExpressAuditOptions<C extends ActionCatalog = ActionCatalog> {
@@ -31,6 +31,21 @@ export interface ExpressAuditOptions<C extends ActionCatalog = ActionCatalog> {
 
 const CHANGING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/** Errors seen by auditErrors(), by response, for the event written when that response ends. */
+const routeErrors = new WeakMap<Response, unknown>();
+
+/**
+ * Error middleware, mounted after the routes: it remembers the error a route threw (or passed to
+ * `next(err)`) so the request's event records it (`"Name: message"`) instead of only the HTTP
+ * status, then hands the error on unchanged to the next error handler.
+ */
+export function auditErrors(): ErrorRequestHandler {
+  return function auditrailErrors(err: unknown, _req: Request, res: Response, next: NextFunction): void {
+    routeErrors.set(res, err);
+    next(err);
+  };
+}
+
 /**
  * Middleware that records one event per request it includes: action from the route, status
  * success or failure from the HTTP status, and details `method`, `route` (the matched Express
@@ -49,13 +64,14 @@ export function auditMiddleware<C extends ActionCatalog>(options: ExpressAuditOp
   return function auditrail(req: Request, res: Response, next: NextFunction): void {
     if (!include(req)) return next();
     const started = performance.now();
+    const route = watchRoute(req);
     let done = false;
     const finish = (aborted: boolean): void => {
       if (done) return;
       done = true;
       const details: Details = {};
-      const route = req.route && typeof (req.route as { path?: unknown }).path === 'string' ? `${req.baseUrl}${(req.route as { path: string }).path}` : null;
-      const key = `${req.method} ${route ?? pathOf(req)}`;
+      const matched = route.pattern;
+      const key = `${req.method} ${matched ?? pathOf(req)}`;
       let action: string | undefined;
       try {
         action = typeof opts.action === 'function' ? opts.action(req, res) : (opts.action?.[key] ?? key);
@@ -66,11 +82,18 @@ export function auditMiddleware<C extends ActionCatalog>(options: ExpressAuditOp
       }
       attempt(details, 'details', () => Object.assign(details, opts.details?.(req, res)));
       const code = res.statusCode;
-      Object.assign(details, { method: req.method, route, path: pathOf(req), status_code: code, duration_ms: Math.round((performance.now() - started) * 1000) / 1000 });
+      Object.assign(details, { method: req.method, route: matched, path: pathOf(req), status_code: code, duration_ms: Math.round((performance.now() - started) * 1000) / 1000 });
       if (aborted) details.aborted = true;
       const statuses = resolveOutcomeStatuses(logger.statuses, opts.statuses);
       const isFailure = aborted || failed(code);
-      const error = aborted ? 'client disconnected before the response was complete' : isFailure ? `HTTP ${code} ${STATUS_CODES[code] ?? ''}`.trimEnd() : null;
+      const thrown = routeErrors.get(res);
+      const error = aborted
+        ? 'client disconnected before the response was complete'
+        : isFailure
+          ? thrown instanceof Error
+            ? thrown
+            : `HTTP ${code} ${STATUS_CODES[code] ?? ''}`.trimEnd()
+          : null;
       const actor = attempt(details, 'actor', () => actorOf(req, opts));
       logger.logEvent({ action, status: isFailure ? statuses.failure : statuses.success, details, error, actor: actor ?? null }).catch((err: unknown) => report(err, req));
     };
@@ -78,6 +101,28 @@ export function auditMiddleware<C extends ActionCatalog>(options: ExpressAuditOp
     res.once('close', () => finish(!res.writableFinished));
     next();
   };
+}
+
+/**
+ * The full pattern of the route that handles a request (`/experiments/:id/hp`). Express sets
+ * `req.route` when a route matches, while `req.baseUrl` still holds the router's mount path; by
+ * the time an error has left the router, `req.baseUrl` has been restored and the pattern could
+ * no longer be rebuilt. So the setter of `req.route` is watched and the pattern kept then.
+ */
+function watchRoute(req: Request): { readonly pattern: string | null } {
+  const seen = { pattern: null as string | null };
+  let current: unknown = req.route;
+  Object.defineProperty(req, 'route', {
+    configurable: true,
+    enumerable: true,
+    get: () => current,
+    set: (value: unknown) => {
+      current = value;
+      const path = (value as { path?: unknown } | undefined)?.path;
+      if (typeof path === 'string') seen.pattern = `${req.baseUrl}${path}`;
+    },
+  });
+  return seen;
 }
 
 function actorOf(req: Request, options: ExpressAuditOptions): string | null | undefined {

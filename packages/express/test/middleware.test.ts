@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { AuditLogger, MemorySink, outcomeStatuses, pipelineStatuses } from '@auditrail/core';
-import { auditMiddleware, type ExpressAuditOptions } from '@auditrail/express';
+import { auditErrors, auditMiddleware, type ExpressAuditOptions } from '@auditrail/express';
 
 interface Running {
   base: string;
@@ -44,7 +44,15 @@ function buildApp(options: Omit<ExpressAuditOptions, 'logger'>, logger: AuditLog
       if (!res.destroyed) res.json({ ok: true });
     }, 300);
   });
+  experiments.post('/:id/restore', async (req) => {
+    await new Promise((r) => setTimeout(r, 1));
+    throw new RangeError(`checkpoint ${String((req.body as { id?: unknown }).id)} not found`);
+  });
   app.use('/experiments', experiments);
+  app.use(auditErrors());
+  app.use((_err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    res.status(500).json({ error: 'internal' });
+  });
   return app;
 }
 
@@ -112,6 +120,16 @@ describe('auditMiddleware (Express)', () => {
       ['POST /nowhere', 'failed', 404, null, 'HTTP 404 Not Found'],
     ]);
     expect(running!.memory.events[3]!.details.route).to.equal(null);
+  });
+
+  it('records the error a route threw when auditErrors() is mounted after the routes', async () => {
+    running = await start({ action: { 'POST /experiments/:id/restore': 'checkpoint_restore' } });
+    const res = await post(`${running!.base}/experiments/exp-1/restore`, { id: 'ckpt_404' }, { 'x-actor': 'alice' });
+    expect(res.status).to.equal(500);
+    expect(await res.json()).to.deep.equal({ error: 'internal' }); // the error went on to the app's own handler
+    await until(() => running!.memory.events.length === 1);
+    expect(running!.memory.events[0]).to.deep.include({ action_type: 'checkpoint_restore', status: 'failed', error: 'RangeError: checkpoint ckpt_404 not found', actor: 'alice' });
+    expect(running!.memory.events[0]!.details.status_code).to.equal(500);
   });
 
   it('names actions with a function, which may leave a request unrecorded, and audits reads when asked', async () => {
