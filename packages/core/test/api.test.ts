@@ -1,6 +1,6 @@
 // The public API of AuditLogger: both seeds' call forms, statuses, subclassing, lifecycle, bus, plugins and filters.
 import { expect } from 'chai';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AuditLogger,
@@ -153,6 +153,32 @@ describe('AuditLogger API', () => {
       await logger.logEvent('Model deployment successful', { version: '1.0.1' });
       await logger.close();
       expect(rows).to.deep.equal([{ event: 'Model deployment successful', details: { version: '1.0.1' }, status: 'INFO', seq: 1 }]);
+    });
+  });
+
+  describe('options', () => {
+    it('refuses a bad option at construction, naming it, and creates nothing', () => {
+      const dir = join(tempDir(), 'never-created');
+      const bad: [Partial<AuditLoggerOptions>, RegExp][] = [
+        [{ fsync: 'sometimes' as 'always' }, /Invalid option "fsync": "sometimes" is not one of "never", "interval", "always"/],
+        [{ onError: 'ignore' as 'emit' }, /Invalid option "onError"/],
+        [{ order: 'random' as 'newest-first' }, /Invalid option "order"/],
+        [{ experimentName: '../escape' }, /Invalid option "experimentName"/],
+        [{ experimentName: '' }, /Invalid option "experimentName": must be a non-empty string/],
+      ];
+      for (const [options, message] of bad) {
+        expect(() => new AuditLogger({ rootLogDir: dir, ...options }), message.source).to.throw(InvalidOptionError, message);
+      }
+      expect(existsSync(dir)).to.equal(false);
+    });
+
+    it('creates a missing rootLogDir (and its parents) with mode 0700', async () => {
+      const dir = join(tempDir(), 'a', 'b', 'logs');
+      const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
+      await logger.logEvent('x');
+      await logger.close();
+      expect(statSync(dir).mode & 0o777).to.equal(0o700);
+      expect(statSync(join(dir, 'audit_log.jsonl')).mode & 0o777).to.equal(0o600);
     });
   });
 
