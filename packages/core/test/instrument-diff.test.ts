@@ -64,11 +64,14 @@ describe('diff', () => {
     expect(d.after).to.deep.equal({ 'lr.base': 2, x: { 'a[0]': 2 } });
   });
 
-  it('never changes a prototype, whatever the keys', () => {
-    const d = diff(JSON.parse('{"a": {"__proto__": {"polluted": 1}}}') as object, { a: 1 });
-    expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
+  it('keeps a "__proto__" key as data and never changes a prototype', () => {
+    const d = diff(JSON.parse('{"__proto__": {"polluted": 1}, "a": {"__proto__": {"x": 1}}}') as object, { a: 1 });
+    expect(d.removed).to.deep.equal(['__proto__']);
+    expect(d.changed).to.deep.equal(['a']);
+    expect(Object.prototype.hasOwnProperty.call(d.before, '__proto__')).to.equal(true);
     expect(Object.getPrototypeOf(d.before)).to.equal(Object.prototype);
-    expect(formatPath(['__proto__', 'x'])).to.equal('__proto__.x');
+    expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
+    expect(JSON.stringify(d.before)).to.equal('{"__proto__":{"polluted":1},"a":{"__proto__":{"x":1}}}');
   });
 
   it('refuses snapshots that are not objects, naming the side', () => {
