@@ -17,17 +17,23 @@ function randomOffset8(): number {
   return offset;
 }
 
+let cachedMs = -1;
+let cachedTimeHex = '';
+
 /** A UUIDv7 for an event logged at `us` microseconds since the epoch. */
 export function uuidv7(us: number): string {
   const ms = Math.floor(us / 1000);
+  if (ms !== cachedMs) {
+    // The first 13 characters (48 bits of milliseconds) change once a millisecond.
+    const hi = Math.floor(ms / 0x10000);
+    const lo = ms % 0x10000;
+    cachedTimeHex = HEX[(hi >>> 24) & 0xff]! + HEX[(hi >>> 16) & 0xff]! + HEX[(hi >>> 8) & 0xff]! + HEX[hi & 0xff]! + '-' + HEX[(lo >>> 8) & 0xff]! + HEX[lo & 0xff]! + '-';
+    cachedMs = ms;
+  }
   const subMs = Math.floor(((us - ms * 1000) * 4096) / 1000); // 12 bits of sub-millisecond precision
   const r = randomOffset8();
-  const hi = Math.floor(ms / 0x10000);
-  const lo = ms % 0x10000;
   return (
-    HEX[(hi >>> 24) & 0xff]! + HEX[(hi >>> 16) & 0xff]! + HEX[(hi >>> 8) & 0xff]! + HEX[hi & 0xff]! + '-' +
-    HEX[(lo >>> 8) & 0xff]! + HEX[lo & 0xff]! + '-' +
-    HEX[0x70 | (subMs >>> 8)]! + HEX[subMs & 0xff]! + '-' +
+    cachedTimeHex + HEX[0x70 | (subMs >>> 8)]! + HEX[subMs & 0xff]! + '-' +
     HEX[0x80 | (pool[r]! & 0x3f)]! + HEX[pool[r + 1]!]! + '-' +
     HEX[pool[r + 2]!]! + HEX[pool[r + 3]!]! + HEX[pool[r + 4]!]! + HEX[pool[r + 5]!]! + HEX[pool[r + 6]!]! + HEX[pool[r + 7]!]!
   );
