@@ -216,4 +216,64 @@ describe('delivery: the journal is the outbox', () => {
     expect((refused as Error).message).to.include('schema mismatch');
     await logger.close();
   });
+
+  it('acknowledged delivery gives up waiting after timeoutMs (the event is still delivered later) and rejects for a sink it does not have', async () => {
+    const dir = tempDir();
+    let up = false;
+    const sink = new ScriptedSink({ name: 'siem', delivery: fast }, () => (up ? { code: 'ok' } : retryable('down')));
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', sinks: [sink], delivery: { acknowledged: { sinks: ['siem'], actions: ['deploy'], timeoutMs: 100 } } });
+    const late = await logger.logEvent('deploy').then(
+      () => null,
+      (err: unknown) => err as Error,
+    );
+    expect(late!.message).to.match(/not confirmed within 100 ms/);
+    up = true;
+    await logger.flush({ timeoutMs: 10_000 });
+    expect(sink.delivered.map((e) => e.action_type)).to.deep.equal(['deploy']);
+    await logger.close();
+
+    const wrong = new AuditLogger({ rootLogDir: tempDir(), format: 'jsonl', sinks: [new ScriptedSink({ name: 'other', delivery: fast })], delivery: { acknowledged: { sinks: ['siem'] } } });
+    const refused = await wrong.logEvent('x').then(
+      () => null,
+      (err: unknown) => err as Error,
+    );
+    expect(refused!.message).to.include('siem').and.include('does not have');
+    await wrong.close();
+  });
+
+  it('emits delivered with the lag left, and reports per-sink figures in stats()', async () => {
+    const dir = tempDir();
+    const sink = new ScriptedSink({ name: 'remote', delivery: { ...fast, maxBatchSize: 4 } });
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', sinks: [sink] });
+    const delivered: AuditBusEvents['delivered'][] = [];
+    logger.on('delivered', (d) => delivered.push(d));
+    for (let i = 0; i < 10; i++) await logger.logEvent('step', { i });
+    await logger.flush({ timeoutMs: 10_000 });
+    await logger.close();
+    expect(delivered.map((d) => d.count)).to.deep.equal([4, 4, 2]);
+    expect(delivered.map((d) => [d.lastSeq, d.lag])).to.deep.equal([
+      [4, 6],
+      [8, 2],
+      [10, 0],
+    ]);
+    expect(logger.stats().remote).to.deep.include({ delivered: 10, retried: 0, failed: 0, deadLettered: 0, dropped: 0, lag: 0, inFlight: 0, state: 'closed', lastError: null });
+    expect(logger.stats().remote!.cursor).to.include({ file: 'audit_log.jsonl', seq: 10 });
+  });
+
+  it('keeps the backlog in the journal while a sink is down: one batch in memory, retried, the rest read later', async () => {
+    const dir = tempDir();
+    let up = false;
+    const sink = new ScriptedSink({ name: 'remote', delivery: { ...fast, maxBatchSize: 100 } }, () => (up ? { code: 'ok' } : retryable('down')));
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', fsync: 'never', sinks: [sink] });
+    for (let i = 0; i < 5000; i++) await logger.logEvent('step', { i });
+    await logger.flush({ timeoutMs: 100 });
+    const stats = logger.stats().remote!;
+    expect(stats).to.include({ inFlight: 1, lag: 5000, delivered: 0 });
+    expect(new Set(sink.calls.map((batch) => batch[0]!.seq))).to.deep.equal(new Set([1])); // the same first batch, retried
+    up = true;
+    await logger.flush({ timeoutMs: 10_000 });
+    await logger.close();
+    expect(sink.delivered.map((e) => e.seq)).to.deep.equal([...Array(5000).keys()].map((k) => k + 1));
+    expect(Math.max(...sink.calls.map((b) => b.length))).to.equal(100);
+  });
 });
