@@ -40,43 +40,43 @@ interface Seen {
   at: LocatedEvent;
 }
 
-/** Verifies a chain read in log order; stops at the first problem. */
-export async function walkChain(source: AsyncIterable<LocatedEvent>, options: WalkOptions): Promise<WalkResult> {
-  const iterator = source[Symbol.asyncIterator]();
+/** Verifies a chain read in log order (events one by one or in batches); stops at the first problem. */
+export async function walkChain(source: AsyncIterable<LocatedEvent | readonly LocatedEvent[]>, options: WalkOptions): Promise<WalkResult> {
+  const reader = new BatchReader(source);
   const result: WalkResult = { events: 0, checkpointsMatched: 0 };
   const recent = new Recent();
   let firstAt: LocatedEvent | undefined;
   const anchors = new Set<string>();
   let previous: Seen | undefined;
-  for (;;) {
-    const next = await iterator.next();
-    if (next.done) break;
-    const at = next.value;
-    const shape = at.unreadable ?? shapeProblem(at.event);
-    if (shape) return fail(result, problemAt('malformed', at, `${describePlace(at)} is not an audit event: ${shape}`), iterator);
-    const event = at.event;
-    const selfOk = options.hasher.digest(canonicalForm(event)) === event.hash;
-    const linkOk = previous ? event.prev_hash === previous.hash : true;
-    const seqOk = previous ? event.seq === previous.seq + 1 : event.prev_hash !== GENESIS_HASH || event.seq === 1;
-    if (!selfOk || !linkOk || !seqOk) {
-      const ahead = await readAhead(iterator);
-      return fail(result, classify(at, previous, recent.ordered(), ahead, options.hasher), iterator);
-    }
-    const expected = options.checkpoints?.get(event.seq);
-    if (expected !== undefined) {
-      if (expected !== event.hash) {
-        return fail(result, problemAt('rewritten', at, `${describePlace(at)} differs from the signed checkpoint of seq ${event.seq}: the log was replaced or rewritten`), iterator);
+  for (let chunk = await reader.next(); chunk; chunk = await reader.next()) {
+    for (let i = 0; i < chunk.length; i++) {
+      const at = chunk[i]!;
+      const shape = at.unreadable ?? shapeProblem(at.event);
+      if (shape) return fail(result, problemAt('malformed', at, `${describePlace(at)} is not an audit event: ${shape}`), reader);
+      const event = at.event;
+      const selfOk = hashMatches(event, options.hasher);
+      const linkOk = previous ? event.prev_hash === previous.hash : true;
+      const seqOk = previous ? event.seq === previous.seq + 1 : event.prev_hash !== GENESIS_HASH || event.seq === 1;
+      if (!selfOk || !linkOk || !seqOk) {
+        const ahead = await reader.readAhead(chunk.slice(i + 1));
+        return fail(result, classify(at, previous, recent.ordered(), ahead, options.hasher), reader);
       }
-      result.checkpointsMatched++;
+      const expected = options.checkpoints?.get(event.seq);
+      if (expected !== undefined) {
+        if (expected !== event.hash) {
+          return fail(result, problemAt('rewritten', at, `${describePlace(at)} differs from the signed checkpoint of seq ${event.seq}: the log was replaced or rewritten`), reader);
+        }
+        result.checkpointsMatched++;
+      }
+      if (event.action_type === RETENTION_ACTION) noteAnchor(event, anchors);
+      if (!result.first) {
+        result.first = { seq: event.seq, prevHash: event.prev_hash };
+        firstAt = at;
+      }
+      previous = { hash: event.hash, seq: event.seq, at };
+      recent.push(previous);
+      result.events++;
     }
-    if (event.action_type === RETENTION_ACTION) noteAnchor(event, anchors);
-    if (!result.first) {
-      result.first = { seq: event.seq, prevHash: event.prev_hash };
-      firstAt = at;
-    }
-    previous = { hash: event.hash, seq: event.seq, at };
-    recent.push(previous);
-    result.events++;
   }
   if (previous) result.last = { seq: previous.seq, hash: previous.hash };
   const head = result.first;
@@ -110,21 +110,42 @@ class Recent {
   }
 }
 
-async function fail(result: WalkResult, problem: ChainProblem, iterator: AsyncIterator<LocatedEvent>): Promise<WalkResult> {
+async function fail(result: WalkResult, problem: ChainProblem, reader: BatchReader): Promise<WalkResult> {
   result.problem = problem;
-  await iterator.return?.();
+  await reader.close();
   return result;
 }
 
-async function readAhead(iterator: AsyncIterator<LocatedEvent>): Promise<LocatedEvent[]> {
-  const ahead: LocatedEvent[] = [];
-  while (ahead.length < LOOKAHEAD) {
-    const next = await iterator.next();
-    if (next.done) break;
-    if (next.value.unreadable !== undefined || shapeProblem(next.value.event)) break;
-    ahead.push(next.value);
+/** Pulls events from a source that yields them one by one or in batches. */
+class BatchReader {
+  private readonly iterator: AsyncIterator<LocatedEvent | readonly LocatedEvent[]>;
+
+  constructor(source: AsyncIterable<LocatedEvent | readonly LocatedEvent[]>) {
+    this.iterator = source[Symbol.asyncIterator]();
   }
-  return ahead;
+
+  /** The next batch, or undefined at the end. */
+  async next(): Promise<readonly LocatedEvent[] | undefined> {
+    const next = await this.iterator.next();
+    if (next.done) return undefined;
+    return Array.isArray(next.value) ? (next.value as readonly LocatedEvent[]) : [next.value as LocatedEvent];
+  }
+
+  /** Up to LOOKAHEAD readable events after a break, starting with the rest of the current batch. */
+  async readAhead(rest: readonly LocatedEvent[]): Promise<LocatedEvent[]> {
+    const ahead: LocatedEvent[] = [];
+    for (let chunk: readonly LocatedEvent[] | undefined = rest; chunk && ahead.length < LOOKAHEAD; chunk = await this.next()) {
+      for (const at of chunk) {
+        if (at.unreadable !== undefined || shapeProblem(at.event) || ahead.length >= LOOKAHEAD) return ahead;
+        ahead.push(at);
+      }
+    }
+    return ahead;
+  }
+
+  async close(): Promise<void> {
+    await this.iterator.return?.();
+  }
 }
 
 function noteAnchor(event: AuditEvent, anchors: Set<string>): void {
@@ -138,8 +159,8 @@ function classify(at: LocatedEvent, previous: Seen | undefined, recent: Seen[], 
   const place = describePlace(at);
   const expectedPrev = previous?.hash ?? GENESIS_HASH;
   const expectedSeq = previous ? previous.seq + 1 : 1;
-  const selfOk = hasher.digest(canonicalForm(event)) === event.hash;
-  const intact = (a: LocatedEvent): boolean => hasher.digest(canonicalForm(a.event)) === a.event.hash;
+  const selfOk = hashMatches(event, hasher);
+  const intact = (a: LocatedEvent): boolean => hashMatches(a.event, hasher);
   // The event that should be here comes later: what sits here was inserted or moved.
   const resumes = ahead.findIndex((a) => a.event.prev_hash === expectedPrev && intact(a));
   if (!selfOk) {
@@ -183,6 +204,25 @@ function classify(at: LocatedEvent, previous: Seen | undefined, recent: Seen[], 
     return problemAt('reordered', at, `${place} is out of order: seq ${expectedSeq} was expected, with prev_hash ${expectedPrev.slice(0, 12)}…`);
   }
   return problemAt('modified', at, `${place} was modified: seq ${event.seq} does not follow ${previous ? `seq ${previous.seq}` : 'the genesis'} although its hash matches (the chain was recomputed)`);
+}
+
+const EVENT_FIELDS = 11;
+
+/**
+ * Whether an event's hash matches its canonical form. Fast path: our writers store details and
+ * source with sorted keys, so native JSON.stringify of the parsed values is already canonical;
+ * only when that does not match (keys reordered by another tool, integer-like keys, extra
+ * fields) is the full RFC 8785 canonicalisation run.
+ */
+function hashMatches(event: AuditEvent, hasher: ChainHasher): boolean {
+  if (Object.keys(event).length === EVENT_FIELDS) {
+    const fast =
+      `{"action_type":${JSON.stringify(event.action_type)},"actor":${JSON.stringify(event.actor)},"details":${JSON.stringify(event.details)},` +
+      `"error":${JSON.stringify(event.error)},"id":${JSON.stringify(event.id)},"prev_hash":${JSON.stringify(event.prev_hash)},"seq":${event.seq},` +
+      `"source":${JSON.stringify(event.source)},"status":${JSON.stringify(event.status)},"timestamp":${JSON.stringify(event.timestamp)}}`;
+    if (hasher.digest(fast) === event.hash) return true;
+  }
+  return hasher.digest(canonicalForm(event)) === event.hash;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;

@@ -1,7 +1,6 @@
 // Reads a log for verification: every event with its position and place, and unreadable records as such instead of errors.
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { AuditEvent } from '../event';
 import { FORMAT_FILES, type LogFormat } from '../format';
 import { readEvents } from '../reader/read-events';
@@ -40,14 +39,15 @@ export function logsAt(target: string): LogToVerify[] {
   return logs;
 }
 
-/** Streams the events of a log in chain order (a newest-first JSON array is reversed). */
-export async function* locatedEvents(log: LogToVerify): AsyncGenerator<LocatedEvent> {
+/** Streams the events of a log in chain order (a newest-first JSON array is reversed); JSONL comes in batches. */
+export async function* locatedEvents(log: LogToVerify): AsyncGenerator<LocatedEvent | LocatedEvent[]> {
   if (log.format === 'jsonl') {
     let position = 0;
     for (const file of log.files) {
-      for await (const at of jsonlFile(file, position)) {
-        position = at.position;
-        yield at;
+      for await (const batch of jsonlFile(file, position)) {
+        if (batch.length > 0) position = batch[batch.length - 1]!.position;
+        yield batch;
+        if (batch[batch.length - 1]?.unreadable !== undefined) return;
       }
     }
     return;
@@ -59,21 +59,43 @@ export async function* locatedEvents(log: LogToVerify): AsyncGenerator<LocatedEv
   yield* positioned(readEvents({ path: log.files[0]!, format: 'csv' }), log.files[0]!);
 }
 
-async function* jsonlFile(file: string, before: number): AsyncGenerator<LocatedEvent> {
-  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+/** The lines of a JSONL file as batches of located events (one batch per chunk read); stops after an unparsable line. */
+async function* jsonlFile(file: string, before: number): AsyncGenerator<LocatedEvent[]> {
   let line = 0;
   let position = before;
-  for await (const text of lines) {
+  let carry: Buffer | undefined;
+  const parse = (bytes: Buffer, batch: LocatedEvent[]): boolean => {
     line++;
-    if (text.trim() === '') continue;
+    const text = bytes.toString('utf8');
+    if (text.trim() === '') return true;
     position++;
     try {
-      yield { event: JSON.parse(text) as AuditEvent, position, file, line };
+      batch.push({ event: JSON.parse(text) as AuditEvent, position, file, line });
+      return true;
     } catch (err) {
-      yield { event: {} as AuditEvent, position, file, line, unreadable: `line ${line} is not valid JSON (${(err as Error).message})` };
-      lines.close();
-      return;
+      batch.push({ event: {} as AuditEvent, position, file, line, unreadable: `line ${line} is not valid JSON (${(err as Error).message})` });
+      return false;
     }
+  };
+  for await (const chunk of createReadStream(file, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
+    const data = carry ? Buffer.concat([carry, chunk]) : chunk;
+    const batch: LocatedEvent[] = [];
+    let start = 0;
+    for (let nl = data.indexOf(0x0a); nl >= 0; nl = data.indexOf(0x0a, start)) {
+      const ok = parse(data.subarray(start, nl), batch);
+      start = nl + 1;
+      if (!ok) {
+        yield batch;
+        return;
+      }
+    }
+    carry = start < data.length ? data.subarray(start) : undefined;
+    if (batch.length > 0) yield batch;
+  }
+  if (carry) {
+    const batch: LocatedEvent[] = [];
+    parse(carry, batch);
+    if (batch.length > 0) yield batch;
   }
 }
 
