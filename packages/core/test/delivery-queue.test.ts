@@ -87,6 +87,8 @@ describe('delivery without local files: the in-memory queue', () => {
     expect(closed.sinks.remote).to.include({ done: false, pending: 5 });
     expect(drops).to.deep.equal([{ sink: 'remote', count: 5, policy: 'close' }]);
     expect(logger.stats().remote).to.include({ dropped: 5, state: 'closed' });
+    const after = await logger.flush(); // after close: at once, never hanging on a stopped sink
+    expect(after.sinks.remote).to.include({ done: false, state: 'closed' });
   });
 
   it('fails fast on a bad queue option, naming it', () => {

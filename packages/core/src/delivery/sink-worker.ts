@@ -102,7 +102,7 @@ export class SinkWorker {
 
   /** Resolves once everything up to `seq` is settled (or the source is empty), sending partial batches meanwhile. */
   settledThrough(seq: number): Promise<void> {
-    if (this.isSettled(seq)) return Promise.resolve();
+    if (this.stopped || this.isSettled(seq)) return Promise.resolve();
     return new Promise((resolve) => {
       this.waiters.push({ seq, resolve });
       this.pump();
