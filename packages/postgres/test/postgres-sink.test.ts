@@ -1,9 +1,15 @@
 // PostgresSink against the real server, through the BatchSink contract: idempotence, migration, failures and how each is classified.
 import { expect } from 'chai';
-import { computeHash, type AuditEvent } from '@auditrail/core';
+import { computeHash, type AuditEvent, type ExportResult } from '@auditrail/core';
 import { PostgresSink, PostgresSinkError, quoteIdentifier } from '@auditrail/postgres';
 import { Pool, type Client } from 'pg';
 import { adminClient, counts, loggedEvents, never, pgSettings, Scratch, sinkClient, stored } from './helpers';
+
+/** The error of a failed export (fails the test on 'ok'). */
+function errorOf(result: ExportResult): Error {
+  if (result.code === 'ok') throw new Error('expected the export to fail');
+  return result.error;
+}
 
 describe('PostgresSink (contract, real PostgreSQL)', function () {
   let admin: Client;
@@ -73,8 +79,9 @@ describe('PostgresSink (contract, real PostgreSQL)', function () {
   it('with migrate: false, a missing table is a permanent failure that says what to do', async () => {
     const result = await sink({ table: scratch.table(), migrate: false }).export(events.slice(0, 5), never);
     expect(result.code).to.equal('permanent');
-    const error = (result as { error: PostgresSinkError }).error;
+    const error = errorOf(result);
     expect(error).to.be.instanceOf(PostgresSinkError);
+    if (!(error instanceof PostgresSinkError)) return;
     expect(error.sqlState).to.equal('42P01');
     expect(error.message).to.match(/does not exist.*SQLSTATE 42P01.*not retried.*migrate: true/);
   });
@@ -84,7 +91,7 @@ describe('PostgresSink (contract, real PostgreSQL)', function () {
     await admin.query(`CREATE TABLE ${quoteIdentifier(table)} (id uuid PRIMARY KEY, seq bigint, "timestamp" timestamptz, action_type text, status text, details jsonb)`);
     const result = await sink({ table, migrate: false }).export(events.slice(0, 5), never);
     expect(result.code).to.equal('permanent');
-    expect((result as { error: Error }).error.message).to.match(/column "error" .*does not exist.*42703/);
+    expect(errorOf(result).message).to.match(/column "error" .*does not exist.*42703/);
   });
 
   it('a table dropped while the sink runs is created again on the retry', async () => {
@@ -107,7 +114,7 @@ describe('PostgresSink (contract, real PostgreSQL)', function () {
     batch[17] = { ...batch[17]!, id: 'not-a-uuid' };
     const result = await s.export(batch, never);
     expect(result.code).to.equal('ok');
-    const rejected = (result as { rejected: { index: number; reason: string }[] }).rejected;
+    const rejected = result.code === 'ok' ? (result.rejected ?? []) : [];
     expect(rejected.map((r) => r.index)).to.deep.equal([3, 17, 31]);
     expect(rejected[0]!.reason).to.match(/no_forbidden.*SQLSTATE 23514/);
     expect(rejected[1]!.reason).to.match(/not a UUID/);
@@ -123,7 +130,7 @@ describe('PostgresSink (contract, real PostgreSQL)', function () {
     try {
       const result = await s.export(events.slice(0, 10), AbortSignal.timeout(300));
       expect(result.code).to.equal('retryable');
-      expect((result as { error: Error }).error.message).to.match(/timed out or was aborted.*kept and retried/);
+      expect(errorOf(result).message).to.match(/timed out or was aborted.*kept and retried/);
     } finally {
       await admin.query('ROLLBACK');
     }
