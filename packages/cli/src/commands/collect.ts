@@ -1,9 +1,6 @@
 // `auditrail collect --nats URL --stream S --to TARGET`: a durable JetStream consumer that writes events into a
 // Postgres table, an HTTP endpoint or a directory, acknowledging each message only after the target confirmed it.
 import { InvalidOptionError, type BatchSink } from '@auditrail/core';
-import { HttpSink } from '@auditrail/http';
-import { ArchiveSink, Collector } from '@auditrail/nats';
-import { PostgresSink } from '@auditrail/postgres';
 import type { Command } from 'commander';
 
 /** Options of the collect command. */
@@ -34,11 +31,13 @@ export function registerCollect(program: Command): void {
     .action(async (flags: CollectFlags) => {
       const batchSize = Number(flags.batch);
       if (!Number.isInteger(batchSize) || batchSize <= 0) throw new InvalidOptionError('--batch', `must be a positive integer, got ${JSON.stringify(flags.batch)}`);
+      // Loaded only here: nats, axios and pg cost every other command's start-up time.
+      const { Collector } = await import('@auditrail/nats');
       const collector = new Collector({
         servers: flags.nats.split(',').map((s) => s.trim()),
         stream: flags.stream,
         durable: flags.durable,
-        target: targetOf(flags),
+        target: await targetOf(flags),
         batchSize,
         ...(flags.deadLetter ? { deadLetterPath: flags.deadLetter } : {}),
       });
@@ -56,11 +55,18 @@ export function registerCollect(program: Command): void {
     });
 }
 
-function targetOf(flags: CollectFlags): BatchSink {
+async function targetOf(flags: CollectFlags): Promise<BatchSink> {
   const to = flags.to;
-  if (/^postgres(ql)?:\/\//.test(to)) return new PostgresSink({ connectionString: to, table: flags.table ?? 'audit_events', ...(flags.schema ? { schema: flags.schema } : {}) });
-  if (/^https?:\/\//.test(to)) return new HttpSink({ url: to });
+  if (/^postgres(ql)?:\/\//.test(to)) {
+    const { PostgresSink } = await import('@auditrail/postgres');
+    return new PostgresSink({ connectionString: to, table: flags.table ?? 'audit_events', ...(flags.schema ? { schema: flags.schema } : {}) });
+  }
+  if (/^https?:\/\//.test(to)) {
+    const { HttpSink } = await import('@auditrail/http');
+    return new HttpSink({ url: to });
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(to)) throw new InvalidOptionError('--to', `${JSON.stringify(to)}: expected a postgres:// or http(s):// URL, or a directory`);
+  const { ArchiveSink } = await import('@auditrail/nats');
   return new ArchiveSink(to);
 }
 

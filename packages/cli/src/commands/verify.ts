@@ -2,7 +2,6 @@
 // directory, a file, or a Postgres table; exit 0 when intact, 1 naming the first bad event.
 import { readFileSync } from 'node:fs';
 import { InvalidOptionError, verifyAuditLog, type ChainProblem, type LogFormat, type VerifyReport } from '@auditrail/core';
-import { verifyPostgresTable } from '@auditrail/postgres';
 import type { Command } from 'commander';
 import { StreamOutput } from '../output';
 import { EXIT } from '../root';
@@ -67,6 +66,8 @@ async function run(target: string | undefined, flags: VerifyFlags): Promise<Veri
   if (flags.postgres !== undefined) {
     if (target !== undefined) throw new InvalidOptionError('postgres', 'give either a target directory or --postgres, not both');
     if (flags.table === undefined) throw new InvalidOptionError('table', '--postgres needs --table');
+    // Loaded only here: pg costs every other command's start-up time.
+    const { verifyPostgresTable } = await import('@auditrail/postgres');
     return verifyPostgresTable({
       ...common,
       connection: flags.postgres,
