@@ -1,7 +1,7 @@
 // `auditrail tail`: the last events of a log, and --follow in a child process while a real AuditLogger
 // writes, through rotation (rename + recreate), truncation, a rewritten newest-first array and torn lines.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { AuditLogger, FORMAT_FILES, type LogFormat } from '@auditrail/core';
@@ -113,6 +113,25 @@ describe('auditrail tail', function () {
       expect(await follower.waitFor(1500)).to.deep.equal(range(0, 1500));
     });
   }
+
+  it("follows the logger's own rotation of the journal into segments, every event once", async function () {
+    const dir = tempDir();
+    const rotating = async (from: number, to: number): Promise<void> => {
+      const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', fsync: 'never', rotation: { maxBytes: 1500 } });
+      for (let n = from; n < to; n++) await logger.logEvent('step', { n });
+      await logger.close();
+    };
+    await rotating(0, 3);
+    const follower = follow([dir]);
+    await follower.waitFor(3);
+    await rotating(3, 40);
+    expect(await follower.waitFor(40)).to.deep.equal(range(0, 40));
+    expect(readdirSync(dir).filter((name) => /^audit_log\..+\.jsonl$/.test(name)).length).to.be.greaterThan(2); // it did rotate
+    expect(await follower.settle()).to.have.length(40);
+    // The last N reach back into the segments when the live file holds fewer.
+    const last = await runCli(['tail', dir, '-n', '12', '--json']);
+    expect(jsonLines<Marked>(last.stdout).map((e) => e.details.n)).to.deep.equal(range(28, 40));
+  });
 
   it('follows a newest-first JSON array, which the logger rewrites by rename on every event, without repeats', async function () {
     const dir = tempDir();

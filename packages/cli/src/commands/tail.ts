@@ -2,7 +2,7 @@
 // written, in any format, through rotation and recreation of the file; with the same filters as `show`.
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { AuditReadError, locateLog, type AuditEvent } from '@auditrail/core';
+import { AuditReadError, listSegments, locateLog, readEvents, type AuditEvent } from '@auditrail/core';
 import { InvalidArgumentError, type Command } from 'commander';
 import { followLog } from '../follow/follow-log';
 import { inLogOrder, LogCursor, type CursorListener } from '../follow/log-cursor';
@@ -40,6 +40,7 @@ export function registerTail(program: Command): void {
     try {
       const newest = new NewestEvents(flags.lines, selection);
       await cursor.poll({ events: (batch) => newest.add(batch), problem: warn });
+      if (isDirectory && cursor.path?.endsWith('.jsonl')) await addFromSegments(target, newest);
       print(newest.take());
       if (!flags.follow) {
         if (!cursor.path) locateLog(target); // no log at all: the same error as every other command
@@ -87,6 +88,16 @@ async function followUntilInterrupted(cursor: LogCursor, listener: CursorListene
   }
 }
 
+/** Just after the logger rotated its journal the live file holds few events: take the rest of the last N from the newest segments. */
+async function addFromSegments(dir: string, newest: NewestEvents): Promise<void> {
+  const segments = listSegments(dir);
+  for (let i = segments.length - 1; i >= 0 && !newest.full(); i--) {
+    const events: AuditEvent[] = [];
+    for await (const event of readEvents({ path: segments[i]!.path, format: 'jsonl' })) events.push(event);
+    newest.add(events);
+  }
+}
+
 /** Keeps the newest `count` matching events of the first read, whatever the file's order. */
 class NewestEvents {
   private kept: { event: AuditEvent; key: number }[] = [];
@@ -102,6 +113,12 @@ class NewestEvents {
       this.kept.push({ event, key: typeof event.seq === 'number' && event.seq > 0 ? event.seq : position });
     }
     if (this.kept.length >= 2 * this.count) this.trim();
+  }
+
+  /** Whether `count` matching events are kept. */
+  full(): boolean {
+    this.trim();
+    return this.kept.length >= this.count;
   }
 
   /** The kept events, oldest first. */

@@ -8,7 +8,7 @@
 //   (a newest-first JSON array is rewritten by rename on every event), else all of them.
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { AuditReadError, locateLog, type AuditEvent, type LogFileRef } from '@auditrail/core';
+import { AuditReadError, listSegments, locateLog, parseTimestampUs, readEvents, type AuditEvent, type LogFileRef } from '@auditrail/core';
 import { csvParser, jsonArrayParser, jsonlParser, type RecordParser } from './record-parsers';
 
 const CHUNK = 1 << 20;
@@ -44,6 +44,7 @@ export class LogCursor {
   /** Identity of the newest event seen, to tell a rewritten file from a new one. */
   private lastSeen: string | undefined;
   private lastSeq = 0;
+  private lastTimestamp: string | undefined;
 
   constructor(private readonly target: string, private readonly isDirectory: boolean) {}
 
@@ -69,6 +70,8 @@ export class LogCursor {
     if (!this.file) {
       this.file = await openLog(ref);
       if (!this.file) return; // renamed away between the stat and the open: the next poll finds its successor
+      // Segments closed before this open hold the events between the last one seen and this file's first.
+      await this.catchUpSegments(listener);
       await this.readWhole(this.file, listener);
       return;
     }
@@ -162,6 +165,7 @@ export class LogCursor {
     if (newest) {
       this.lastSeen = identityOf(newest);
       this.lastSeq = typeof newest.seq === 'number' ? newest.seq : 0;
+      this.lastTimestamp = newest.timestamp;
     }
     if (fresh.length > 0) listener.events(fresh);
   }
@@ -173,7 +177,28 @@ export class LogCursor {
       if (seq === undefined || seq >= this.lastSeq || this.lastSeen === undefined) {
         this.lastSeen = identityOf(event);
         this.lastSeq = seq ?? 0;
+        this.lastTimestamp = event.timestamp;
       }
+    }
+  }
+
+  /**
+   * The logger rotates its journal by renaming the live file into a segment named by its time
+   * range (`audit_log.<first>_<last>.jsonl`). Several rotations between two polls leave segments
+   * this cursor never had open: read their events after the newest one seen, oldest first.
+   */
+  private async catchUpSegments(listener: CursorListener): Promise<void> {
+    if (!this.isDirectory || this.lastSeq === 0 || this.lastTimestamp === undefined) return;
+    const sinceMs = Math.floor(parseTimestampUs(this.lastTimestamp) / 1000);
+    for (const segment of listSegments(this.target)) {
+      if (!(segment.lastMs >= sinceMs)) continue;
+      const fresh: AuditEvent[] = [];
+      for await (const event of readEvents({ path: segment.path, format: 'jsonl' })) {
+        if (typeof event.seq === 'number' && event.seq > this.lastSeq) fresh.push(event);
+      }
+      if (fresh.length === 0) continue;
+      this.noteSeen(fresh);
+      listener.events(fresh);
     }
   }
 }
