@@ -108,6 +108,27 @@ describe('redaction (on by default)', () => {
     expect(off.events[0]!.details).to.deep.equal({ password: 'kept' });
   });
 
+  it('patterns in free text: PEM keys, AWS ids, JWTs, Slack, sk-, hf_ tokens, quoted JSON pairs; and a short custom pattern', () => {
+    const redaction = new Redaction();
+    const pem = '-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----';
+    const text = [
+      `key file: ${pem}`,
+      'aws AKIAIOSFODNN7EXAMPLE',
+      'jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
+      'slack xoxb-123456789012-abcdefghij',
+      'openai sk-abcdefghijklmnopqrstuvwx',
+      'hf hf_abcdefghijklmnopqrstuvwxyz0123456789',
+      'body {"api_key": "quoted-secret-1", "client_secret":"quoted-secret-2"}',
+    ].join('; ');
+    const out = redaction.redactText(text);
+    for (const secret of ['MIIEow', 'AKIAIOSFODNN7EXAMPLE', 'dozjgNryP4J3', 'xoxb-123456789012', 'sk-abcdefghijkl', 'hf_abcdefghij', 'quoted-secret-1', 'quoted-secret-2']) {
+      expect(out, secret).not.to.include(secret);
+    }
+    expect(out).to.include('"api_key": "[REDACTED]"');
+    expect(new Redaction({ patterns: [/\b\d{6}\b/] }).redactText('otp 123456')).to.equal('otp [REDACTED]');
+    expect(redaction.redactText('plain text about tokenizers and max_tokens=512')).to.equal('plain text about tokenizers and max_tokens=512');
+  });
+
   it('keeps null secrets as null and redacts empty ones, and rejects a malformed path naming the option', () => {
     const redaction = new Redaction();
     expect(redaction.redactDetails({ password: null, token: '', secret: 0 })).to.deep.equal({ password: null, secret: REDACTED, token: REDACTED });

@@ -46,7 +46,8 @@ export class TextScanner {
 
   /** The text with each secret replaced by `mask(secret)`; the same string when nothing matched. */
   scan(text: string, mask: (secret: string) => string): string {
-    if (text.length < 8 || (!this.custom && !TRIGGER.test(text))) return text;
+    // The built-in patterns need at least 8 characters and one of the trigger words; a user's may match anything.
+    if (!this.custom && (text.length < 8 || !TRIGGER.test(text))) return text;
     let out = text;
     for (const { regex, group } of this.patterns) {
       regex.lastIndex = 0;
