@@ -159,10 +159,11 @@ describe('auditrail report', function () {
     expect(again.stderr).to.match(/already exists; add --force/);
   });
 
-  it('holds the events in log order whatever the file: CSV, and a newest-first JSON array', async function () {
-    for (const [format, order] of [['csv', undefined], ['json', 'newest-first']] as const) {
+  it('holds the events in log order whatever the file: CSV, a newest-first JSON array, a rotated journal', async function () {
+    for (const [format, order] of [['csv', undefined], ['json', 'newest-first'], ['jsonl', 'rotated']] as const) {
       const log = tempDir();
-      const logger = new AuditLogger({ rootLogDir: log, format, fsync: 'never', ...(order ? { order } : {}) });
+      const options = order === 'rotated' ? { rotation: { maxBytes: 600 } } : order ? { order } : {};
+      const logger = new AuditLogger({ rootLogDir: log, format, fsync: 'never', ...options });
       for (let i = 0; i < 5; i++) await logger.logEvent('step', { i });
       await logger.close();
       const out = join(tempDir(), 'r.html');

@@ -1,8 +1,9 @@
 // `auditrail report DIR --out report.html`: one self-contained HTML page (no network) to look at a log:
 // timeline by action and status, failures and CRITICAL highlighted, counts per action, filters, details on click.
 import { basename, resolve } from 'node:path';
-import { formatTimestamp, InvalidOptionError, type LogFileRef } from '@auditrail/core';
+import { formatTimestamp, InvalidOptionError } from '@auditrail/core';
 import { InvalidArgumentError, type Command } from 'commander';
+import { describeLog } from '../open-log';
 import { addSelectionOptions, selectionFrom, type SelectionFlags } from '../options';
 import { AtomicFileOutput, sameFile, StreamOutput } from '../output';
 import { countRecords, startProgress } from '../report/progress';
@@ -44,7 +45,7 @@ export function registerReport(program: Command): void {
     const progress = startProgress({ label: 'Reading events', total: () => countRecords(log), enabled: flags.progress });
     let result;
     try {
-      const meta = { title: flags.title ?? `Audit report: ${logName(target)}`, source: describe(log), selection: describeSelection(selection), maxEvents: flags.maxEvents };
+      const meta = { title: flags.title ?? `Audit report: ${logName(target)}`, source: describeLog(log), selection: describeSelection(selection), maxEvents: flags.maxEvents };
       result = await writeReport(selectEvents(log, { ...selection, onRead: () => progress.advance() }), meta, out);
       progress.done();
       await out.end();
@@ -55,7 +56,7 @@ export function registerReport(program: Command): void {
     }
     if (flags.out !== '-') {
       const held = result.shown < result.total ? ` (the newest ${result.shown} in full)` : '';
-      process.stderr.write(`Wrote a report of ${result.total} event${result.total === 1 ? '' : 's'}${held} from ${describe(log)} to ${flags.out}\n`);
+      process.stderr.write(`Wrote a report of ${result.total} event${result.total === 1 ? '' : 's'}${held} from ${describeLog(log)} to ${flags.out}\n`);
     }
   });
 }
@@ -69,10 +70,6 @@ function maxEventsOption(value: string): number {
 
 function logName(target: string): string {
   return basename(resolve(target)) || target;
-}
-
-function describe(log: LogFileRef): string {
-  return `${log.path} (${log.format})`;
 }
 
 /** The command-line filters in words, for the page's header. */

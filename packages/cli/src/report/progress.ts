@@ -1,8 +1,9 @@
 // A progress bar for long runs (export or report of a million events): on an interactive terminal
 // only, never in a pipe or a CI log, and only once a run has lasted long enough to need one.
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import type { LogFileRef } from '@auditrail/core';
+import { logFiles, type OpenedLog } from '../open-log';
 
 /** Counts work done; a no-op when no bar is shown. */
 export interface Progress {
@@ -90,8 +91,12 @@ function delayFromEnv(env: NodeJS.ProcessEnv): number | undefined {
   return text && /^\d+$/.test(text) ? Number(text) : undefined;
 }
 
-/** Number of records in a log file, by its newlines (fast, approximate for CSV cells holding newlines): the bar's total. */
-export function countRecords(log: LogFileRef): number {
+/** Number of records of a log, segments included, by its newlines (fast; approximate for CSV cells holding newlines): the bar's total. */
+export function countRecords(log: LogFileRef | OpenedLog): number {
+  return logFiles(log).reduce((total, file) => total + (existsSync(file.path) ? countFileRecords(file) : 0), 0);
+}
+
+function countFileRecords(log: LogFileRef): number {
   const fd = openSync(log.path, 'r');
   const buffer = Buffer.alloc(1 << 20);
   let lines = 0;
