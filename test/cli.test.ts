@@ -49,11 +49,7 @@ describe('auditrail CLI (real binary)', function () {
       });
 
       it('summary prints the counts, readable and as JSON', async () => {
-        const [readable, json, filtered] = await Promise.all([
-          runCli(['summary', dir]),
-          runCli(['summary', dir, '--json']),
-          runCli(['summary', dir, '--json', '--status', 'info']),
-        ]);
+        const [readable, json] = await Promise.all([runCli(['summary', dir]), runCli(['summary', dir, '--json'])]);
         expect(readable.code, readable.stderr).to.equal(0);
         expect(readable.stdout).to.include('Total events: 6').and.include(`(${layout.format})`).and.include('Time range:');
         expect(readable.stdout).to.match(/^ {2}Disk full\s+1$/m);
@@ -62,7 +58,6 @@ describe('auditrail CLI (real binary)', function () {
           by_action_type: { 'Data Ingestion started': 1, hp_change: 1, 'Drift detected': 1, 'Model training failed': 1, tag_add: 1, 'Disk full': 1 },
           by_status: { INFO: 3, WARNING: 1, FAILURE: 1, CRITICAL: 1 },
         });
-        expect(JSON.parse(filtered.stdout)).to.include({ total_events: 3 });
       });
 
       it('show prints every event oldest first: JSON lines exactly as recorded, or one readable line each', async () => {
@@ -79,23 +74,15 @@ describe('auditrail CLI (real binary)', function () {
         expect(readable.stdout).not.to.include('\x1b[');
       });
 
-      it('show filters by action (comma list or repeated), status (any case) and time window', async () => {
-        const [comma, repeated, statuses, none, window, recent, future] = await Promise.all([
+      it('show filters by action, status (any case) and time window', async () => {
+        const [actions, statuses, window] = await Promise.all([
           runCli(['show', dir, '--json', '--action', 'hp_change,tag_add']),
-          runCli(['show', dir, '--json', '-a', 'hp_change', '--action', 'tag_add']),
           runCli(['show', dir, '--json', '--status', 'failure', '-s', 'Critical']),
-          runCli(['show', dir, '--action', 'no_such_action']),
           runCli(['show', dir, '--json', '--since', events[2]!.timestamp, '--until', events[4]!.timestamp]),
-          runCli(['show', dir, '--json', '--since', '1h']),
-          runCli(['show', dir, '--json', '--since', '2999-01-01']),
         ]);
-        expect(shownIds(comma)).to.deep.equal(ids([events[1]!, events[4]!]));
-        expect(repeated.stdout).to.equal(comma.stdout);
+        expect(shownIds(actions)).to.deep.equal(ids([events[1]!, events[4]!]));
         expect(shownIds(statuses)).to.deep.equal(ids([events[3]!, events[5]!]));
-        expect([none.code, none.stdout]).to.deep.equal([0, '']);
         expect(shownIds(window), 'both ends included').to.deep.equal(ids(events.slice(2, 5)));
-        expect(shownIds(recent)).to.have.length(6);
-        expect([future.code, future.stdout]).to.deep.equal([0, '']);
       });
 
       it('show --limit keeps the oldest, and with --newest-first the newest, newest first', async () => {
@@ -131,6 +118,25 @@ describe('auditrail CLI (real binary)', function () {
       });
     });
   }
+
+  it('takes --action repeated or as a comma list, relative times, and matches nothing without failing', async () => {
+    const dir = tempDir('auditrail-cli-');
+    const events = await writeFixture(dir, 'jsonl');
+    const [comma, repeated, none, recent, future, summary] = await Promise.all([
+      runCli(['show', dir, '--json', '--action', 'hp_change,Disk full']),
+      runCli(['show', dir, '--json', '-a', 'hp_change', '--action', 'Disk full']),
+      runCli(['show', dir, '--action', 'no_such_action']),
+      runCli(['show', dir, '--json', '--since', '1h', '--until', 'now']),
+      runCli(['show', dir, '--json', '--since', '2999-01-01']),
+      runCli(['summary', dir, '--json', '--status', 'info', '--since', '1d']),
+    ]);
+    expect(shownIds(comma)).to.deep.equal(ids([events[1]!, events[5]!]));
+    expect(repeated.stdout).to.equal(comma.stdout);
+    expect([none.code, none.stdout]).to.deep.equal([0, '']);
+    expect(shownIds(recent)).to.deep.equal(ids(events));
+    expect([future.code, future.stdout]).to.deep.equal([0, '']);
+    expect(JSON.parse(summary.stdout)).to.include({ total_events: 3 });
+  });
 
   it('export through CSV and back gives the same JSONL bytes, neutralising formulas on the way', async () => {
     const dir = tempDir('auditrail-cli-');
