@@ -5,7 +5,7 @@ import { printable } from '../format-event';
 import { addSelectionOptions, selectionFrom, type SelectionFlags } from '../options';
 import { StreamOutput } from '../output';
 import { describeLog } from '../open-log';
-import { openLog, selectEvents } from '../select';
+import { checkedEvents, matches, openLog } from '../select';
 
 /** Options of the summary command. */
 interface SummaryFlags extends SelectionFlags {
@@ -25,8 +25,10 @@ export function registerSummary(program: Command): void {
     const log = openLog(target);
     let firstUs = Infinity;
     let lastUs = -Infinity;
+    // Counting needs no order: read in file order, so a newest-first array is not held in memory.
     const spanned = async function* (): AsyncGenerator<AuditEvent> {
-      for await (const event of selectEvents(log, selection)) {
+      for await (const event of checkedEvents(log)) {
+        if (!matches(event, selection)) continue;
         const us = parseTimestampUs(event.timestamp);
         if (us < firstUs) firstUs = us;
         if (us > lastUs) lastUs = us;
