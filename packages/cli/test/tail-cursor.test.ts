@@ -72,6 +72,30 @@ describe('LogCursor', function () {
     await cursor.close();
   });
 
+  it('reads the last N of a JSONL file backwards, across chunk boundaries that cut characters in half', async function () {
+    const dir = tempDir();
+    const path = join(dir, 'audit_log.jsonl');
+    const all = Array.from({ length: 300 }, (_, i) => event(i + 1, { details: { n: i + 1, text: 'é€😀'.repeat(50 + ((i * 37) % 200)) } }));
+    writeFileSync(path, all.map((e) => JSON.stringify(e) + '\n').join('') + '{"torn":');
+    for (const count of [0, 1, 7, 150, 300, 500]) {
+      for (const accept of [() => true, (e: AuditEvent) => e.seq % 7 === 0]) {
+        const cursor = new LogCursor(dir, true);
+        const seen: AuditEvent[] = [];
+        await cursor.start({ events: (batch) => seen.push(...batch), problem: (m) => expect.fail(m) }, { count, accept });
+        expect(seen).to.deep.equal(all.filter(accept).slice(-count || all.length).slice(0, count));
+        // Following goes on after the last whole line: the torn one comes once complete.
+        appendFileSync(path, '');
+        expect((await poll(cursor)).events).to.deep.equal([]);
+        await cursor.close();
+      }
+    }
+    const cursor = new LogCursor(dir, true);
+    await cursor.start({ events: () => undefined, problem: () => undefined }, { count: 3, accept: () => true });
+    writeFileSync(path, all.map((e) => JSON.stringify(e) + '\n').join('') + JSON.stringify(event(301)) + '\n');
+    expect((await poll(cursor)).events.map((e) => e.seq)).to.deep.equal([301]);
+    await cursor.close();
+  });
+
   it('reports a whole JSONL line that is not an event, and goes on', async function () {
     const dir = tempDir();
     writeFileSync(join(dir, 'audit_log.jsonl'), JSON.stringify(event(1)) + '\nnot json\n' + JSON.stringify(event(2)) + '\n');

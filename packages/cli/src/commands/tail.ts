@@ -39,7 +39,7 @@ export function registerTail(program: Command): void {
     const print = printer(flags, selection);
     try {
       const newest = new NewestEvents(flags.lines, selection);
-      await cursor.poll({ events: (batch) => newest.add(batch), problem: warn });
+      await cursor.start({ events: (batch) => newest.add(batch), problem: warn }, { count: flags.lines, accept: (event) => matches(event, selection) });
       if (isDirectory && cursor.path?.endsWith('.jsonl')) await addFromSegments(target, newest);
       print(newest.take());
       if (!flags.follow) {

@@ -9,6 +9,7 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { AuditReadError, listSegments, locateLog, parseTimestampUs, readEvents, type AuditEvent, type LogFileRef } from '@auditrail/core';
+import { readLastLines } from './read-last';
 import { csvParser, jsonArrayParser, jsonlParser, type RecordParser } from './record-parsers';
 
 const CHUNK = 1 << 20;
@@ -84,6 +85,32 @@ export class LogCursor {
       file.whole = true;
       await this.readWhole(file, listener);
     }
+  }
+
+  /**
+   * The first read, for `tail -n N`: the newest `count` events that pass `accept`, in log order.
+   * A JSONL file is read backwards from its end, as `tail` does; other formats are read whole
+   * (the caller keeps the newest). Later polls carry on after the file's end.
+   */
+  async start(listener: CursorListener, last: { count: number; accept: (event: AuditEvent) => boolean }): Promise<void> {
+    const ref = this.locate();
+    if (!ref || ref.format !== 'jsonl' || this.file) return this.poll(listener);
+    const file = await openLog(ref);
+    if (!file) return undefined;
+    const { size } = await file.handle.stat();
+    let found;
+    try {
+      found = await readLastLines(file.handle, size, last.count, last.accept, (message) => listener.problem(`${ref.path}: ${message}`));
+    } catch {
+      await file.handle.close(); // truncated while read backwards: read it the ordinary way
+      return this.poll(listener);
+    }
+    this.file = file;
+    file.offset = found.end;
+    file.window = await windowBefore(file.handle, file.offset);
+    if (found.newest) this.noteSeen([found.newest]);
+    if (found.events.length > 0) listener.events(found.events);
+    return undefined;
   }
 
   /** Closes the file. */

@@ -141,7 +141,8 @@ export function splitCsv(text: string): string[][] {
   return records;
 }
 
-function parseEventJson(text: string): AuditEvent | undefined {
+/** Parses one JSON line into an event; undefined when it is not JSON or not an audit event. */
+export function parseEventJson(text: string): AuditEvent | undefined {
   try {
     const value = JSON.parse(text) as unknown;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
