@@ -46,7 +46,15 @@ export function registerExport(program: Command): void {
     .argument('<target>', 'log directory or file (jsonl, json or csv)')
     .requiredOption('-o, --out <file>', 'destination file, or - for stdout')
     .option('-t, --to <format>', 'csv, json or jsonl; default: from the --out extension', formatOption)
-    .option('-f, --force', 'replace the destination if it exists');
+    .option('-f, --force', 'replace the destination if it exists')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ auditrail export ./audit_logs --out audit.csv
+  $ auditrail export ./audit_logs --status failed --since 7d --out failures.jsonl
+  $ auditrail export ./audit_logs --to json --out - | jq length`,
+    );
   addSelectionOptions(command).action(async (target: string, flags: ExportFlags) => {
     const selection = selectionFrom(flags);
     const format = exportFormat(flags);

@@ -17,7 +17,15 @@ export function registerShow(program: Command): void {
     .command('show')
     .description('print events, oldest first: readable lines, or JSON lines with --json')
     .argument('<target>', 'log directory or file (jsonl, json or csv)')
-    .option('--json', 'one JSON object per line, as in audit_log.jsonl');
+    .option('--json', 'one JSON object per line, as in audit_log.jsonl')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ auditrail show ./audit_logs --status failure,critical --since 2h
+  $ auditrail show ./audit_logs --action hp_change --newest-first -n 5
+  $ auditrail show ./audit_logs/audit_log.csv --json | jq .details`,
+    );
   addSelectionOptions(command).action(async (target: string, flags: ShowFlags) => {
     const selection = selectionFrom(flags);
     const log = openLog(target);

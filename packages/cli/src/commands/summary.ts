@@ -19,7 +19,14 @@ export function registerSummary(program: Command): void {
     .command('summary')
     .description('count events by action type and status (the API\'s getLogSummary, from the files)')
     .argument('<target>', 'log directory or file (jsonl, json or csv)')
-    .option('--json', 'print { total_events, by_action_type, by_status } as JSON');
+    .option('--json', 'print { total_events, by_action_type, by_status } as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ auditrail summary ./audit_logs/pipeline-lifecycle
+  $ auditrail summary ./audit_logs --since 1d --json`,
+    );
   addSelectionOptions(command, { ordering: false }).action(async (target: string, flags: SummaryFlags) => {
     const selection = selectionFrom(flags);
     const log = openLog(target);
