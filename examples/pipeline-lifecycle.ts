@@ -54,7 +54,7 @@ function printSummary(summary: LogSummary, files: readonly string[]): void {
     Object.entries(record)
       .map(([name, count]) => `    ${name}: ${count}`)
       .join('\n');
-  console.log(`Audit log: ${files.join(', ')}`);
+  console.log(`Audit log: ${files.length > 0 ? files.join(', ') : 'none (AUDIT_LOG_FORMAT=none: counted in memory only)'}`);
   console.log(`Total events: ${summary.total_events}`);
   console.log(`By action type:\n${counts(summary.by_action_type)}`);
   console.log(`By status:\n${counts(summary.by_status)}`);
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   const files = auditLogger.files;
   await auditLogger.close();
   printSummary(summary, files);
-  console.log(`\nSee the events with: npx auditrail show ${rootLogDir}`);
+  if (files.length > 0) console.log(`\nSee the events with: npx auditrail show ${rootLogDir}`);
 }
 
 main().catch((err: unknown) => {

@@ -1,6 +1,6 @@
 // Every example under examples/ runs in a child process into a temp dir; the files it wrote are then checked.
 import { expect } from 'chai';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readEvents, type AuditEvent } from '@auditrail/core';
 import { runTs } from './helpers/node';
@@ -55,6 +55,13 @@ describe('examples', () => {
         expect(stdout).to.include(join(dir, `audit_log.${format}`));
       });
     }
+
+    it('writes no file with AUDIT_LOG_FORMAT=none and still prints the summary', async () => {
+      const dir = join(tempDir('auditrail-example-'), 'logs');
+      const stdout = await runExample('pipeline-lifecycle', [dir], { env: { AUDIT_LOG_FORMAT: 'none' } });
+      expect(existsSync(dir)).to.equal(false);
+      expect(stdout).to.include('Audit log: none').and.include('Total events: 10').and.include('FAILURE: 1');
+    });
 
     it('writes under ./audit_logs/pipeline-lifecycle by default, and its summary counts every run on disk', async () => {
       const cwd = tempDir('auditrail-example-');
