@@ -36,6 +36,9 @@ export class SinkWorker {
   private readonly calls = new PendingCalls();
   private timer: NodeJS.Timeout | undefined;
   private recheck: NodeJS.Timeout | undefined;
+  /** A batch read ahead while every slot was busy; sent next. */
+  private ready: TakenBatch | undefined;
+  private prefetching = false;
   private timerFired = false;
   private stopped = false;
   private committedSeq: number;
@@ -117,27 +120,51 @@ export class SinkWorker {
       this.follow(followed);
       return;
     }
-    const { maxBatchSize, maxBatchBytes, concurrency } = this.policy;
-    while (this.flights.length < concurrency) {
-      const available = this.source.available();
-      if (available.bytes === 0 && available.events === 0) break;
-      const full = Math.max(available.events, this.notedEvents) >= maxBatchSize || available.bytes >= maxBatchBytes;
-      if (!full && !this.timerFired && this.waiters.length === 0) {
-        this.arm();
-        break;
-      }
-      const batch = this.source.take(maxBatchSize, maxBatchBytes);
-      if (!batch) {
-        this.notedEvents = 0;
-        this.notedBytes = 0;
-        break;
-      }
-      this.notedEvents = Math.max(0, this.notedEvents - batch.events.length - batch.unreadable.length);
-      this.notedBytes = Math.max(0, this.notedBytes - batch.bytes);
-      if (!full) this.timerFired = false;
+    while (this.flights.length < this.policy.concurrency) {
+      const batch = this.ready ?? this.nextBatch();
+      this.ready = undefined;
+      if (!batch) break;
       this.dispatch(batch);
     }
     this.settle();
+    this.schedulePrefetch();
+  }
+
+  /** The next batch if one is due (full, or the delay passed, or a flush waits); else arms the batch timer. */
+  private nextBatch(): TakenBatch | undefined {
+    const { maxBatchSize, maxBatchBytes } = this.policy;
+    const available = this.source.available();
+    if (available.bytes === 0 && available.events === 0) return undefined;
+    const full = Math.max(available.events, this.notedEvents) >= maxBatchSize || available.bytes >= maxBatchBytes;
+    if (!full && !this.timerFired && this.waiters.length === 0) {
+      this.arm();
+      return undefined;
+    }
+    const batch = this.source.take(maxBatchSize, maxBatchBytes);
+    if (!batch) {
+      this.notedEvents = 0;
+      this.notedBytes = 0;
+      return undefined;
+    }
+    this.notedEvents = Math.max(0, this.notedEvents - batch.events.length - batch.unreadable.length);
+    this.notedBytes = Math.max(0, this.notedBytes - batch.bytes);
+    if (!full) this.timerFired = false;
+    return batch;
+  }
+
+  /**
+   * With every slot busy, reads and parses the next batch while the exports wait on the network
+   * (on the next turn, once their requests are out), so a backlog flows without a gap between batches.
+   */
+  private schedulePrefetch(): void {
+    // Only journal reads are worth it: an in-memory queue has nothing to parse, and its bound must hold.
+    if (this.prefetching || this.ready || this.stopped || this.flights.length < this.policy.concurrency || !this.source.position()) return;
+    this.prefetching = true;
+    setImmediate(() => {
+      this.prefetching = false;
+      if (this.ready || this.stopped || this.source.following || this.flights.length < this.policy.concurrency) return;
+      this.ready = this.nextBatch();
+    });
   }
 
   /** Standby: the holder's cursor settles events here too (an acknowledged one once the cursor passes it). */
@@ -161,7 +188,8 @@ export class SinkWorker {
     if (this.recheck) clearTimeout(this.recheck);
     this.timer = undefined;
     this.calls.cancelAll(new Error('the logger is closing'));
-    const abandoned = this.flights.flatMap((flight) => flight.batch.events);
+    const abandoned = [...this.flights.flatMap((flight) => flight.batch.events), ...(this.ready?.events ?? [])];
+    this.ready = undefined;
     this.acks.refuseAll('the logger closed before the sink confirmed');
     for (const waiter of this.waiters.splice(0)) waiter.resolve();
     return abandoned;
@@ -170,7 +198,7 @@ export class SinkWorker {
   /** Current figures. */
   stats(): SinkStats {
     const queued = 'size' in this.source ? (this.source as { size: number }).size : 0;
-    const inFlightEvents = this.flights.reduce((n, flight) => n + flight.batch.events.length, 0);
+    const inFlightEvents = this.flights.reduce((n, flight) => n + flight.batch.events.length, this.ready?.events.length ?? 0);
     const lag = this.source.position() ? Math.max(0, this.lastSeenSeq - this.committedSeq) : queued + inFlightEvents;
     return {
       ...this.counts,
@@ -242,7 +270,7 @@ export class SinkWorker {
 
   /** Whether everything up to `seq` is delivered, dead-lettered or dropped (or nothing is left to send). */
   isSettled(seq: number): boolean {
-    return this.committedSeq >= seq || (this.flights.length === 0 && this.source.idle());
+    return this.committedSeq >= seq || (this.flights.length === 0 && !this.ready && this.source.idle());
   }
 
   /** Exports one batch until it is confirmed or dead-lettered; false when abandoned by stop(). */
