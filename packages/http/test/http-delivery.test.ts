@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditLogger, type AuditBusEvents, type AuditEvent, type DeadLetter, type DeliveryPolicy } from '@auditrail/core';
 import { HttpSink, type HttpSinkOptions } from '@auditrail/http';
+import { runTs, spawnTs } from '../../../test/helpers/node';
 import { tempDir } from '../../../test/helpers/tmp';
 import { TestServer } from './server';
 
@@ -171,5 +172,35 @@ describe('HttpSink delivery against a real server', () => {
     await logger.close();
     loggers.length = 0;
     expect(logger.stats().http).to.include({ delivered: 3, state: 'closed' });
+  });
+
+  it('a process killed with SIGKILL mid-delivery is resumed by the next one from its cursor: every event arrives', async function () {
+    this.timeout(60_000);
+    const dir = tempDir();
+    server.answer = () => ({ status: 200 });
+    const child = spawnTs(join(__dirname, 'crash-child.fixture.ts'), [dir, server.url(), '4000']);
+    await new Promise<void>((resolve, reject) => {
+      const check = setInterval(() => {
+        if (server.jsonEvents(true).length >= 1000) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 5);
+      child.once('exit', (code) => {
+        clearInterval(check);
+        reject(new Error(`the child finished before it was killed (${code})`));
+      });
+    });
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const journal = readFileSync(join(dir, 'audit_log.jsonl'), 'utf8').trimEnd().split('\n').map((l) => (JSON.parse(l) as AuditEvent).id);
+    const received = new Set(server.jsonEvents(true).map((e) => e.id));
+    expect(journal.some((id) => !received.has(id)), 'the kill left events undelivered').to.equal(true);
+
+    const rerun = await runTs(join(__dirname, 'crash-child.fixture.ts'), [dir, server.url(), '0']);
+    expect(rerun.stdout.trim(), rerun.stderr).to.equal('done');
+    const after = new Set(server.jsonEvents(true).map((e) => e.id));
+    for (const id of journal) expect(after.has(id), `event ${id}`).to.equal(true);
+    expect(after.size).to.equal(journal.length);
   });
 });
