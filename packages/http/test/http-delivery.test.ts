@@ -80,7 +80,8 @@ describe('HttpSink delivery against a real server', () => {
     await server.stop();
     const { logger } = open();
     const events = await logMany(logger, 20);
-    const during = await logger.flush({ timeoutMs: 300 });
+    while (logger.stats().http!.failed === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const during = await logger.flush({ timeoutMs: 50 });
     expect(during.ok).to.equal(false);
     expect(during.sinks.http!.lastError).to.include('ECONNREFUSED');
     expect(during.sinks.http!.pending).to.equal(20);
