@@ -105,7 +105,11 @@ export class SinkWorker {
 
   /** Resolves once everything up to `seq` is settled (or the source is empty), sending partial batches meanwhile. */
   settledThrough(seq: number): Promise<void> {
-    if (this.stopped || this.isSettled(seq)) return Promise.resolve();
+    if (this.stopped) return Promise.resolve();
+    if (this.isSettled(seq)) {
+      this.persistCursor();
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       this.waiters.push({ seq, resolve });
       this.pump();
