@@ -63,3 +63,4 @@ export { CursorStore, cursorFileName } from './delivery/cursor';
 export { DEAD_LETTER_FILE, type DeadLetter } from './delivery/dead-letter';
 export type { OverflowPolicy, MemoryQueueOptions } from './delivery/memory-queue';
 export { outboxPath } from './delivery/outbox';
+export { MemoryBatchSink, type MemoryBatchSinkOptions } from './delivery/memory-batch-sink';

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { existsSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AuditLogger, cursorFileName, type AuditBusEvents, type AuditEvent, type DeadLetter, type LogFormat } from '@auditrail/core';
+import { AuditLogger, MemoryBatchSink, cursorFileName, type AuditBusEvents, type AuditEvent, type DeadLetter, type LogFormat } from '@auditrail/core';
 import { tempDir } from '../../../test/helpers/tmp';
 import { ScriptedSink, eventually, permanent, retryable } from './delivery-fixtures';
 
@@ -276,5 +276,16 @@ describe('delivery: the journal is the outbox', () => {
     await logger.close();
     expect(sink.delivered.map((e) => e.seq)).to.deep.equal([...Array(5000).keys()].map((k) => k + 1));
     expect(Math.max(...sink.calls.map((b) => b.length))).to.equal(100);
+  });
+
+  it('ships MemoryBatchSink, a scriptable test double of remote sinks', async () => {
+    const sink = new MemoryBatchSink({ delivery: fast, answer: (batch, call) => (call === 1 ? retryable('cold start') : { code: 'ok', rejected: batch.flatMap((e, index) => (e.action_type === 'bad' ? [{ index, reason: 'no' }] : [])) }) });
+    const logger = new AuditLogger({ rootLogDir: tempDir(), format: 'jsonl', sinks: [sink] });
+    await logger.logEvent('good');
+    await logger.logEvent('bad');
+    await logger.close();
+    expect(sink.batches).to.have.length(2);
+    expect(sink.events.map((e) => e.action_type)).to.deep.equal(['good']);
+    expect(logger.stats()['memory-batch']).to.include({ delivered: 1, deadLettered: 1, retried: 1 });
   });
 });
