@@ -87,4 +87,23 @@ describe('delivery across journal rotation', () => {
     expect(left).to.not.include(written[0]);
     expect(left.length).to.be.below(written.length);
   });
+
+  it("follows the logger's own rotation (rotation.maxBytes) while a sink is down, then delivers every event in order", async () => {
+    const dir = tempDir();
+    let up = false;
+    const sink = new ScriptedSink({ name: 'remote', delivery: { maxBatchSize: 8, maxBatchDelayMs: 1, initialBackoffMs: 1, maxBackoffMs: 5 } }, (_b, call) => (call === 1 || up ? { code: 'ok' } : retryable('down')));
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', fsync: 'never', rotation: { maxBytes: 3000 }, sinks: [sink] });
+    const logged: AuditEvent[] = [];
+    for (let i = 0; i < 60; i++) {
+      logged.push(await logger.logEvent('step', { i, pad: 'y'.repeat(150) }));
+      if (i % 10 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(readdirSync(dir).filter((n) => /^audit_log\..+\.jsonl$/.test(n)).length).to.be.at.least(3);
+    up = true;
+    const result = await logger.flush({ timeoutMs: 10_000 });
+    await logger.close();
+    expect(result.ok).to.equal(true);
+    const delivered = sink.delivered.filter((e) => e.action_type === 'step').map((e) => e.seq);
+    expect(delivered).to.deep.equal(logged.map((e) => e.seq));
+  });
 });

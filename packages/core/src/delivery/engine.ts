@@ -8,7 +8,7 @@ import type { AuditBus } from '../bus';
 import { InvalidOptionError, SinkError } from '../errors';
 import type { AuditEvent } from '../event';
 import { FORMAT_FILES } from '../format';
-import { journalFiles } from '../integrity/sources';
+import { journalFiles } from '../rotation/segments';
 import { compileFilter, type EventFilter, type EventPredicate } from '../filter';
 import type { BatchSink, SinkContext } from '../sink';
 import type { StatusScheme } from '../statuses';
