@@ -7,11 +7,17 @@ import { EXIT, errorLine } from './root';
 
 /** Runs `auditrail` with Node-style argv (`[node, script, ...args]`) and resolves with the exit code; never throws. */
 export async function runCli(argv: readonly string[]): Promise<number> {
+  // Commands report a failure they have printed themselves (verify) through process.exitCode:
+  // read it for this run only, and leave the host's as it was.
+  const hostExitCode = process.exitCode;
+  process.exitCode = undefined;
   try {
     await buildProgram().parseAsync([...argv]);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {
     return exitCodeOf(err);
+  } finally {
+    process.exitCode = hostExitCode;
   }
 }
 
