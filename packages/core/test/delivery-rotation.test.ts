@@ -1,6 +1,6 @@
 // The journal reader across rotation: a cursor follows its file into a closed segment, then into the live file.
 import { expect } from 'chai';
-import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditLogger, JsonlJournalReader, type AuditEvent } from '@auditrail/core';
 import { tempDir } from '../../../test/helpers/tmp';
@@ -60,6 +60,24 @@ describe('delivery across journal rotation', () => {
     expect(position.file).to.equal('b.jsonl');
     expect(reader.bytesAfter(position)).to.equal('{"id":"torn'.length);
     expect(reader.resolve(position)).to.deep.equal({ position, relocated: false });
+    reader.close();
+  });
+
+  it('resumes after the last event read when the segment being read is deleted under it, and says so', async () => {
+    const dir = tempDir();
+    const lines = await journalOf(6);
+    writeFileSync(join(dir, 'a.jsonl'), lines.slice(0, 3).join('\n') + '\n');
+    writeFileSync(join(dir, 'b.jsonl'), lines.slice(3).join('\n') + '\n');
+    const warnings: string[] = [];
+    const list = (): string[] => ['a.jsonl', 'b.jsonl'].map((n) => join(dir, n)).filter((p) => readdirSync(dir).includes(p.slice(dir.length + 1)));
+    const reader = new JsonlJournalReader(join(dir, 'b.jsonl'), list, (m) => warnings.push(m));
+    const first = reader.read(reader.start('beginning'), 2, 1 << 20);
+    expect(first.lines.map((l) => l.seq)).to.deep.equal([1, 2]);
+    unlinkSync(join(dir, 'a.jsonl'));
+    const rest = reader.read(first.end, 10, 1 << 20);
+    expect(rest.lines.map((l) => l.seq)).to.deep.equal([4, 5, 6]);
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]).to.include('a.jsonl disappeared').and.include('after seq 2');
     reader.close();
   });
 

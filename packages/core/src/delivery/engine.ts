@@ -153,7 +153,8 @@ export class DeliveryEngine {
       const dir = join(this.options.rootLogDir!, '.delivery');
       const cursor = new CursorStore(dir, sink.name);
       const lease = new DeliveryLease(join(dir, cursorFileName(sink.name).replace(/\.cursor$/, '.lease')));
-      const lead = (): JournalSource => new JournalSource(new JsonlJournalReader(path, this.segments), cursor, policy.startFrom, this.options.warn);
+      const relocated = (message: string): void => this.options.warn('CURSOR_RELOCATED', `sink "${sink.name}": ${message}`);
+      const lead = (): JournalSource => new JournalSource(new JsonlJournalReader(path, this.segments, relocated), cursor, policy.startFrom, this.options.warn);
       const source = new LeasedJournalSource(lease, cursor, lead, this.options.pollIntervalMs ?? 1000);
       const tail = new JsonlJournalReader(path, this.segments);
       worker = new SinkWorker(sink, accepts, source, policy, context, tail.start('end').seq);

@@ -57,7 +57,13 @@ export class JsonlJournalReader implements JournalReader {
   private fd = -1;
   private fdIno = -1;
 
-  constructor(private readonly livePath: string, private readonly listSegments: SegmentLister = () => [livePath]) {}
+  private relocating = false;
+
+  constructor(
+    private readonly livePath: string,
+    private readonly listSegments: SegmentLister = () => [livePath],
+    private readonly onRelocate: (message: string) => void = () => undefined,
+  ) {}
 
   start(from: 'beginning' | 'end'): JournalPosition {
     if (from === 'beginning') {
@@ -84,7 +90,19 @@ export class JsonlJournalReader implements JournalReader {
     let budget = maxBytes;
     for (;;) {
       const found = this.pathOf(position);
-      if (found === undefined) return { lines, end: position };
+      if (found === undefined) {
+        // The segment being read was deleted under us: find the place after the last event read.
+        if (position.ino < 0 || lines.length > 0 || this.relocating) return { lines, end: position };
+        this.onRelocate(`${position.file} disappeared while being read: resuming after seq ${position.seq}`);
+        this.relocating = true;
+        try {
+          position = this.seek(position.seq);
+        } finally {
+          this.relocating = false;
+        }
+        if (this.pathOf(position) === undefined) return { lines, end: position };
+        continue;
+      }
       const { path, ino } = found;
       const fd = this.open(path, ino);
       const got = readLines(fd, position.offset, maxLines - lines.length, Math.max(budget, 1), lines.length === 0);
