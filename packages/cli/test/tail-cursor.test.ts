@@ -4,7 +4,8 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { LogCursor, type CursorListener } from '@auditrail/cli';
-import { eventToCsv, type AuditEvent } from '@auditrail/core';
+import { AuditLogger, eventToCsv, type AuditEvent } from '@auditrail/core';
+import { spawnTs } from '../../../test/helpers/node';
 import { tempDir } from '../../../test/helpers/tmp';
 
 function event(seq: number, extra: Partial<AuditEvent> = {}): AuditEvent {
@@ -94,6 +95,35 @@ describe('LogCursor', function () {
     writeFileSync(path, all.map((e) => JSON.stringify(e) + '\n').join('') + JSON.stringify(event(301)) + '\n');
     expect((await poll(cursor)).events.map((e) => e.seq)).to.deep.equal([301]);
     await cursor.close();
+  });
+
+  it('reads every event once, in order, while another process rotates the journal every few events', async function () {
+    const dir = tempDir();
+    const first = new AuditLogger({ rootLogDir: dir, format: 'jsonl', fsync: 'never', rotation: { maxBytes: 1500 } });
+    await first.logEvent('step', { n: 0 });
+    await first.close();
+    const cursor = new LogCursor(dir, true);
+    const seen: number[] = [];
+    const listener: CursorListener = { events: (batch) => seen.push(...batch.map((e) => (e.details as { n: number }).n)), problem: (m) => expect.fail(m) };
+    await cursor.poll(listener);
+    const writer = spawnTs(join(__dirname, 'fixtures', 'tail-rotating-writer.ts'), [dir, '3000'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const exited = new Promise<number | null>((done) => writer.on('exit', done));
+    let running = true;
+    void exited.then(() => (running = false));
+    try {
+      // Poll as often as possible: the races are a rotation between two polls, and during one.
+      while (running) {
+        await cursor.poll(listener);
+        await new Promise((r) => setImmediate(r));
+      }
+    } finally {
+      if (running) writer.kill('SIGKILL');
+    }
+    expect(await exited).to.equal(0);
+    await cursor.poll(listener);
+    await cursor.close();
+    expect(seen.length).to.equal(3000);
+    expect(seen.every((n, i) => n === i), 'in order, each once').to.equal(true);
   });
 
   it('reports a whole JSONL line that is not an event, and goes on', async function () {

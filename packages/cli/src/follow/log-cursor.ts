@@ -72,7 +72,7 @@ export class LogCursor {
       this.file = await openLog(ref);
       if (!this.file) return; // renamed away between the stat and the open: the next poll finds its successor
       // Segments closed before this open hold the events between the last one seen and this file's first.
-      await this.catchUpSegments(listener);
+      await this.catchUpSegments(listener, this.file.ino);
       await this.readWhole(this.file, listener);
       return;
     }
@@ -212,12 +212,15 @@ export class LogCursor {
   /**
    * The logger rotates its journal by renaming the live file into a segment named by its time
    * range (`audit_log.<first>_<last>.jsonl`). Several rotations between two polls leave segments
-   * this cursor never had open: read their events after the newest one seen, oldest first.
+   * this cursor never had open: read their events after the newest one seen, oldest first, up to
+   * the file just opened (a rename keeps the inode): if that one was rotated too, it and the
+   * segments after it are read on the next polls, in order.
    */
-  private async catchUpSegments(listener: CursorListener): Promise<void> {
+  private async catchUpSegments(listener: CursorListener, openIno: number): Promise<void> {
     if (!this.isDirectory || this.lastSeq === 0 || this.lastTimestamp === undefined) return;
     const sinceMs = Math.floor(parseTimestampUs(this.lastTimestamp) / 1000);
     for (const segment of listSegments(this.target)) {
+      if ((await statOrUndefined(segment.path))?.ino === openIno) return;
       if (!(segment.lastMs >= sinceMs)) continue;
       const fresh: AuditEvent[] = [];
       for await (const event of readEvents({ path: segment.path, format: 'jsonl' })) {
