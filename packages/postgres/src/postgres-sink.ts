@@ -35,7 +35,7 @@ export interface PostgresSinkOptions {
   name?: string;
   /** Which events reach this sink; all when omitted. */
   filter?: EventFilter;
-  /** Batching, timeouts and retries for this sink, over the logger's `delivery.policy`. */
+  /** Batching, timeouts and retries for this sink, over the logger's `delivery.policy` and POSTGRES_DELIVERY. */
   delivery?: Partial<DeliveryPolicy>;
   /** Limit on each statement, server-side on the sink's own pool and client-side always (default 30,000 ms). */
   statementTimeoutMs?: number;
@@ -47,14 +47,22 @@ export interface PostgresSinkOptions {
 
 const DEFAULT_TABLE = 'audit_events';
 
+/**
+ * The sink's own delivery defaults: large batches (each COPY is one commit, so one WAL flush)
+ * and two in flight, so that building one batch overlaps the server storing the other. Rows
+ * are keyed by id, so their order of arrival does not matter; the engine still commits its
+ * cursor in order.
+ */
+export const POSTGRES_DELIVERY: Readonly<Partial<DeliveryPolicy>> = Object.freeze({ maxBatchSize: 2000, maxBatchBytes: 4 << 20, concurrency: 2 });
+
 /** A batch sink writing audit events to PostgreSQL; exactly one row per event id however often a batch is retried. */
 export class PostgresSink implements BatchSink {
   /** Name used in stats, errors and the cursor file. */
   readonly name: string;
   /** Which events reach this sink. */
   readonly filter: EventFilter | undefined;
-  /** Its delivery policy, over the logger's. */
-  readonly delivery: Partial<DeliveryPolicy> | undefined;
+  /** Its delivery policy, over the logger's: POSTGRES_DELIVERY and the `delivery` option. */
+  readonly delivery: Partial<DeliveryPolicy>;
   /** The table written to. */
   readonly table: string;
   /** The table's schema, or undefined for the search_path. */
@@ -86,7 +94,7 @@ export class PostgresSink implements BatchSink {
     this.name = options.name ?? defaultName(this.table, this.schema);
     if (typeof this.name !== 'string' || this.name.length === 0) throw new InvalidOptionError('name', 'must be a non-empty string');
     this.filter = options.filter;
-    this.delivery = options.delivery;
+    this.delivery = { ...POSTGRES_DELIVERY, ...options.delivery };
     this.target = qualifiedName(this.table, this.schema);
     this.copySql = `COPY ${this.target} (${COLUMN_LIST}) FROM STDIN`;
     const unnest = COLUMNS.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ');

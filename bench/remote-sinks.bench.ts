@@ -1,0 +1,210 @@
+// Issue 3: PostgresSink events/s against raw COPY of the same rows (the floor), unnest and one INSERT per event;
+// HttpSink events/s from the same journal into a local server; memory while the Postgres sink is down.
+import { cpSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { userInfo } from 'node:os';
+import { AuditLogger, outcomeStatuses, readEvents, type AuditEvent } from '@auditrail/core';
+import { HttpSink } from '@auditrail/http';
+import { POSTGRES_DELIVERY, postgresDdl, PostgresSink, quoteIdentifier } from '@auditrail/postgres';
+import { Client, type ClientConfig } from 'pg';
+import { copyFrom } from '../packages/postgres/src/copy-in';
+import { columnArrays, copyText, eventToRow, type RowValues } from '../packages/postgres/src/rows';
+import { COLUMN_LIST, COLUMNS } from '../packages/postgres/src/schema';
+import { runTs } from '../test/helpers/node';
+import { nextTurn, tagAddDetails, YIELD_EVERY } from './common';
+import { benchDir, BenchUnavailable, fmt, interleaved, progress, removeDir, row, secondsSince, type BenchScenario, type BenchSection } from './lib';
+
+const EVENTS = 50_000;
+const BATCH = 512;
+/** One INSERT per event is slow: it is timed over fewer events. */
+const SINGLE_EVENTS = 2_000;
+const FLOOR = 'raw COPY of the same rows (floor)';
+const SINK = 'PostgresSink through the delivery engine';
+const SINGLE = 'one INSERT per event';
+
+function settings(): ClientConfig {
+  return {
+    host: process.env.PGHOST || '127.0.0.1',
+    port: Number(process.env.PGPORT || 5432),
+    user: process.env.PGUSER || process.env.USER || userInfo().username,
+    database: process.env.PGDATABASE || 'test',
+  };
+}
+
+/** A journal of `events` tag_add events, written once and copied for every round. */
+async function journal(events: number): Promise<{ dir: string; events: AuditEvent[] }> {
+  const dir = benchDir();
+  const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', fsync: 'never', statuses: outcomeStatuses });
+  for (let i = 1; i <= events; i++) {
+    await logger.logEvent('tag_add', tagAddDetails(), 'success');
+    if (i % YIELD_EVERY === 0) await nextTurn();
+  }
+  await logger.close();
+  const read: AuditEvent[] = [];
+  for await (const event of readEvents(join(dir, 'audit_log.jsonl'))) read.push(event);
+  return { dir, events: read };
+}
+
+let tableCount = 0;
+
+/** A fresh table with the sink's DDL (its indexes included), dropped after `use`. */
+async function withTable<T>(admin: Client, use: (table: string) => Promise<T>): Promise<T> {
+  const table = `bench_remote_${process.pid}_${++tableCount}`;
+  await admin.query(postgresDdl({ table, schema: undefined }));
+  try {
+    return await use(table);
+  } finally {
+    await admin.query(`DROP TABLE IF EXISTS ${quoteIdentifier(table)}`);
+  }
+}
+
+/** The journal's backlog delivered by a sink joining a logger: events/s from addSink to flush done. */
+async function engineRound(source: string, sink: PostgresSink | HttpSink): Promise<number> {
+  const dir = benchDir();
+  cpSync(source, dir, { recursive: true });
+  const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', fsync: 'never', statuses: outcomeStatuses });
+  const start = process.hrtime.bigint();
+  logger.addSink(sink);
+  const result = await logger.flush({ timeoutMs: 120_000 });
+  const seconds = secondsSince(start);
+  await logger.close();
+  removeDir(dir);
+  if (!result.ok) throw new Error(`delivery did not finish: ${JSON.stringify(result)}`);
+  return EVENTS / seconds;
+}
+
+async function postgres(admin: Client): Promise<BenchSection> {
+  progress(`PostgresSink delivering a ${fmt(EVENTS)}-event backlog, against COPY, unnest and one INSERT per event`);
+  const { dir, events } = await journal(EVENTS);
+  const rows = events.map(eventToRow);
+  const batches: RowValues[][] = [];
+  for (let i = 0; i < rows.length; i += BATCH) batches.push(rows.slice(i, i + BATCH));
+  const copyData = Buffer.from(copyText(rows));
+  const unnest = (table: string) =>
+    `INSERT INTO ${quoteIdentifier(table)} (${COLUMN_LIST}) SELECT * FROM unnest(${COLUMNS.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ')}) ON CONFLICT ("id") DO NOTHING`;
+  const single = (table: string) => `INSERT INTO ${quoteIdentifier(table)} (${COLUMN_LIST}) VALUES (${COLUMNS.map((c, i) => `$${i + 1}::${c.type}`).join(', ')}) ON CONFLICT ("id") DO NOTHING`;
+  try {
+    const measured = await interleaved(
+      [
+        {
+          name: FLOOR,
+          note: 'one COPY of every row, encoded beforehand: the server\'s own cost',
+          round: () => withTable(admin, async (table) => {
+            const start = process.hrtime.bigint();
+            await copyFrom(admin, `COPY ${quoteIdentifier(table)} (${COLUMN_LIST}) FROM STDIN`, copyData);
+            return EVENTS / secondsSince(start);
+          }),
+        },
+        {
+          name: SINK,
+          note: `its defaults: batches of ${POSTGRES_DELIVERY.maxBatchSize}, ${POSTGRES_DELIVERY.concurrency} in flight; journal read and parsed, rows built, one COPY a batch`,
+          round: () => withTable(admin, (table) => engineRound(dir, new PostgresSink({ client: settings(), table, migrate: false }))),
+        },
+        {
+          name: `INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING, batches of ${BATCH}`,
+          note: 'the sink\'s path for a replayed batch; arrays built beforehand',
+          round: () => withTable(admin, async (table) => {
+            const sql = unnest(table);
+            const arrays = batches.map(columnArrays);
+            const start = process.hrtime.bigint();
+            for (const values of arrays) await admin.query({ text: sql, values });
+            return EVENTS / secondsSince(start);
+          }),
+        },
+        {
+          name: SINGLE,
+          note: `prepared statement, autocommit, over ${fmt(SINGLE_EVENTS)} events`,
+          round: () => withTable(admin, async (table) => {
+            const text = single(table);
+            const start = process.hrtime.bigint();
+            for (const values of rows.slice(0, SINGLE_EVENTS)) await admin.query({ name: `single_${table}`, text, values });
+            return SINGLE_EVENTS / secondsSince(start);
+          }),
+        },
+      ],
+      3,
+    );
+    const ratio = row(measured, SINK).opsPerSec / row(measured, FLOOR).opsPerSec;
+    const speedup = row(measured, SINK).opsPerSec / row(measured, SINGLE).opsPerSec;
+    return {
+      title: 'Postgres sink',
+      reference: FLOOR,
+      rows: measured,
+      targets: [
+        { description: 'PostgresSink at 0.6× the COPY floor or better', met: ratio >= 0.6, detail: `${ratio.toFixed(2)}×` },
+        { description: 'PostgresSink at 20× one INSERT per event or better', met: speedup >= 20, detail: `${speedup.toFixed(1)}×` },
+      ],
+      notes: [
+        `Every row goes into a fresh table with the sink's DDL: primary key on id and indexes on timestamp, action_type, experiment and (log_id, seq). Events are the local scenario's tag_add, ${fmt(EVENTS)} of them.`,
+        `${SINK}: the sink joins a logger whose journal holds the backlog, and the round ends when flush() reports every event confirmed; it includes reading and parsing the journal and building the rows.`,
+        'The sink COPYs each batch; a batch that meets rows already stored (a retry, a replay after a crash) goes through unnest with ON CONFLICT DO NOTHING until one is clean again.',
+      ],
+    };
+  } finally {
+    removeDir(dir);
+  }
+}
+
+async function http(): Promise<BenchSection> {
+  progress('HttpSink delivering the same backlog into a local server');
+  const server = createServer((req, res) => {
+    req.on('data', () => undefined);
+    req.on('end', () => res.end('{}'));
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/ingest`;
+  const { dir } = await journal(EVENTS);
+  try {
+    const rows = await interleaved([{ name: 'HttpSink, JSON array', note: `batches of ${BATCH}, keep-alive`, round: () => engineRound(dir, new HttpSink({ url, delivery: { maxBatchSize: BATCH } })) }], 3);
+    return {
+      title: 'HTTP sink, same backlog',
+      rows,
+      notes: ['The HTTP server shares the process (see the HTTP scenario for presets, gzip and a raw axios floor).'],
+    };
+  } finally {
+    removeDir(dir);
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+async function outageMemory(): Promise<BenchSection> {
+  const total = 1_000_000;
+  progress(`logging ${fmt(total)} events while the Postgres sink cannot connect (memory, in a child process)`);
+  const dir = benchDir();
+  // Port 9 (discard) has no listener on 127.0.0.1: every connection is refused.
+  const { code, stdout, stderr } = await runTs(join(__dirname, '..', 'test', 'fixtures', 'e2e-outage-memory.ts'), [dir, String(total), '9']);
+  removeDir(dir);
+  if (code !== 0) throw new Error(`outage child failed: ${stderr}`);
+  const report = JSON.parse(stdout.trim().split('\n').pop()!) as { growthBytes: number; eventsPerSec: number; lag: number; failed: number };
+  const growthMb = report.growthBytes / 2 ** 20;
+  return {
+    title: 'Memory while the Postgres server is unreachable',
+    rows: [{ name: `logEvent with the Postgres sink down, ${fmt(total)} events`, opsPerSec: report.eventsPerSec, note: `RSS growth ${growthMb.toFixed(1)} MiB after GC; lag ${fmt(report.lag)}, ${report.failed} failed attempts` }],
+    targets: [{ description: 'RSS grows by less than 50 MB while 1,000,000 events are logged during an outage', met: report.growthBytes < 50e6, detail: `${growthMb.toFixed(1)} MiB` }],
+    notes: ['Measured in a child process: RSS after a full GC, before and after the million events; the journal holds the backlog, the engine one batch.'],
+  };
+}
+
+const scenario: BenchScenario = async () => {
+  const admin = new Client({ ...settings(), connectionTimeoutMillis: 5000 });
+  admin.on('error', () => undefined);
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw new BenchUnavailable(`PostgreSQL at ${settings().host}:${settings().port} is not reachable: ${(err as Error).message}`);
+  }
+  try {
+    const sections: BenchSection[] = [];
+    for (const part of [() => postgres(admin), http, outageMemory]) {
+      const start = process.hrtime.bigint();
+      sections.push(await part());
+      progress(`(${secondsSince(start).toFixed(0)} s)`);
+    }
+    return sections;
+  } finally {
+    await admin.end();
+  }
+};
+export default scenario;
