@@ -33,11 +33,11 @@ export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 
-/** Classifies a non-2xx answer. */
-export function classifyStatus(status: number, body: string, retryAfter: string | undefined, url: string): ExportResult {
+/** Classifies a non-2xx answer; `alsoRetry` lists more statuses to retry (401 and 403 while credentials are rotated, say). */
+export function classifyStatus(status: number, body: string, retryAfter: string | undefined, url: string, alsoRetry: readonly number[] = []): ExportResult {
   const excerpt = body.length > 500 ? `${body.slice(0, 500)}…` : body;
   const error = new HttpExportError(`POST ${url} answered ${status}${excerpt ? `: ${excerpt}` : ''}`, { status });
-  if (isRetryableStatus(status)) {
+  if (isRetryableStatus(status) || alsoRetry.includes(status)) {
     const retryAfterMs = parseRetryAfter(retryAfter);
     return retryAfterMs === undefined ? { code: 'retryable', error } : { code: 'retryable', error, retryAfterMs };
   }

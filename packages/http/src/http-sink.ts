@@ -93,7 +93,7 @@ export class HttpSink implements BatchSink {
     const text = typeof response.data === 'string' ? response.data : String(response.data ?? '');
     if (response.status < 200 || response.status >= 300) {
       const retryAfter = response.headers['retry-after'];
-      return classifyStatus(response.status, text, typeof retryAfter === 'string' ? retryAfter : undefined, this.shownUrl);
+      return classifyStatus(response.status, text, typeof retryAfter === 'string' ? retryAfter : undefined, this.shownUrl, this.options.retryStatuses);
     }
     if (!this.shape.itemErrors) return { code: 'ok' };
     const { rejected, retryable } = this.shape.itemErrors(text);

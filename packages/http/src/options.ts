@@ -25,6 +25,8 @@ export interface HttpSinkOptions {
   keepAlive?: boolean;
   /** Header carrying the batch's idempotency key (default "Idempotency-Key"). */
   idempotencyHeader?: string;
+  /** More 4xx statuses to retry rather than dead-letter, e.g. [401, 403] while a token is being rotated (default none). */
+  retryStatuses?: readonly number[];
   /** Splunk HEC token: sent as `Authorization: Splunk <token>` (required by the splunk preset unless headers has Authorization). */
   token?: string;
   /** Elasticsearch/OpenSearch index (default "auditrail-events"), or Splunk index. */
@@ -74,6 +76,10 @@ export function resolveHttpOptions(options: HttpSinkOptions): ResolvedHttpOption
   if (options.body !== undefined && typeof options.body !== 'function') throw new InvalidOptionError('body', 'must be a function (batch) => string | Uint8Array | { data, contentType }');
   const idempotencyHeader = options.idempotencyHeader ?? 'Idempotency-Key';
   if (!HEADER_NAME.test(idempotencyHeader)) throw new InvalidOptionError('idempotencyHeader', `${JSON.stringify(idempotencyHeader)} is not a valid header name`);
+  const retryStatuses = options.retryStatuses ?? [];
+  if (!Array.isArray(retryStatuses) || retryStatuses.some((s) => !Number.isInteger(s) || s < 400 || s > 499)) {
+    throw new InvalidOptionError('retryStatuses', `must be a list of 4xx statuses, got ${JSON.stringify(retryStatuses)}`);
+  }
   return {
     url,
     name: nonEmpty('name', options.name ?? 'http'),
@@ -84,6 +90,7 @@ export function resolveHttpOptions(options: HttpSinkOptions): ResolvedHttpOption
     timeoutMs,
     keepAlive: checkBoolean('keepAlive', options.keepAlive ?? true),
     idempotencyHeader,
+    retryStatuses: [...retryStatuses],
     token,
     index: optionalString('index', options.index),
     serviceName: nonEmpty('serviceName', options.serviceName ?? 'auditrail'),

@@ -110,6 +110,15 @@ describe('HttpSink delivery against a real server', () => {
     expect(dead.every((d) => d.sink === 'http' && d.reason.includes('400'))).to.equal(true);
   });
 
+  it('retries a 401 listed in retryStatuses (a token being rotated) instead of dead-lettering it', async () => {
+    server.answer = (_r, n) => (n <= 2 ? { status: 401, body: 'token expired' } : { status: 200 });
+    const { logger } = open({ retryStatuses: [401, 403] });
+    await logMany(logger, 3);
+    const result = await logger.flush({ timeoutMs: 10_000 });
+    expect(result.sinks.http).to.include({ done: true, pending: 0 });
+    expect(logger.stats().http).to.include({ delivered: 3, retried: 2, deadLettered: 0 });
+  });
+
   it('sends gzip bodies that the server decodes to the same events', async () => {
     const { logger } = open({ gzip: true, delivery: { maxBatchSize: 1000 } });
     const events = [];

@@ -126,6 +126,7 @@ describe('HttpSink presets', () => {
       [{ url: 'http://x', preset: 'splunk' }, 'token'],
       [{ url: 'http://x', body: 'not a function' as never }, 'body'],
       [{ url: 'http://x', name: '' }, 'name'],
+      [{ url: 'http://x', retryStatuses: [503, 200] }, 'retryStatuses'],
     ];
     for (const [options, option] of bad) {
       expect(() => new HttpSink(options as HttpSinkOptions), JSON.stringify(options)).to.throw(InvalidOptionError, `"${option}"`);
