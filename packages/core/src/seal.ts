@@ -11,9 +11,22 @@ export const GENESIS_HASH = '0'.repeat(64);
 /** An event before its hash is computed. */
 export type UnsealedEvent = Omit<AuditEvent, 'hash'>;
 
+/** The fields of an event in on-disk order, and sorted (the canonical order). */
+const DISK_ORDER: readonly string[] = ['id', 'seq', 'timestamp', 'action_type', 'status', 'details', 'error', 'actor', 'source', 'prev_hash', 'hash'];
+const CANONICAL_ORDER: readonly string[] = [...DISK_ORDER].sort();
+
 /** The bytes that are hashed: the RFC 8785 canonical JSON of every field but `hash`. */
 export function canonicalForm(event: UnsealedEvent | AuditEvent): string {
-  return membersJson(event as unknown as Record<string, unknown>, Object.keys(event).sort(), 'hash');
+  const keys = Object.keys(event);
+  // An event as written (or parsed from a line) has exactly these keys in this order: skip the sort.
+  const sorted = sameKeys(keys, DISK_ORDER) ? CANONICAL_ORDER : keys.sort();
+  return membersJson(event as unknown as Record<string, unknown>, sorted, 'hash');
+}
+
+function sameKeys(keys: readonly string[], expected: readonly string[]): boolean {
+  if (keys.length !== expected.length) return false;
+  for (let i = 0; i < keys.length; i++) if (keys[i] !== expected[i]) return false;
+  return true;
 }
 
 /** SHA-256 (or HMAC-SHA256 with a key) of canonical text, as lowercase hex. */

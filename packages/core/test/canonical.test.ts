@@ -60,4 +60,13 @@ describe('canonicalJson', () => {
     const event = { id: 'x', seq: 1, hash: 'h', extra: { z: 1, a: 2 }, action_type: 'a' };
     expect(canonicalForm(event as never)).to.equal('{"action_type":"a","extra":{"a":2,"z":1},"id":"x","seq":1}');
   });
+
+  it('canonicalForm of an event in on-disk field order (the fast path) equals the sorted reference', () => {
+    const event = {
+      id: 'i', seq: 7, timestamp: 't', action_type: 'a"b', status: 's', details: { z: [1, { b: 2, a: 1 }], a: null },
+      error: null, actor: 'ü', source: { pid: 1, host: 'h' }, prev_hash: 'p', hash: 'h',
+    };
+    const { hash: _hash, ...rest } = event;
+    expect(canonicalForm(event as never)).to.equal(reference(rest));
+  });
 });
