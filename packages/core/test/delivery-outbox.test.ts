@@ -98,6 +98,23 @@ describe('delivery: the journal is the outbox', () => {
     expect(sink.delivered.map((e) => e.seq)).to.deep.equal([7, 8, 9, 10]);
   });
 
+  it('an unreadable cursor file is reported and the sink starts from its startFrom (sending again rather than skipping)', async () => {
+    const dir = tempDir();
+    const a = new AuditLogger({ rootLogDir: dir, format: 'jsonl', sinks: [new ScriptedSink({ name: 'remote', delivery: fast })] });
+    for (let i = 0; i < 3; i++) await a.logEvent('step', { i });
+    await a.close();
+    writeFileSync(join(dir, '.delivery', cursorFileName('remote')), '{"v":1,"file":');
+    const warnings: string[] = [];
+    const sink = new ScriptedSink({ name: 'remote', delivery: fast });
+    const b = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
+    b.on('warning', (w) => warnings.push(`${w.code}: ${w.message}`));
+    b.addSink(sink);
+    await b.close();
+    expect(warnings.some((w) => w.startsWith('CURSOR_UNREADABLE') && w.includes('starting from the beginning'))).to.equal(true);
+    expect(sink.delivered.map((e) => e.seq)).to.deep.equal([1, 2, 3]);
+    expect(cursorOf(dir, 'remote').seq).to.equal(3);
+  });
+
   it('dead-letters a permanent failure with its reason, never retries it, and goes on with later events', async () => {
     const dir = tempDir();
     const sink = new ScriptedSink({ name: 'strict', delivery: { ...fast, maxBatchSize: 1 } }, (batch) => (batch[0]!.status === 'FAILURE' ? permanent('HTTP 400: bad field') : { code: 'ok' }));
