@@ -142,7 +142,7 @@ function markdown(outcomes: Outcome[], machine: Machine, seconds: number): strin
     '## This run',
     '',
     ...machine.lines,
-    `- Whole run: ${seconds.toFixed(0)} s`,
+    `- Whole run: ${seconds.toFixed(0)} s (${outcomes.map((o) => `${o.file.replace('.bench.ts', '')} ${o.seconds.toFixed(0)} s`).join(', ')})`,
     '',
   ];
   const targets = outcomes.flatMap((o) => o.sections.flatMap((s) => s.targets ?? []));
