@@ -186,6 +186,16 @@ describe('auditrail tail', function () {
     });
   }
 
+  it('refuses a CSV that is not an audit log, as show does', async function () {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'audit_log.csv'), 'name,email\nalice,a@example.com\n');
+    for (const args of [[dir], [dir, '--follow']]) {
+      const run = await runCli(['tail', ...args]);
+      expect(run.code).to.equal(1);
+      expect(run.stderr).to.match(/^auditrail: .*audit_log\.csv is not an audit log CSV: its header lacks timestamp, action_type, status, details\n$/);
+    }
+  });
+
   it('reports a missing log as one line and exit code 1 without --follow', async function () {
     const dir = tempDir();
     const run = await runCli(['tail', dir]);

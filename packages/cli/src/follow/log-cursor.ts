@@ -261,7 +261,7 @@ async function openLog(ref: LogFileRef): Promise<OpenFile | undefined> {
 function parserFor(ref: LogFileRef): RecordParser {
   if (ref.format === 'jsonl') return jsonlParser();
   if (ref.format === 'json') return jsonArrayParser();
-  return csvParser();
+  return csvParser(ref.path);
 }
 
 async function readChunk(handle: FileHandle, position: number, size: number): Promise<Buffer> {

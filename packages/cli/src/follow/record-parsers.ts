@@ -1,6 +1,6 @@
 // Incremental parsers for a log that is still being written: they take the bytes after the last
 // whole record and return only whole records, so a torn last line waits until it is complete.
-import { csvToEvent, type AuditEvent } from '@auditrail/core';
+import { AuditReadError, csvToEvent, type AuditEvent } from '@auditrail/core';
 
 /** What a parser made of a chunk of bytes. */
 export interface ParsedChunk {
@@ -71,8 +71,14 @@ export function jsonArrayParser(): RecordParser {
   };
 }
 
-/** CSV with a header record; quoted cells may hold newlines, so records end at a newline outside quotes. */
-export function csvParser(): RecordParser {
+/** The columns without which a CSV file is not an audit log (the first seed's file has exactly five). */
+const REQUIRED_CSV_COLUMNS = ['timestamp', 'action_type', 'status', 'details'];
+
+/**
+ * CSV with a header record; quoted cells may hold newlines, so records end at a newline outside
+ * quotes. A header without the audit columns is an AuditReadError naming `path`.
+ */
+export function csvParser(path: string): RecordParser {
   let header: string[] | undefined;
   return {
     parse(chunk) {
@@ -82,6 +88,8 @@ export function csvParser(): RecordParser {
         if (record.length === 1 && record[0] === '') continue;
         if (!header) {
           header = record.map((cell) => cell.replace(/^\uFEFF/, '').trim());
+          const missing = REQUIRED_CSV_COLUMNS.filter((column) => !header!.includes(column));
+          if (missing.length > 0) throw new AuditReadError(`${path} is not an audit log CSV: its header lacks ${missing.join(', ')}`);
           continue;
         }
         if (record.length !== header.length) {
