@@ -259,7 +259,7 @@ function changes(d) {
   var rows = [];
   var isObj = function (v) { return v !== null && typeof v === 'object' && !Array.isArray(v); };
   if (isObj(d.before) || isObj(d.after)) {
-    var before = flatten(d.before || {}, '', {}), after = flatten(d.after || {}, '', {});
+    var before = flatten(d.before || {}, '', Object.create(null)), after = flatten(d.after || {}, '', Object.create(null)); // a key may be __proto__
     Object.keys(before).concat(Object.keys(after).filter(function (k) { return !(k in before); })).sort().forEach(function (path) {
       rows.push([path, path in before ? show(before[path]) : '(absent)', path in after ? show(after[path]) : '(absent)']);
     });
