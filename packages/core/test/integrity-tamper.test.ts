@@ -197,6 +197,14 @@ describe('verify: the tamper matrix', () => {
     expect((await verify(log)).problem).to.include({ kind: 'malformed', position: 2, line: 2 });
   });
 
+  it('a log written without a hash chain (the first seed\'s JSON array) is reported as such', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'audit_log.json'), JSON.stringify([{ timestamp: '2026-01-01T00:00:00', action_type: 'hp_change', status: 'INFO', details: {}, error: null }], null, 2));
+    const { problem } = await verifyAuditLog(dir);
+    expect(problem).to.include({ kind: 'malformed', position: 1 });
+    expect(problem?.message).to.include('written without a hash chain');
+  });
+
   it('JSON arrays in either order and CSV: a change is found at the right event', async () => {
     for (const order of ['oldest-first', 'newest-first'] as const) {
       const log = await writeLog(8, ['json'], { order });

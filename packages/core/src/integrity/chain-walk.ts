@@ -231,6 +231,7 @@ const HEX64 = /^[0-9a-f]{64}$/;
 function shapeProblem(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
   const e = value as Record<string, unknown>;
+  if (!e.prev_hash && !e.hash) return 'it has no prev_hash and hash: written without a hash chain (an older logger, or another tool)';
   if (typeof e.id !== 'string') return 'id is missing';
   if (typeof e.seq !== 'number' || !Number.isSafeInteger(e.seq) || e.seq < 1) return 'seq is not a positive integer';
   for (const key of ['timestamp', 'action_type', 'status'] as const) if (typeof e[key] !== 'string') return `${key} is not a string`;
