@@ -24,7 +24,7 @@ export interface OwnPoolSettings {
  */
 export function createOwnPool(settings: OwnPoolSettings): Pool {
   const config: PoolConfig = {
-    application_name: 'auditrail',
+    application_name: process.env.PGAPPNAME || 'auditrail',
     keepAlive: true,
     idleTimeoutMillis: 30_000,
     ...settings.client,

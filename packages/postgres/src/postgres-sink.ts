@@ -37,9 +37,9 @@ export interface PostgresSinkOptions {
   filter?: EventFilter;
   /** Batching, timeouts and retries for this sink, over the logger's `delivery.policy` and POSTGRES_DELIVERY. */
   delivery?: Partial<DeliveryPolicy>;
-  /** Limit on each statement, server-side on the sink's own pool and client-side always (default 30,000 ms). */
+  /** Limit on each statement, server-side on the sink's own pool and client-side always (default 15,000 ms). */
   statementTimeoutMs?: number;
-  /** Limit on opening a connection (default 10,000 ms). */
+  /** Limit on opening a connection (default 5,000 ms). */
   connectTimeoutMs?: number;
   /** Connections of the sink's own pool (default 2). */
   maxConnections?: number;
@@ -61,7 +61,7 @@ export class PostgresSink implements BatchSink {
   readonly name: string;
   /** Which events reach this sink. */
   readonly filter: EventFilter | undefined;
-  /** Its delivery policy, over the logger's: POSTGRES_DELIVERY and the `delivery` option. */
+  /** Its delivery policy, over the logger's: POSTGRES_DELIVERY, an export timeout above its own limits, and the `delivery` option. */
   readonly delivery: Partial<DeliveryPolicy>;
   /** The table written to. */
   readonly table: string;
@@ -88,13 +88,15 @@ export class PostgresSink implements BatchSink {
     this.table = checkIdentifier('table', options.table ?? DEFAULT_TABLE);
     this.schema = options.schema === undefined ? undefined : checkIdentifier('schema', options.schema);
     this.migrating = checkBoolean('migrate', options.migrate ?? true);
-    this.statementTimeoutMs = checkPositive('statementTimeoutMs', options.statementTimeoutMs ?? 30_000);
-    this.connectTimeoutMs = checkPositive('connectTimeoutMs', options.connectTimeoutMs ?? 10_000);
+    this.statementTimeoutMs = checkPositive('statementTimeoutMs', options.statementTimeoutMs ?? 15_000);
+    this.connectTimeoutMs = checkPositive('connectTimeoutMs', options.connectTimeoutMs ?? 5_000);
     const maxConnections = checkPositive('maxConnections', options.maxConnections ?? 2);
+    if (!Number.isInteger(maxConnections)) throw new InvalidOptionError('maxConnections', `must be a whole number, got ${maxConnections}`);
     this.name = options.name ?? defaultName(this.table, this.schema);
     if (typeof this.name !== 'string' || this.name.length === 0) throw new InvalidOptionError('name', 'must be a non-empty string');
     this.filter = options.filter;
-    this.delivery = { ...POSTGRES_DELIVERY, ...options.delivery };
+    // The engine's export timeout sits a second above the sink's own limits, which end the attempt first.
+    this.delivery = { ...POSTGRES_DELIVERY, exportTimeoutMs: this.connectTimeoutMs + this.statementTimeoutMs + 1000, ...options.delivery };
     this.target = qualifiedName(this.table, this.schema);
     this.copySql = `COPY ${this.target} (${COLUMN_LIST}) FROM STDIN`;
     const unnest = COLUMNS.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ');

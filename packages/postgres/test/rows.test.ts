@@ -1,5 +1,7 @@
 // Rows built from events: names checked and quoted, NUL and lone surrogates made storable, exact events kept, COPY text escaped.
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { InvalidOptionError, type AuditEvent } from '@auditrail/core';
 import { checkIdentifier, postgresDdl, PostgresSink, quoteIdentifier, REPLACEMENT_CHAR } from '@auditrail/postgres';
 import { copyText, eventToRow, UnstorableEventError } from '../src/rows';
@@ -106,6 +108,12 @@ describe('postgres identifiers', () => {
     expect(ddl).to.match(/"timestamp"\s+timestamptz NOT NULL/);
     expect(ddl.match(/CREATE INDEX IF NOT EXISTS/g)).to.have.length(4);
     expect(new PostgresSink({ table: 'audit_events', schema: 'ml' }).ddl).to.equal(ddl);
+  });
+
+  it('is shown in docs/sinks/postgres.md exactly as it runs', () => {
+    const doc = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'sinks', 'postgres.md'), 'utf8');
+    const block = /```sql\n(CREATE TABLE[\s\S]*?)```/.exec(doc);
+    expect(block?.[1]).to.equal(postgresDdl({ table: 'audit_events', schema: undefined }));
   });
 
   it('fails fast on bad options, naming them', () => {
