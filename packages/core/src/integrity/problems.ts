@@ -63,11 +63,10 @@ export interface LocatedEvent {
 /** A readable place for messages: "position 7 (seq 7, id ...)". */
 export function describePlace(at: LocatedEvent): string {
   const e = at.event as Partial<AuditEvent>;
-  const parts = [`position ${at.position}`];
   const inner: string[] = [];
   if (typeof e.seq === 'number') inner.push(`seq ${e.seq}`);
   if (typeof e.id === 'string') inner.push(`id ${e.id}`);
-  return inner.length > 0 ? `${parts[0]} (${inner.join(', ')})` : parts[0]!;
+  return inner.length > 0 ? `position ${at.position} (${inner.join(', ')})` : `position ${at.position}`;
 }
 
 /** Builds a problem located at an event. */
