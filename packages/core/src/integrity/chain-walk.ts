@@ -164,7 +164,7 @@ function classify(at: LocatedEvent, previous: Seen | undefined, recent: Seen[], 
   // The event that should be here comes later: what sits here was inserted or moved.
   const resumes = ahead.findIndex((a) => a.event.prev_hash === expectedPrev && intact(a));
   if (!selfOk) {
-    if (resumes >= 0 && ahead[resumes]!.event.seq !== event.seq + resumes + 1 && ahead[resumes]!.event.seq === expectedSeq) {
+    if (resumes >= 0 && ahead[resumes]!.event.seq === expectedSeq) {
       return problemAt('inserted', at, `${place} was inserted: ${resumes + 1} event(s) here are not part of the chain (the next genuine event links to position ${at.position - 1})`);
     }
     if (hasher.keyed && new ChainHasher().digest(canonicalForm(event)) === event.hash) {
