@@ -10,6 +10,7 @@
 import type { AuditEvent, BatchSink, DeliveryPolicy, EventFilter, ExportResult, RejectedEvent } from '@auditrail/core';
 import { InvalidOptionError } from '@auditrail/core';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
+import { withClient, untilAborted } from './checkout';
 import { createOwnPool, describeTarget } from './connection';
 import { copyFrom, supportsCopy } from './copy-in';
 import { classify, PostgresSinkError, sqlStateOf } from './errors';
@@ -120,19 +121,15 @@ export class PostgresSink implements BatchSink {
 
   /** Creates the table and indexes now if missing (they are otherwise created on the first batch); rejects with a PostgresSinkError. */
   async ensureTable(): Promise<void> {
-    const client = await this.pool.connect().catch((err: unknown) => {
-      throw new PostgresSinkError(this.name, `cannot connect to ${describeTarget(this.pool)}`, err, classify(err, true));
-    });
-    client.on('error', ignore);
-    try {
+    const deadline = this.deadline();
+    const work = withClient(this.pool, deadline, (client) => {
       this.migrated = undefined;
-      await this.migrateOnce(client);
-      client.off('error', ignore);
-      client.release();
+      return this.migrateOnce(client);
+    });
+    try {
+      await untilAborted(work, deadline);
     } catch (err) {
-      client.off('error', ignore);
-      client.release(asError(err));
-      throw err instanceof PostgresSinkError ? err : new PostgresSinkError(this.name, `cannot create ${this.target}`, err, classify(err, true));
+      throw this.error(err, deadline, `creating ${this.target}`);
     }
   }
 
@@ -154,11 +151,12 @@ export class PostgresSink implements BatchSink {
       }
     });
     if (rows.length > 0) {
-      const deadline = AbortSignal.any([signal, AbortSignal.timeout(this.connectTimeoutMs + this.statementTimeoutMs)]);
+      const deadline = this.deadline(signal);
       try {
         rejected.push(...(await untilAborted(this.writeRows(rows, deadline), deadline)));
       } catch (err) {
-        return this.failure(err, deadline);
+        const error = this.error(err, deadline, `writing to ${this.target}`);
+        return error.kind === 'retryable' ? { code: 'retryable', error } : { code: 'permanent', error };
       }
     }
     return rejected.length === 0 ? { code: 'ok' } : { code: 'ok', rejected: rejected.sort((a, b) => a.index - b.index) };
@@ -174,28 +172,22 @@ export class PostgresSink implements BatchSink {
     return { table: this.table, schema: this.schema };
   }
 
-  private async writeRows(rows: IndexedRow[], deadline: AbortSignal): Promise<RejectedEvent[]> {
-    const client = await this.pool.connect();
-    // A checked-out client has no listener of the pool's; a dying connection must not end the process.
-    client.on('error', ignore);
-    const release = releaser(client);
-    let fault: Error | undefined;
-    // On a timeout the connection is closed: the statement stops there, and the retry goes through a fresh one.
-    const onAbort = () => release(new Error('export timed out'));
-    deadline.addEventListener('abort', onAbort, { once: true });
-    try {
-      if (deadline.aborted) throw deadline.reason;
-      if (this.migrating) await this.migrateOnce(client);
-      return await this.insert(client, rows);
-    } catch (err) {
-      fault = asError(err);
-      if (this.migrating && sqlStateOf(err) === '42P01') this.migrated = undefined; // dropped meanwhile: create it again
-      throw err;
-    } finally {
-      deadline.removeEventListener('abort', onAbort);
-      client.off('error', ignore);
-      release(fault && !sqlStateOf(fault) ? fault : undefined);
-    }
+  /** Aborts at the engine's signal or after the sink's own limits, whichever comes first. */
+  private deadline(signal?: AbortSignal): AbortSignal {
+    const own = AbortSignal.timeout(this.connectTimeoutMs + this.statementTimeoutMs);
+    return signal ? AbortSignal.any([signal, own]) : own;
+  }
+
+  private writeRows(rows: IndexedRow[], deadline: AbortSignal): Promise<RejectedEvent[]> {
+    return withClient(this.pool, deadline, async (client) => {
+      try {
+        if (this.migrating) await this.migrateOnce(client);
+        return await this.insert(client, rows);
+      } catch (err) {
+        if (this.migrating && sqlStateOf(err) === '42P01') this.migrated = undefined; // dropped meanwhile: create it again
+        throw err;
+      }
+    });
   }
 
   private async insert(client: PoolClient, rows: IndexedRow[]): Promise<RejectedEvent[]> {
@@ -234,16 +226,12 @@ export class PostgresSink implements BatchSink {
     return this.migrated;
   }
 
-  private failure(err: unknown, deadline: AbortSignal): ExportResult {
-    if (deadline.aborted && !sqlStateOf(err)) {
-      const error = new PostgresSinkError(this.name, `writing to ${this.target} timed out or was aborted`, deadline.reason ?? err, 'retryable');
-      return { code: 'retryable', error };
-    }
-    const kind = classify(err, this.migrating);
+  /** The typed error of a failed attempt: a timeout, an unreachable server, or what the server said. */
+  private error(err: unknown, deadline: AbortSignal, doing: string): PostgresSinkError {
+    if (deadline.aborted && !sqlStateOf(err)) return new PostgresSinkError(this.name, `${doing} timed out or was aborted`, deadline.reason ?? err, 'retryable');
     const state = sqlStateOf(err);
-    const what = state === undefined || state.startsWith('28') || state === '3D000' ? `cannot reach ${describeTarget(this.pool)}` : `writing to ${this.target}`;
-    const error = new PostgresSinkError(this.name, what, err, kind);
-    return kind === 'retryable' ? { code: 'retryable', error } : { code: 'permanent', error };
+    const unreachable = state === undefined || state.startsWith('28') || state === '3D000';
+    return new PostgresSinkError(this.name, unreachable ? `cannot reach ${describeTarget(this.pool)}` : doing, err, classify(err, this.migrating));
   }
 }
 
@@ -257,28 +245,6 @@ interface IndexedRow {
 function isRowError(err: unknown): boolean {
   const state = sqlStateOf(err);
   return state !== undefined && (state.startsWith('22') || state.startsWith('23'));
-}
-
-/** Returns a client to the pool once; with an error, the pool closes its connection instead of reusing it. */
-function releaser(client: PoolClient): (err?: Error) => void {
-  let released = false;
-  return (err) => {
-    if (released) return;
-    released = true;
-    client.release(err ?? false);
-    if (err) (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
-  };
-}
-
-/** Resolves or rejects with `work`, or rejects as soon as `signal` aborts (leaving `work` to finish unobserved). */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  work.catch(ignore);
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 function defaultName(table: string, schema: string | undefined): string {
@@ -295,9 +261,3 @@ function checkPositive(option: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new InvalidOptionError(option, `must be a positive number, got ${JSON.stringify(value)}`);
   return value;
 }
-
-function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
-}
-
-function ignore(): void {}

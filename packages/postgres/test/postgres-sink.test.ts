@@ -138,6 +138,20 @@ describe('PostgresSink (contract, real PostgreSQL)', function () {
     expect(await counts(admin, table)).to.deep.equal({ rows: 10, ids: 10 });
   });
 
+  it('ensureTable() creates the table up front, and fails fast with a typed error when the server cannot be reached', async () => {
+    const table = scratch.table();
+    await sink({ table }).ensureTable();
+    expect((await admin.query('SELECT to_regclass($1) AS t', [`"${table}"`])).rows[0].t).to.equal(table);
+    const unreachable = sink({ table, client: sinkClient(undefined, { host: '127.0.0.1', port: 9 }) });
+    const error = await unreachable.ensureTable().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).to.be.instanceOf(PostgresSinkError);
+    expect((error as PostgresSinkError).message).to.match(/cannot reach 127\.0\.0\.1:9\/.*ECONNREFUSED/);
+    expect((error as PostgresSinkError).kind).to.equal('retryable');
+  });
+
   it('refuses to write after shutdown, as retryable (the events stay in the outbox)', async () => {
     const s = sink({ table: scratch.table() });
     await s.shutdown();

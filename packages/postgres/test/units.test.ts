@@ -1,9 +1,9 @@
-// Rows built from events: names checked and quoted, NUL and lone surrogates made storable, exact events kept, COPY text escaped.
+// Without a server: rows built from events (NUL, lone surrogates, exact copies, COPY text), names and DDL, error classification.
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidOptionError, type AuditEvent } from '@auditrail/core';
-import { checkIdentifier, postgresDdl, PostgresSink, quoteIdentifier, REPLACEMENT_CHAR } from '@auditrail/postgres';
+import { checkIdentifier, classifyPostgresError, postgresDdl, PostgresSink, PostgresSinkError, quoteIdentifier, REPLACEMENT_CHAR } from '@auditrail/postgres';
 import { copyText, eventToRow, UnstorableEventError } from '../src/rows';
 import { COLUMNS } from '../src/schema';
 import { indexName } from '../src/identifiers';
@@ -122,5 +122,30 @@ describe('postgres identifiers', () => {
     expect(() => new PostgresSink({ pool: {} as never, connectionString: 'postgres://x' })).to.throw(/"pool"/);
     expect(new PostgresSink().name).to.equal('postgres');
     expect(new PostgresSink({ table: 't1', schema: 's' }).name).to.equal('postgres-s.t1');
+  });
+});
+
+describe('postgres error classification', () => {
+  const pgError = (code: string) => Object.assign(new Error(`server said ${code}`), { code });
+
+  it('retries what the server or the settings cause, and gives up on what the batch or the table shape causes', () => {
+    const retryable = ['08006', '08001', '40001', '40P01', '53300', '53100', '55P03', '57P01', '57014', '58030', 'XX000', '25006', '28P01', '28000', '3D000', '42501', 'ZZ999'];
+    const permanent = ['42703', '42601', '42804', '22P02', '22021', '23502', '23514', '0A000', 'P0001'];
+    for (const code of retryable) expect(classifyPostgresError(pgError(code), false), code).to.equal('retryable');
+    for (const code of permanent) expect(classifyPostgresError(pgError(code), false), code).to.equal('permanent');
+    expect(classifyPostgresError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), false)).to.equal('retryable');
+    expect(classifyPostgresError(new Error('Connection terminated unexpectedly'), false)).to.equal('retryable');
+  });
+
+  it('retries a missing table or schema only when the sink may create it', () => {
+    expect(classifyPostgresError(pgError('42P01'), true)).to.equal('retryable');
+    expect(classifyPostgresError(pgError('42P01'), false)).to.equal('permanent');
+    expect(classifyPostgresError(pgError('3F000'), false)).to.equal('permanent');
+  });
+
+  it('says in its message what failed, the SQLSTATE, whether the events are kept, and what to do', () => {
+    const error = new PostgresSinkError('pg', 'cannot reach db:5432/audit as "bob"', pgError('28P01'), 'retryable');
+    expect(error.message).to.equal('Sink "pg" failed: cannot reach db:5432/audit as "bob": server said 28P01 (SQLSTATE 28P01); the events are kept and retried (check the user and password)');
+    expect(error).to.include({ sqlState: '28P01', kind: 'retryable', code: 'SINK_FAILED', sink: 'pg' });
   });
 });
