@@ -1,5 +1,6 @@
 // Reads an audit table back as events, chain by chain in seq order, so core's verifier can check it (`auditrail verify --postgres`).
 import { verifyEvents, type AuditEvent, type EventSource, type VerifyOptions, type VerifyReport } from '@auditrail/core';
+import { readFileSync } from 'node:fs';
 import { Client, type ClientBase } from 'pg';
 import { checkIdentifier, qualifiedName } from './identifiers';
 
@@ -35,20 +36,36 @@ export async function verifyPostgresTable(options: VerifyTableOptions): Promise<
         ? [options.logId]
         : (await client.query<{ log_id: string | null }>(`SELECT DISTINCT log_id FROM ${table} ORDER BY log_id`)).rows.map((r) => r.log_id);
     if (logIds.length === 0) logIds.push(null);
+    // A checkpoints file signs one log: apply it to the chain of that log id only.
+    const signedLog = typeof options.checkpoints === 'string' ? checkpointsLogId(options.checkpoints) : undefined;
     let merged: VerifyReport | undefined;
     for (const logId of logIds) {
       const label = `${options.schema ? options.schema + '.' : ''}${options.table}${logIds.length > 1 || options.logId ? ` (log ${logId ?? 'none'})` : ''}`;
-      const report = await verifyEvents(tableEvents(client, table, logId), { ...options, label });
+      const checkpoints = signedLog === undefined || signedLog === logId || logIds.length === 1 ? options.checkpoints : false;
+      const report = await verifyEvents(tableEvents(client, table, logId), { ...options, checkpoints: checkpoints ?? false, label });
       if (!merged) merged = report;
       else {
         merged.logs.push(...report.logs);
         merged.ok &&= report.ok;
         merged.problem ??= report.problem;
+        merged.checkpoints ??= report.checkpoints;
+        for (const warning of report.warnings) if (!merged.warnings.includes(warning)) merged.warnings.push(warning);
       }
     }
     return merged!;
   } finally {
     if (owned) await (client as Client).end();
+  }
+}
+
+/** The log id a checkpoints file signs (from its first line), if readable. */
+function checkpointsLogId(path: string): string | undefined {
+  try {
+    const first = readFileSync(path, 'utf8').split('\n', 1)[0] ?? '';
+    const log = (JSON.parse(first) as { log?: unknown }).log;
+    return typeof log === 'string' ? log : undefined;
+  } catch {
+    return undefined;
   }
 }
 
