@@ -87,6 +87,28 @@ describe('rotation and retention of the JSONL journal', () => {
     expect(listSegments(dir).length).to.be.greaterThan(1);
   });
 
+  it('a secondary file left behind across a rotation is brought up to date from the segment and the live file', async () => {
+    const dir = tempDir();
+    const options = { rootLogDir: dir, format: ['jsonl', 'csv'] as ('jsonl' | 'csv')[], rotation: { maxBytes: 1_500 } };
+    const logger = new AuditLogger(options);
+    let seq = 0;
+    while (listSegments(dir).length === 0 || events(join(dir, 'audit_log.jsonl')).length < 1) seq = (await logger.logEvent('step', { seq })).seq;
+    await logger.close();
+    expect(events(join(dir, 'audit_log.jsonl')).map((e) => e.seq)).to.deep.equal([seq]);
+    // As if two writers had crashed between the journal and the CSV: its last two records (one per file of the journal) are missing.
+    const csv = readFileSync(join(dir, 'audit_log.csv'), 'utf8').trimEnd().split('\n');
+    writeFileSync(join(dir, 'audit_log.csv'), csv.slice(0, -2).join('\n') + '\n');
+    const reopened = new AuditLogger(options);
+    await reopened.logEvent('after');
+    await reopened.close();
+    const report = await verifyAuditLog(dir);
+    expect(report.ok, JSON.stringify(report.problem)).to.equal(true);
+    expect(report.logs.map((log) => [log.format, log.events])).to.deep.equal([
+      ['jsonl', seq + 1],
+      ['csv', seq + 1],
+    ]);
+  });
+
   it('verify reports a missing segment, at the first event after the gap', async () => {
     const dir = tempDir();
     const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', rotation: { maxBytes: 1_500 } });

@@ -1,5 +1,5 @@
 // The JSONL journal: one event a line, append-only; a torn last line is moved aside on open.
-import { appendFileSync, closeSync, fstatSync, ftruncateSync, renameSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, ftruncateSync, openSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AuditWriteError } from '../errors';
 import type { AuditEvent } from '../event';
@@ -44,10 +44,18 @@ export class JsonlFile extends LogFile {
 
   eventsAfter(seq: number): RecordedEvent[] {
     const found: RecordedEvent[] = [];
-    for (const { text } of linesBackward(this.fd, this.knownSize)) {
-      const event = JSON.parse(text) as AuditEvent;
-      if (event.seq <= seq) break;
-      found.push({ event, json: text });
+    if (!collectAfter(this.fd, this.knownSize, seq, found)) {
+      // The events asked for began before a rotation: the rest are at the end of the newest segment.
+      const segments = listSegments(dirname(this.path));
+      const newest = segments[segments.length - 1];
+      if (newest) {
+        const fd = openSync(newest.path, 'r');
+        try {
+          collectAfter(fd, fstatSync(fd).size, seq, found);
+        } finally {
+          closeSync(fd);
+        }
+      }
     }
     return found.reverse();
   }
@@ -122,4 +130,14 @@ export class JsonlFile extends LogFile {
       // The next lease's repair moves any fragment aside.
     }
   }
+}
+
+/** Collects, newest first, the events after `seq` in a file; true when it reached an event at or before `seq`. */
+function collectAfter(fd: number, size: number, seq: number, found: RecordedEvent[]): boolean {
+  for (const { text } of linesBackward(fd, size)) {
+    const event = JSON.parse(text) as AuditEvent;
+    if (event.seq <= seq) return true;
+    found.push({ event, json: text });
+  }
+  return false;
 }
