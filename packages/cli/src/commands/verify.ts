@@ -96,7 +96,7 @@ function readKeyFile(path: string): string {
 export function formatReport(report: VerifyReport): string {
   const lines: string[] = [];
   for (const log of report.logs) {
-    const where = `${log.format}: ${log.files.length === 1 ? log.files[0] : `${log.files.length} segments, ${log.files[0]} .. ${log.files[log.files.length - 1]}`}`;
+    const where = `${log.format}: ${log.files.length === 1 ? log.files[0] : `${log.files.length} files, ${log.files[0]} .. ${log.files[log.files.length - 1]}`}`;
     if (log.ok) {
       const chain = report.keyed ? 'HMAC chain intact' : 'chain intact';
       lines.push(`OK: ${log.events} events, ${chain} (${where})`);
