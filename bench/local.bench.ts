@@ -65,7 +65,6 @@ async function jsonArray(): Promise<BenchSection> {
       { name: 'logEvent → JSON array, oldest-first, 100,000 events', round: () => logEventRound({ events: 100_000, options: { format: 'json', fsync: 'never' } }) },
     ],
     3,
-    false, // the JIT is warm from the first table
   );
   const newest = await interleaved(
     [{ name: 'logEvent → JSON array, newest-first, 500 events', note: 'O(n) per event: rewrites and fsyncs the whole file', round: () => logEventRound({ events: 500, options: { format: 'json', order: 'newest-first', fsync: 'never' } }) }],
