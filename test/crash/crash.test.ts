@@ -1,9 +1,10 @@
 // A child logging in a loop into all three formats is SIGKILLed at random moments, 20 times, restarting each
-// time on the same directory: after each kill every file parses and holds every event whose logEvent had resolved.
+// time on the same directory: after each kill every file reads back and holds every event whose logEvent had
+// resolved; the restart repairs any torn tail, and at the end every file parses strictly and the chain is whole.
 import { expect } from 'chai';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { computeHash, type AuditEvent } from '@auditrail/core';
+import { computeHash, readEvents, type AuditEvent } from '@auditrail/core';
 import { tempDir } from '../helpers/tmp';
 import { spawnTs } from '../helpers/node';
 import { readCsv, readJsonArray, readJsonl } from '../../packages/core/test/helpers';
@@ -40,24 +41,49 @@ function readAll(dir: string): Record<'jsonl' | 'json' | 'csv', AuditEvent[]> {
   return { jsonl: readJsonl(dir), json: readJsonArray(dir), csv: readCsv(dir) };
 }
 
+/** Whether a file passes its strict parser (JSON.parse, every line, csv-parse). */
+function parsesStrictly(dir: string, format: 'jsonl' | 'json' | 'csv'): boolean {
+  try {
+    readAll(dir)[format].length;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every file as the library's reader sees it: it skips only an unterminated last record (a write cut short). */
+async function readTolerant(dir: string): Promise<Record<'jsonl' | 'json' | 'csv', AuditEvent[]>> {
+  const out = { jsonl: [] as AuditEvent[], json: [] as AuditEvent[], csv: [] as AuditEvent[] };
+  for (const format of ['jsonl', 'json', 'csv'] as const) {
+    for await (const event of readEvents({ path: join(dir, `audit_log.${format}`), format })) out[format].push(event);
+  }
+  return out;
+}
+
 describe(`crash: SIGKILL at random moments, ${KILLS} times`, function () {
   this.timeout(180_000);
 
-  it('leaves every file parseable, holding every resolved event, and the chain intact', async () => {
+  // A killed write(2) to a regular file is cut short only at a page boundary (the kernel checks for a fatal
+  // signal between pages), so now and then a kill leaves the record being written torn. Such a record was
+  // never acknowledged; readers skip it, and the next writer moves it to .torn (see docs/local-files.md).
+  it('leaves every resolved event readable in every file after each kill, and every file whole after the restart', async () => {
     const dir = tempDir();
     const resolved: number[] = [];
+    let tornTails = 0;
     for (let run = 0; run < KILLS; run++) {
       const delay = 30 + Math.floor(Math.random() * 250);
       const seqs = await runAndKill(dir, run, delay);
       resolved.push(...seqs);
-      const files = readAll(dir);
+      const files = await readTolerant(dir);
       for (const [format, events] of Object.entries(files)) {
         const held = new Set(events.map((e) => e.seq));
         const missing = resolved.filter((s) => !held.has(s));
         expect(missing, `${format} after kill ${run + 1} (delay ${delay} ms) misses resolved seqs`).to.deep.equal([]);
+        if (!parsesStrictly(dir, format as 'jsonl' | 'json' | 'csv')) tornTails++;
       }
     }
     expect(resolved.length).to.be.greaterThan(KILLS);
+    expect(tornTails, 'kills that left a torn tail').to.be.lessThan(KILLS);
     // A last clean run repairs torn tails and brings every file to the same, gap-free, chained log.
     const { AuditLogger } = await import('@auditrail/core');
     const logger = new AuditLogger({ rootLogDir: dir, format: ['jsonl', 'json', 'csv'] });
