@@ -118,6 +118,7 @@ export class FileLock {
       }
       const waited = Date.now() - started;
       if (waited >= this.timeoutMs) {
+        this.stopWaiting();
         throw new LockTimeoutError(this.path, waited, holder ? `pid ${holder.pid} on ${holder.host}` : 'an unknown writer');
       }
       sleepSync(pause);
