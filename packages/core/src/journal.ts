@@ -260,7 +260,13 @@ export class Journal {
   private syncAll(): Promise<void> {
     this.dirty = false;
     const files: Pick<LogFile, 'flush'>[] = this.checkpoints ? [...this.files, this.checkpoints] : this.files;
-    return Promise.all(files.map((file) => file.flush())).then(() => undefined);
+    return Promise.all(files.map((file) => file.flush())).then(
+      () => undefined,
+      (err: unknown) => {
+        this.dirty = true; // not known to be on disk: the next flush must try again, not report success
+        throw err;
+      },
+    );
   }
 
   /** A closing writer signs the chain's tail (under the lock: another writer may have appended since). */
