@@ -1,6 +1,6 @@
 // The local files of one log directory: the lock, the tail (seq and hash), sealing and durable writes.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { BinaryLike, KeyObject } from 'node:crypto';
 import { formatTimestamp, processClock } from './clock';
 import type { AuditEvent, Details, DraftEvent, EventSource } from './event';
@@ -333,6 +333,14 @@ export class Journal {
   private catchUp(): void {
     const primary = this.files[0];
     if (!primary || this.files.length === 1) return;
+    for (const file of this.files.slice(1)) {
+      const held = this.held.get(file) ?? 0;
+      // Ahead of the primary: another writer uses this file as its primary (formats differ between writers).
+      if (held > this.tail.seq && !this.skipped.has(file)) {
+        const why = `holds seq ${held} but ${primary.path} ends at seq ${this.tail.seq}: another writer logs to it with other formats (give every writer of ${dirname(primary.path)} the same format list), or the primary lost its tail`;
+        this.skipped.set(file, new AuditWriteError(file.path, new Error(why)));
+      }
+    }
     const behind = this.files.slice(1).filter((file) => {
       const gap = this.tail.seq - (this.held.get(file) ?? this.tail.seq);
       return !this.skipped.has(file) && gap > 0 && gap <= MAX_CATCH_UP;

@@ -87,6 +87,23 @@ describe('multi-format logs', () => {
     });
   }
 
+  it('refuses to append to a secondary file that another writer uses as its primary', async () => {
+    const dir = tempDir();
+    const csvOnly = new AuditLogger({ rootLogDir: dir, format: 'csv' });
+    await csvOnly.logEvent('x');
+    await csvOnly.logEvent('y');
+    await csvOnly.close();
+    const both = new AuditLogger({ rootLogDir: dir, format: ['jsonl', 'csv'] });
+    const err = await both.logEvent('z').then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    await both.close();
+    expect(err?.message).to.include('audit_log.csv').and.include('same format list');
+    expect(readFormat(dir, 'jsonl').map((e) => e.action_type)).to.deep.equal(['z']);
+    expect(readFormat(dir, 'csv').map((e) => e.action_type)).to.deep.equal(['x', 'y']);
+  });
+
   it('a format added to an existing log starts where the log is (no history copy)', async () => {
     const dir = tempDir();
     let logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
