@@ -3,7 +3,7 @@ import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { AuditLogger, outcomeStatuses, type AuditLoggerOptions, type WeightsLabCatalog } from '@auditrail/core';
-import { benchDir, removeDir, secondsSince } from './lib';
+import { benchDir, removeDir, startMeasure, type Measured } from './lib';
 
 /** The first seed's tag_add details, built afresh for every call as a caller would. */
 export function tagAddDetails(): WeightsLabCatalog['tag_add'] {
@@ -34,13 +34,18 @@ export interface LogRound {
 
 /** Logs tag_add events through a fresh logger and returns events/s; construction and close are not timed. */
 export async function logEventRound(round: LogRound): Promise<number> {
+  return (await logEventMeasured(round)).opsPerSec;
+}
+
+/** logEventRound, with the rate per CPU second too. */
+export async function logEventMeasured(round: LogRound): Promise<Measured> {
   const dir = benchDir();
   const logger = new AuditLogger<WeightsLabCatalog>({ statuses: outcomeStatuses, ...round.options, rootLogDir: dir });
   const callers = round.callers ?? 1;
   const perCaller = Math.ceil(round.events / callers);
   const every = round.yieldEachEvent ? 1 : YIELD_EVERY;
   await logger.logEvent('tag_add', tagAddDetails(), 'success'); // opens the lease and the files
-  const start = process.hrtime.bigint();
+  const done = startMeasure();
   const worker = async (): Promise<void> => {
     for (let i = 1; i <= perCaller; i++) {
       await logger.logEvent('tag_add', tagAddDetails(), 'success');
@@ -48,28 +53,33 @@ export async function logEventRound(round: LogRound): Promise<number> {
     }
   };
   await Promise.all(Array.from({ length: callers }, worker));
-  const seconds = secondsSince(start);
+  const measured = done(perCaller * callers);
   await logger.close();
   round.inspect?.(dir);
   removeDir(dir);
-  return (perCaller * callers) / seconds;
+  return measured;
 }
 
 /** pino writing an equivalent object through a synchronous destination (fs.writeSync per line). */
 export async function pinoRound(events: number): Promise<number> {
+  return (await pinoMeasured(events)).opsPerSec;
+}
+
+/** pinoRound, with the rate per CPU second too. */
+export async function pinoMeasured(events: number): Promise<Measured> {
   const dir = benchDir();
   const destination = pino.destination({ dest: join(dir, 'pino.log'), sync: true });
   const log = pino({}, destination);
-  const start = process.hrtime.bigint();
+  const done = startMeasure();
   for (let i = 1; i <= events; i++) {
     log.info({ action_type: 'tag_add', status: 'success', details: tagAddDetails(), error: null });
     if (i % YIELD_EVERY === 0) await nextTurn();
   }
-  const seconds = secondsSince(start);
+  const measured = done(events);
   destination.flushSync();
   destination.end();
   removeDir(dir);
-  return events / seconds;
+  return measured;
 }
 
 /** The lines of a JSONL log, each as the bytes written for it (newline included). */
@@ -85,16 +95,16 @@ export function jsonlLines(dir: string): Buffer[] {
 }
 
 /** The floor: fs.writeSync of already-encoded lines to a file opened for appending, nothing else. */
-export async function writeSyncRound(lines: readonly Buffer[], events: number): Promise<number> {
+export async function writeSyncRound(lines: readonly Buffer[], events: number): Promise<Measured> {
   const dir = benchDir();
   const fd = openSync(join(dir, 'floor.jsonl'), 'a', 0o600);
-  const start = process.hrtime.bigint();
+  const done = startMeasure();
   for (let i = 1; i <= events; i++) {
     writeSync(fd, lines[i % lines.length]!);
     if (i % YIELD_EVERY === 0) await nextTurn();
   }
-  const seconds = secondsSince(start);
+  const measured = done(events);
   closeSync(fd);
   removeDir(dir);
-  return events / seconds;
+  return measured;
 }

@@ -10,6 +10,8 @@ export interface BenchRow {
   name: string;
   /** Events (or operations) per second: the median of the rounds. */
   opsPerSec: number;
+  /** Events per second of CPU time (user + system of the whole process), median of the rounds, when measured. */
+  cpuOpsPerSec?: number;
   /** Ratio to the section's reference row, filled in by the runner when `reference` is set. */
   ratio?: number;
   /** Free text (sizes, settings, memory). */
@@ -78,14 +80,32 @@ export function secondsSince(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
-/** One contender: `round()` measures it once and returns events per second. */
+/** One measurement: events per second of wall-clock time, and of CPU time when known. */
+export interface Measured {
+  /** Events per wall-clock second. */
+  opsPerSec: number;
+  /** Events per CPU second of this process (user + system, every thread). */
+  cpuOpsPerSec?: number;
+}
+
+/** Starts a measurement: call the function it returns with the events done, for their rate per wall-clock and per CPU second. */
+export function startMeasure(): (events: number) => Measured {
+  const wall = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
+  return (events) => {
+    const used = process.cpuUsage(cpu);
+    return { opsPerSec: events / secondsSince(wall), cpuOpsPerSec: events / ((used.user + used.system) / 1e6) };
+  };
+}
+
+/** One contender: `round()` measures it once and returns events per second (or a Measured). */
 export interface Variant {
   /** Row name. */
   name: string;
   /** Note for the row. */
   note?: string;
   /** One measurement, in events per second. */
-  round(): Promise<number> | number;
+  round(): Promise<number | Measured> | number | Measured;
 }
 
 /**
@@ -96,17 +116,26 @@ export interface Variant {
 export async function interleaved(variants: readonly Variant[], rounds = 5, warmup = true): Promise<BenchRow[]> {
   if (warmup) for (const v of variants) await v.round();
   const results = variants.map(() => [] as number[]);
+  const cpuResults = variants.map(() => [] as number[]);
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < variants.length; k++) {
       const i = (k + r) % variants.length;
-      results[i]!.push(await variants[i]!.round());
+      const measured = await variants[i]!.round();
+      if (typeof measured === 'number') results[i]!.push(measured);
+      else {
+        results[i]!.push(measured.opsPerSec);
+        if (measured.cpuOpsPerSec !== undefined) cpuResults[i]!.push(measured.cpuOpsPerSec);
+      }
       global.gc?.();
     }
   }
   return variants.map((v, i) => {
     const all = results[i]!;
+    const cpu = cpuResults[i]!;
     const spread = `median of ${all.length}, range ${fmt(Math.min(...all))}–${fmt(Math.max(...all))}`;
-    return { name: v.name, opsPerSec: median(all), note: v.note ? `${v.note}; ${spread}` : spread };
+    const measuredRow: BenchRow = { name: v.name, opsPerSec: median(all), note: v.note ? `${v.note}; ${spread}` : spread };
+    if (cpu.length === all.length) measuredRow.cpuOpsPerSec = median(cpu);
+    return measuredRow;
   });
 }
 

@@ -119,7 +119,8 @@ function textTable(section: BenchSection): string {
   const width = Math.max(...section.rows.map((r) => r.name.length), 10);
   const lines = [`  ${section.title}`];
   for (const r of section.rows) {
-    lines.push(`    ${r.name.padEnd(width)}  ${fmt(r.opsPerSec).padStart(11)} /s  ${ratioText(r.ratio).padStart(7)}`);
+    const cpu = r.cpuOpsPerSec === undefined ? '' : `  (${fmt(r.cpuOpsPerSec)} /CPU-s)`;
+    lines.push(`    ${r.name.padEnd(width)}  ${fmt(r.opsPerSec).padStart(11)} /s  ${ratioText(r.ratio).padStart(7)}${cpu}`);
   }
   for (const t of section.targets ?? []) lines.push(`    ${t.met ? 'MET    ' : 'NOT MET'}  ${t.description} (${t.detail})`);
   return lines.join('\n') + '\n';
@@ -137,7 +138,10 @@ function markdown(outcomes: Outcome[], machine: Machine, seconds: number): strin
     'process and rewrites this page; `npm run bench -- local` runs one scenario and only prints.',
     'Every figure is from the run below, on the machine below, against a floor and the peers',
     'measured in the same run. Each figure is the median of interleaved rounds (A B C, B C A, …)',
-    'after an untimed warm-up round, so a busy neighbour slows every contender alike.',
+    'after an untimed warm-up round, so a busy neighbour slows every contender alike. Where a table',
+    'has an "events per CPU-second" column, it counts the CPU time of the benchmark process (user +',
+    'system, all threads) instead of the clock: on a shared machine it is the steadier measure of the',
+    'work done, though it leaves out time spent waiting on the disk.',
     '',
     '## This run',
     '',
@@ -156,8 +160,14 @@ function markdown(outcomes: Outcome[], machine: Machine, seconds: number): strin
     for (const section of outcome.sections) {
       out.push(`## ${section.title}`, '');
       const ratioHead = section.reference ? `ratio to ${section.reference}` : 'ratio';
-      out.push(`| | events/s | ${cell(ratioHead)} | note |`, '| --- | ---: | ---: | --- |');
-      for (const r of section.rows) out.push(`| ${cell(r.name)} | ${fmt(r.opsPerSec)} | ${ratioText(r.ratio)} | ${cell(r.note ?? '')} |`);
+      const withCpu = section.rows.some((r) => r.cpuOpsPerSec !== undefined);
+      const cpuHead = withCpu ? ' events per CPU-second |' : '';
+      const cpuAlign = withCpu ? ' ---: |' : '';
+      out.push(`| | events/s | ${cell(ratioHead)} |${cpuHead} note |`, `| --- | ---: | ---: |${cpuAlign} --- |`);
+      for (const r of section.rows) {
+        const cpu = withCpu ? ` ${r.cpuOpsPerSec === undefined ? '' : fmt(r.cpuOpsPerSec)} |` : '';
+        out.push(`| ${cell(r.name)} | ${fmt(r.opsPerSec)} | ${ratioText(r.ratio)} |${cpu} ${cell(r.note ?? '')} |`);
+      }
       out.push('');
       for (const t of section.targets ?? []) out.push(`- Target: ${t.description}: ${t.met ? 'met' : '**not met**'} (${t.detail}).`);
       if (section.targets?.length) out.push('');

@@ -3,15 +3,15 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import winston from 'winston';
 import { nextTurn, tagAddDetails, YIELD_EVERY } from './common';
-import { benchDir, removeDir, secondsSince } from './lib';
+import { benchDir, removeDir, startMeasure, type Measured } from './lib';
 
 /** Logs `events` tag_add objects through winston's File transport (json format with a timestamp); events/s until all are in the file. */
-export async function winstonRound(events: number): Promise<number> {
+export async function winstonRound(events: number): Promise<Measured> {
   const dir = benchDir();
   const filename = join(dir, 'winston.log');
   const transport = new winston.transports.File({ filename });
   const logger = winston.createLogger({ format: winston.format.combine(winston.format.timestamp(), winston.format.json()), transports: [transport] });
-  const start = process.hrtime.bigint();
+  const done = startMeasure();
   for (let i = 1; i <= events; i++) {
     logger.info({ message: 'tag_add', action_type: 'tag_add', status: 'success', details: tagAddDetails(), error: null });
     if (i % YIELD_EVERY === 0) await nextTurn();
@@ -20,9 +20,9 @@ export async function winstonRound(events: number): Promise<number> {
   logger.end();
   await finished;
   await untilLines(filename, events);
-  const seconds = secondsSince(start);
+  const measured = done(events);
   removeDir(dir);
-  return events / seconds;
+  return measured;
 }
 
 /** Polls the file, reading only what is new, until it holds `lines` newlines (or 30 s pass). */
