@@ -169,6 +169,48 @@ describe('verify: the tamper matrix', () => {
     expect(problem).to.include({ kind: 'missing-checkpoint', position: 2, line: 2 });
   });
 
+  it('a checkpoint missed by a crashed writer is signed late by the next one, as recovery, and verify warns instead of failing', async () => {
+    const dir = tempDir();
+    const keys = writeSigningKeys(join(dir, 'keys'));
+    const options = { rootLogDir: dir, format: 'jsonl' as const, checkpoints: { privateKey: keys.privateKeyPath, every: 5 } };
+    const a = new AuditLogger(options);
+    const b = new AuditLogger(options);
+    for (let i = 0; i < 10; i++) await a.logEvent('a', { i });
+    // As if a had crashed between event 10 and its checkpoint.
+    save(dir, lines(dir, 'audit_log.checkpoints.jsonl').slice(0, 1), 'audit_log.checkpoints.jsonl');
+    for (let i = 0; i < 5; i++) await b.logEvent('b', { i });
+    await a.close();
+    await b.close();
+    const checkpoints = lines(dir, 'audit_log.checkpoints.jsonl').map((line) => JSON.parse(line) as { seq: number; reason: string });
+    expect(checkpoints.map((c) => [c.seq, c.reason])).to.deep.equal([
+      [5, 'interval'],
+      [15, 'recovery'],
+    ]);
+    const report = await verifyAuditLog(dir, { publicKey: keys.publicKeyPath });
+    expect(report.ok, JSON.stringify(report.problem)).to.equal(true);
+    expect(report.warnings.join('\n')).to.include('checkpoint #2 (seq 15) was signed after an earlier due checkpoint was found missing');
+  });
+
+  it('a torn last checkpoint line (power loss) is moved aside and signing goes on', async () => {
+    const dir = tempDir();
+    const keys = writeSigningKeys(join(dir, 'keys'));
+    const options = { rootLogDir: dir, format: 'jsonl' as const, checkpoints: { privateKey: keys.privateKeyPath, every: 5 } };
+    const first = new AuditLogger(options);
+    for (let i = 0; i < 5; i++) await first.logEvent('a', { i });
+    await first.close();
+    const text = readFileSync(join(dir, 'audit_log.checkpoints.jsonl'), 'utf8');
+    writeFileSync(join(dir, 'audit_log.checkpoints.jsonl'), text + text.slice(0, 40));
+    const warnings: string[] = [];
+    const second = new AuditLogger(options);
+    second.on('warning', ({ code }) => warnings.push(code));
+    for (let i = 0; i < 5; i++) await second.logEvent('b', { i });
+    await second.close();
+    expect(warnings).to.include('TORN_LINE_REPAIRED');
+    const report = await verifyAuditLog(dir, { publicKey: keys.publicKeyPath });
+    expect(report.ok, JSON.stringify(report.problem)).to.equal(true);
+    expect(report.checkpoints?.last?.seq).to.equal(10);
+  });
+
   it('a checkpoint altered: bad-signature; signed by another key: bad-signature', async () => {
     const log = await writeLog(10);
     const checkpoints = lines(log.dir, 'audit_log.checkpoints.jsonl');

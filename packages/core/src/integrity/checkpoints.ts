@@ -1,12 +1,12 @@
 // Signed checkpoints: Ed25519 signatures over (seq, hash, time) of the chain, each naming the one
 // before it, in `{rootLogDir}/audit_log.checkpoints.jsonl`; written under the directory lock.
 import { createHash, sign, verify as verifySignature, type KeyObject } from 'node:crypto';
-import { closeSync, fdatasync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, fdatasync, fstatSync, ftruncateSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson } from '../canonical';
 import { formatTimestamp, processClock } from '../clock';
 import { AuditWriteError, InvalidOptionError } from '../errors';
-import { isSymlink, lastLineBefore, sizeOf, writeAll } from '../files/fs-util';
+import { isSymlink, lastLineBefore, lastNewlineBefore, readAt, sizeOf, writeAll } from '../files/fs-util';
 import { GENESIS_HASH } from '../seal';
 import type { SinkContext } from '../sink';
 import { keyIdOf, loadPrivateKey } from './keys';
@@ -78,8 +78,7 @@ export class CheckpointWriter {
   /** Events between checkpoints. */
   readonly every: number;
   private fd = -1;
-  private knownSize = -1;
-  private last: Checkpoint | undefined;
+  private context: SinkContext | undefined;
 
   constructor(dir: string, options: CheckpointOptions, private readonly logId: string, private readonly allowSymlink: boolean) {
     this.path = join(dir, CHECKPOINTS_FILE);
@@ -98,6 +97,7 @@ export class CheckpointWriter {
 
   /** Opens (creating 0600) the file. */
   private open(context: SinkContext): void {
+    this.context = context;
     if (!this.allowSymlink && isSymlink(this.path)) {
       throw new InvalidOptionError('allowSymlink', `${this.path} is a symbolic link; refusing to follow it (pass allowSymlink: true to allow)`);
     }
@@ -146,12 +146,14 @@ export class CheckpointWriter {
   private write(seq: number, hash: string, reason: CheckpointReason): void {
     const last = this.readLast();
     if (last && last.seq >= seq) return;
+    // A due checkpoint is missing (its writer crashed right after the event): say so rather than hide it.
+    const late = last !== undefined && seq > nextDueSeq(last);
     const unsigned: Omit<Checkpoint, 'signature'> = {
       n: (last?.n ?? 0) + 1,
       seq,
       hash,
       timestamp: formatTimestamp(processClock.nowUs()),
-      reason,
+      reason: late ? 'recovery' : reason,
       every: this.every,
       log: this.logId,
       prev: last ? signatureLink(last.signature) : GENESIS_HASH,
@@ -164,19 +166,26 @@ export class CheckpointWriter {
     } catch (err) {
       throw new AuditWriteError(this.path, err);
     }
-    this.last = checkpoint;
-    this.knownSize += data.length;
   }
 
-  /** The last checkpoint, re-read when another writer appended since. */
+  /** The last checkpoint, read afresh (writes are rare, and another writer may have appended since). */
   private readLast(): Checkpoint | undefined {
-    const size = sizeOf(this.fd);
-    if (size === this.knownSize) return this.last;
+    const size = this.repairTornTail(sizeOf(this.fd));
     const line = size > 0 ? lastLineBefore(this.fd, size) : undefined;
-    this.knownSize = size;
-    this.last = line ? parseCheckpoint(line.text) : undefined;
-    if (line && !this.last) throw new AuditWriteError(this.path, new Error(`last line is not a checkpoint: ${line.text.slice(0, 80)}`));
-    return this.last;
+    if (!line) return undefined;
+    const last = parseCheckpoint(line.text);
+    if (!last) throw new AuditWriteError(this.path, new Error(`last line is not a checkpoint: ${line.text.slice(0, 80)}`));
+    return last;
+  }
+
+  /** A power loss can leave a last line without its newline: move it to `.torn` and cut it off. */
+  private repairTornTail(size: number): number {
+    if (size === 0 || readAt(this.fd, size - 1, 1)[0] === 0x0a) return size;
+    const start = lastNewlineBefore(this.fd, size) + 1;
+    appendFileSync(this.path + '.torn', Buffer.concat([readAt(this.fd, start, size - start), Buffer.from('\n')]), { mode: 0o600 });
+    ftruncateSync(this.fd, start);
+    this.context?.warn('TORN_LINE_REPAIRED', `${this.path}: moved a torn last line of ${size - start} bytes to ${this.path}.torn`);
+    return start;
   }
 }
 
@@ -201,12 +210,14 @@ export interface CheckpointsCheck {
   problem?: ChainProblem;
   /** Whether signatures were checked (a public key was given). */
   signaturesVerified: boolean;
+  /** Checkpoints signed after a due one was found missing (a crash, or one removed before it was signed). */
+  late: Checkpoint[];
 }
 
 /** Checks a checkpoints file: numbering, links, signatures (with keys) and that no due checkpoint is missing between two others. */
 export function checkCheckpoints(path: string, publicKeys: readonly KeyObject[]): CheckpointsCheck {
   const byId = new Map(publicKeys.map((key) => [keyIdOf(key), key]));
-  const result: CheckpointsCheck = { checkpoints: [], signaturesVerified: byId.size > 0 };
+  const result: CheckpointsCheck = { checkpoints: [], signaturesVerified: byId.size > 0, late: [] };
   const lines = readFileSync(path, 'utf8').split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   let previous: Checkpoint | undefined;
@@ -233,6 +244,7 @@ export function checkCheckpoints(path: string, publicKeys: readonly KeyObject[])
     if (previous && checkpoint.reason !== 'recovery' && checkpoint.seq > nextDueSeq(previous)) {
       return fail('missing-checkpoint', `no checkpoint for seq ${nextDueSeq(previous)} (due every ${previous.every} events) between #${previous.n} and #${checkpoint.n}`);
     }
+    if (checkpoint.reason === 'recovery' && previous) result.late.push(checkpoint);
     result.checkpoints.push(checkpoint);
     previous = checkpoint;
   }

@@ -130,6 +130,9 @@ function prepare(options: VerifyOptions, checkpointsPath: string | false): Conte
       ...(check.problem ? { problem: check.problem } : {}),
     };
     if (!check.signaturesVerified) report.warnings.push(`checkpoint signatures were not checked: pass the public key to verify them`);
+    for (const late of check.late) {
+      report.warnings.push(`checkpoint #${late.n} (seq ${late.seq}) was signed after an earlier due checkpoint was found missing: a writer crashed between an event and its checkpoint, or the checkpoint was removed before the next one was signed`);
+    }
   } else if (publicKeys.length > 0) {
     report.warnings.push(`a public key was given but there is no checkpoints file${checkpointsPath ? ` at ${checkpointsPath}` : ''}`);
   }
