@@ -44,8 +44,8 @@ function readAll(dir: string): Record<'jsonl' | 'json' | 'csv', AuditEvent[]> {
 /** Whether a file passes its strict parser (JSON.parse, every line, csv-parse). */
 function parsesStrictly(dir: string, format: 'jsonl' | 'json' | 'csv'): boolean {
   try {
-    readAll(dir)[format].length;
-    return true;
+    if (format === 'jsonl') return readFileSync(join(dir, 'audit_log.jsonl'), 'utf8').endsWith('\n') && readJsonl(dir).length >= 0;
+    return (format === 'json' ? readJsonArray(dir) : readCsv(dir)).length >= 0;
   } catch {
     return false;
   }
