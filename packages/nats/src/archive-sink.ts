@@ -18,7 +18,7 @@ export class ArchiveSink implements BatchSink {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
 
-  async export(batch: readonly AuditEvent[]): Promise<ExportResult> {
+  async export(batch: readonly AuditEvent[], _signal?: AbortSignal): Promise<ExportResult> {
     const touched = new Set<ChainFile>();
     try {
       for (const event of batch) {

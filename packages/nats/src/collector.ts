@@ -5,6 +5,7 @@ import { AckPolicy, connect, DeliverPolicy, nanos, type Consumer, type JsMsg, ty
 import { appendFileSync } from 'node:fs';
 import { InvalidOptionError, type AuditEvent, type BatchSink, type ExportResult } from '@auditrail/core';
 import { isNotFound } from './stream';
+import { closeConnection } from './close';
 
 /** Options of a collector. */
 export interface CollectorOptions {
@@ -69,7 +70,7 @@ export class Collector {
   async stop(): Promise<void> {
     this.running = false;
     await this.loop?.catch(() => undefined);
-    await this.connection?.drain().catch(() => undefined);
+    if (this.connection) await closeConnection(this.connection);
     await this.options.target.shutdown?.();
   }
 

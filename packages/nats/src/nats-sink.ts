@@ -5,6 +5,7 @@ import { InvalidOptionError, type AuditEvent, type BatchSink, type EventFilter, 
 import { ensureAuditStream, type AuditStreamOptions } from './stream';
 import { defaultSubject } from './subject';
 import { classifyNatsError } from './errors';
+import { closeConnection } from './close';
 
 /** Options of the NATS sink. */
 export interface NatsSinkOptions {
@@ -24,6 +25,8 @@ export interface NatsSinkOptions {
   ackTimeoutMs?: number;
   /** How long to wait for the first connection (default 5,000 ms). */
   connectTimeoutMs?: number;
+  /** Publishes awaiting acknowledgement at once (default 64). */
+  maxInFlight?: number;
   /** Sink name (default 'nats'). */
   name?: string;
   /** Which events to publish. */
@@ -41,6 +44,7 @@ export class NatsSink implements BatchSink {
   private readonly prefix: string;
   private readonly subjectOf: (event: AuditEvent) => string;
   private readonly ackTimeoutMs: number;
+  private readonly window: number;
 
   constructor(private readonly options: NatsSinkOptions = {}) {
     this.name = options.name ?? 'nats';
@@ -52,6 +56,7 @@ export class NatsSink implements BatchSink {
     this.subjectOf = options.subject ?? ((event) => defaultSubject(this.prefix, event));
     this.ackTimeoutMs = positive('ackTimeoutMs', options.ackTimeoutMs ?? 5000);
     positive('connectTimeoutMs', options.connectTimeoutMs ?? 5000);
+    this.window = positive('maxInFlight', options.maxInFlight ?? 64);
     this.connection = options.connection;
     this.ownsConnection = options.connection === undefined;
   }
@@ -63,12 +68,24 @@ export class NatsSink implements BatchSink {
     } catch (err) {
       return classifyNatsError(err);
     }
-    const results = await Promise.allSettled(
-      batch.map((event) => js.publish(this.subjectOf(event), JSON.stringify(event), { msgID: event.id, timeout: this.ackTimeoutMs })),
-    );
+    // A bounded window of unacknowledged publishes: firing a whole batch at once makes the last
+    // acknowledgements wait behind the first and time out on a busy server.
+    let failure: unknown;
+    let next = 0;
+    const publishNext = async (): Promise<void> => {
+      while (failure === undefined && !signal.aborted && next < batch.length) {
+        const event = batch[next++]!;
+        try {
+          await js.publish(this.subjectOf(event), JSON.stringify(event), { msgID: event.id, timeout: this.ackTimeoutMs });
+        } catch (err) {
+          failure ??= err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.window, batch.length) }, publishNext));
+    if (failure !== undefined) return classifyNatsError(failure);
     if (signal.aborted) return { code: 'retryable', error: new Error('export aborted by the delivery timeout') };
-    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    return failure ? classifyNatsError(failure.reason) : { code: 'ok' };
+    return { code: 'ok' };
   }
 
   async shutdown(): Promise<void> {
@@ -77,7 +94,7 @@ export class NatsSink implements BatchSink {
     this.connecting = undefined;
     if (connection && this.ownsConnection) {
       this.connection = undefined;
-      await connection.drain().catch(() => connection.close());
+      await closeConnection(connection);
     }
   }
 
