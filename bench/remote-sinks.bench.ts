@@ -1,18 +1,15 @@
 // Issue 3: PostgresSink events/s against raw COPY of the same rows (the floor), unnest and one INSERT per event;
 // HttpSink events/s from the same journal into a local server; memory while the Postgres sink is down.
-import { cpSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { userInfo } from 'node:os';
-import { AuditLogger, outcomeStatuses, readEvents, type AuditEvent } from '@auditrail/core';
 import { HttpSink } from '@auditrail/http';
 import { POSTGRES_DELIVERY, postgresDdl, PostgresSink, quoteIdentifier } from '@auditrail/postgres';
-import { Client, type ClientConfig } from 'pg';
+import { Client } from 'pg';
 import { copyFrom } from '../packages/postgres/src/copy-in';
 import { columnArrays, copyText, eventToRow, type RowValues } from '../packages/postgres/src/rows';
 import { COLUMN_LIST, COLUMNS } from '../packages/postgres/src/schema';
 import { runTs } from '../test/helpers/node';
-import { nextTurn, tagAddDetails, YIELD_EVERY } from './common';
+import { backlogJournal, deliverBacklog, pgSettings } from './remote-common';
 import { benchDir, BenchUnavailable, fmt, interleaved, progress, removeDir, row, secondsSince, type BenchScenario, type BenchSection } from './lib';
 
 const EVENTS = 50_000;
@@ -22,29 +19,6 @@ const SINGLE_EVENTS = 2_000;
 const FLOOR = 'raw COPY of the same rows (floor)';
 const SINK = 'PostgresSink through the delivery engine';
 const SINGLE = 'one INSERT per event';
-
-function settings(): ClientConfig {
-  return {
-    host: process.env.PGHOST || '127.0.0.1',
-    port: Number(process.env.PGPORT || 5432),
-    user: process.env.PGUSER || process.env.USER || userInfo().username,
-    database: process.env.PGDATABASE || 'test',
-  };
-}
-
-/** A journal of `events` tag_add events, written once and copied for every round. */
-async function journal(events: number): Promise<{ dir: string; events: AuditEvent[] }> {
-  const dir = benchDir();
-  const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', fsync: 'never', statuses: outcomeStatuses });
-  for (let i = 1; i <= events; i++) {
-    await logger.logEvent('tag_add', tagAddDetails(), 'success');
-    if (i % YIELD_EVERY === 0) await nextTurn();
-  }
-  await logger.close();
-  const read: AuditEvent[] = [];
-  for await (const event of readEvents(join(dir, 'audit_log.jsonl'))) read.push(event);
-  return { dir, events: read };
-}
 
 let tableCount = 0;
 
@@ -59,24 +33,9 @@ async function withTable<T>(admin: Client, use: (table: string) => Promise<T>): 
   }
 }
 
-/** The journal's backlog delivered by a sink joining a logger: events/s from addSink to flush done. */
-async function engineRound(source: string, sink: PostgresSink | HttpSink): Promise<number> {
-  const dir = benchDir();
-  cpSync(source, dir, { recursive: true });
-  const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', fsync: 'never', statuses: outcomeStatuses });
-  const start = process.hrtime.bigint();
-  logger.addSink(sink);
-  const result = await logger.flush({ timeoutMs: 120_000 });
-  const seconds = secondsSince(start);
-  await logger.close();
-  removeDir(dir);
-  if (!result.ok) throw new Error(`delivery did not finish: ${JSON.stringify(result)}`);
-  return EVENTS / seconds;
-}
-
 async function postgres(admin: Client): Promise<BenchSection> {
   progress(`PostgresSink delivering a ${fmt(EVENTS)}-event backlog, against COPY, unnest and one INSERT per event`);
-  const { dir, events } = await journal(EVENTS);
+  const { dir, events } = await backlogJournal(EVENTS);
   const rows = events.map(eventToRow);
   const batches: RowValues[][] = [];
   for (let i = 0; i < rows.length; i += BATCH) batches.push(rows.slice(i, i + BATCH));
@@ -99,7 +58,7 @@ async function postgres(admin: Client): Promise<BenchSection> {
         {
           name: SINK,
           note: `its defaults: batches of ${POSTGRES_DELIVERY.maxBatchSize}, ${POSTGRES_DELIVERY.concurrency} in flight; journal read and parsed, rows built, one COPY a batch`,
-          round: () => withTable(admin, (table) => engineRound(dir, new PostgresSink({ client: settings(), table, migrate: false }))),
+          round: () => withTable(admin, (table) => deliverBacklog(dir, EVENTS, new PostgresSink({ client: pgSettings(), table, migrate: false }))),
         },
         {
           name: `INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING, batches of ${BATCH}`,
@@ -156,9 +115,9 @@ async function http(): Promise<BenchSection> {
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/ingest`;
-  const { dir } = await journal(EVENTS);
+  const { dir } = await backlogJournal(EVENTS);
   try {
-    const rows = await interleaved([{ name: 'HttpSink, JSON array', note: `batches of ${BATCH}, keep-alive`, round: () => engineRound(dir, new HttpSink({ url, delivery: { maxBatchSize: BATCH } })) }], 3);
+    const rows = await interleaved([{ name: 'HttpSink, JSON array', note: `batches of ${BATCH}, keep-alive`, round: () => deliverBacklog(dir, EVENTS, new HttpSink({ url, delivery: { maxBatchSize: BATCH } })) }], 3);
     return {
       title: 'HTTP sink, same backlog',
       rows,
@@ -189,12 +148,12 @@ async function outageMemory(): Promise<BenchSection> {
 }
 
 const scenario: BenchScenario = async () => {
-  const admin = new Client({ ...settings(), connectionTimeoutMillis: 5000 });
+  const admin = new Client({ ...pgSettings(), connectionTimeoutMillis: 5000 });
   admin.on('error', () => undefined);
   try {
     await admin.connect();
   } catch (err) {
-    throw new BenchUnavailable(`PostgreSQL at ${settings().host}:${settings().port} is not reachable: ${(err as Error).message}`);
+    throw new BenchUnavailable(`PostgreSQL at ${pgSettings().host}:${pgSettings().port} is not reachable: ${(err as Error).message}`);
   }
   try {
     const sections: BenchSection[] = [];
