@@ -14,6 +14,7 @@ const EACH = 2000;
 interface Child {
   process: ChildProcess;
   ready: Promise<void>;
+  half: Promise<void>;
   result: Promise<{ seqs: number[] }>;
 }
 
@@ -22,19 +23,22 @@ function start(dir: string, format: string, name: string): Child {
   let out = '';
   let err = '';
   let onReady: () => void = () => undefined;
+  let onHalf: () => void = () => undefined;
   const ready = new Promise<void>((r) => (onReady = r));
+  const half = new Promise<void>((r) => (onHalf = r));
   child.stdout!.on('data', (d: Buffer) => {
     out += d.toString();
     if (out.startsWith('ready\n')) onReady();
+    if (out.startsWith('ready\nhalf\n')) onHalf();
   });
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const result = new Promise<{ seqs: number[] }>((ok, fail) => {
     child.on('close', (code) => {
       if (code !== 0) return fail(new Error(`${name} exited with ${code}: ${err}`));
-      ok(JSON.parse(out.slice('ready\n'.length)) as { seqs: number[] });
+      ok(JSON.parse(out.slice('ready\nhalf\n'.length)) as { seqs: number[] });
     });
   });
-  return { process: child, ready, result };
+  return { process: child, ready, half, result };
 }
 
 describe(`multi-process: ${PROCESSES} processes x ${EACH} events into one directory`, function () {
@@ -46,6 +50,8 @@ describe(`multi-process: ${PROCESSES} processes x ${EACH} events into one direct
       const names = Array.from({ length: PROCESSES }, (_, i) => `p${i}`);
       const children = names.map((name) => start(dir, format, name));
       await Promise.all(children.map((c) => c.ready));
+      for (const c of children) c.process.stdin!.write('go\n');
+      await Promise.all(children.map((c) => c.half));
       for (const c of children) c.process.stdin!.write('go\n');
       const results = await Promise.all(children.map((c) => c.result));
 
@@ -67,7 +73,8 @@ describe(`multi-process: ${PROCESSES} processes x ${EACH} events into one direct
         });
         for (let i = 1; i < seqs.length; i++) expect(seqs[i]! > seqs[i - 1]!).to.equal(true);
       });
-      // The processes really interleaved: more than one switch between writers.
+      // The processes really interleaved: every writer paused halfway until all were there, so even
+      // writers run one after another switch at least 2 * PROCESSES - 1 times.
       let switches = 0;
       for (let i = 1; i < events.length; i++) if (events[i]!.source.pid !== events[i - 1]!.source.pid) switches++;
       expect(switches).to.be.greaterThan(PROCESSES);

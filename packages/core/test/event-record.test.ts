@@ -59,22 +59,26 @@ describe('event record', () => {
     it('never goes backwards within a process, and follows the wall clock forward', async () => {
       const dir = tempDir();
       const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
-      clock = sinon.useFakeTimers({ now: Date.parse('2030-01-01T00:00:10Z'), toFake: ['Date', 'performance'] });
+      // Times just ahead of the real clock: the process clock is shared and monotonic, so a fake
+      // time far in the future would hold every later test's timestamps there.
+      const base = (Math.floor(Date.now() / 1000) + 2) * 1000;
+      const iso = (ms: number): string => new Date(ms).toISOString().slice(0, 19);
+      clock = sinon.useFakeTimers({ now: base, toFake: ['Date', 'performance'] });
       const a = await logger.logEvent('before step');
-      clock.setSystemTime(Date.parse('2030-01-01T00:00:05Z')); // NTP steps the clock back 5 s
+      clock.setSystemTime(base - 1000); // NTP steps the clock back 1 s
       const b = await logger.logEvent('after step back');
       const c = await logger.logEvent('still behind');
-      clock.setSystemTime(Date.parse('2030-01-01T00:01:00Z')); // and forward again
+      clock.setSystemTime(base + 2000); // and forward again
       const d = await logger.logEvent('after step forward');
       clock.restore();
       clock = undefined;
       await logger.close();
       const stamps = [a, b, c, d].map((e) => e.timestamp);
       for (const t of stamps) expect(t).to.match(TIMESTAMP);
-      expect(stamps[0]!.startsWith('2030-01-01T00:00:10.')).to.equal(true);
+      expect(stamps[0]!.startsWith(iso(base) + '.')).to.equal(true);
       expect(stamps[1]! > stamps[0]!).to.equal(true);
       expect(stamps[2]! > stamps[1]!).to.equal(true);
-      expect(stamps[3]!.startsWith('2030-01-01T00:01:00.')).to.equal(true);
+      expect(stamps[3]!.startsWith(iso(base + 2000) + '.')).to.equal(true);
       expect(readJsonl(dir).map((e) => e.timestamp)).to.deep.equal(stamps);
       const ids = [a, b, c, d].map((e) => e.id);
       expect([...ids].sort()).to.deep.equal(ids);
