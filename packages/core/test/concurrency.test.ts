@@ -3,8 +3,8 @@ import { expect } from 'chai';
 import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AuditLogger, LockTimeoutError, type AuditEvent } from '@auditrail/core';
+import { runTs, spawnTs } from '../../../test/helpers/node';
 import { tempDir } from '../../../test/helpers/tmp';
-import { spawnTs } from '../../../test/helpers/node';
 import { readFormat, rejectionOf } from './helpers';
 
 const FORMATS = ['json', 'jsonl', 'csv'] as const;
@@ -90,6 +90,14 @@ describe('directory lock', () => {
     expect(warnings.some((w) => w.startsWith('STALE_LOCK_BROKEN') && w.includes(`pid ${child.pid}`))).to.equal(true);
     expectIntactChain(readFormat(dir, 'jsonl'), 2);
     expect(existsSync(lockPath)).to.equal(false);
+  });
+
+  it('leaves no lock file behind when the process exits without close()', async () => {
+    const dir = tempDir();
+    const { code, stderr } = await runTs(resolve(__dirname, '../../../test/fixtures/exit-without-close.ts'), [dir]);
+    expect(code, stderr).to.equal(0);
+    expect(existsSync(join(dir, 'audit_log.lock'))).to.equal(false);
+    expect(readFormat(dir, 'jsonl').map((e) => e.action_type)).to.deep.equal(['last words']);
   });
 
   it('breaks a lock from another host once older than the stale age, and an empty lock file left by a crash', async () => {

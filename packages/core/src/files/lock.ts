@@ -36,6 +36,10 @@ const MAX_PAUSE_MS = 16;
 const YIELD_MS = 2 * MAX_PAUSE_MS;
 /** Locks held by this thread, so that two loggers of one process hand the lease over instead of deadlocking. */
 const heldHere = new Map<string, FileLock>();
+// A process that ends inside a burst (its lease's release still queued) leaves no lock file behind.
+process.once('exit', () => {
+  for (const lock of [...heldHere.values()]) lock.release();
+});
 
 /** An inter-process lock on one path. */
 export class FileLock {
