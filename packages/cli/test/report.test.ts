@@ -6,6 +6,8 @@ import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { AuditLogger, pipelineStatuses } from '@auditrail/core';
+import { jsonForScript } from '@auditrail/cli';
+import fc from 'fast-check';
 import { tempDir } from '../../../test/helpers/tmp';
 import { runCli } from './helpers/run-cli';
 import { colourStats, decodePng } from './report-png';
@@ -31,6 +33,21 @@ async function makeLog(dir: string): Promise<void> {
 async function rowCount(page: Page): Promise<number> {
   return page.locator('tr.event-row').count();
 }
+
+describe('jsonForScript', function () {
+  it('reads back as the same value and never holds <, >, &, U+2028 or U+2029', function () {
+    const hostile = fc.constantFrom('</script>', '<!--', '-->', '\u2028', '\u2029', '&amp;', '<script>', ']]>');
+    const text = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), hostile);
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.array(text), (value, strings) => {
+        const subject = { value, strings };
+        const json = jsonForScript(subject);
+        expect(json).not.to.match(/[<>&\u2028\u2029]/);
+        expect(JSON.parse(json)).to.deep.equal(JSON.parse(JSON.stringify(subject)));
+      }),
+    );
+  });
+});
 
 describe('auditrail report', function () {
   let dir: string;
