@@ -1,6 +1,6 @@
 // ArchiveSink: the `collect --to DIR` target. Writes collected events as they are (already sealed by
 // their producers) into one JSONL file per chain, `{dir}/{source.log}/audit_log.jsonl`, skipping ids it holds.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditWriteError, type AuditEvent, type BatchSink, type ExportResult } from '@auditrail/core';
 
@@ -49,12 +49,20 @@ export class ArchiveSink implements BatchSink {
     const path = join(dir, 'audit_log.jsonl');
     const ids = new Set<string>();
     if (existsSync(path)) {
-      for (const line of readFileSync(path, 'utf8').split('\n')) {
+      let text = readFileSync(path, 'utf8');
+      const end = text.lastIndexOf('\n') + 1;
+      if (end < text.length) {
+        // A crash tore the last line: move the fragment aside (the event is redelivered and written whole).
+        appendFileSync(path + '.torn', text.slice(end) + '\n', { mode: 0o600 });
+        truncateSync(path, Buffer.byteLength(text.slice(0, end)));
+        text = text.slice(0, end);
+      }
+      for (const line of text.split('\n')) {
         if (line.trim() === '') continue;
         try {
           ids.add((JSON.parse(line) as AuditEvent).id);
         } catch {
-          // a torn line from a crash: the event is redelivered and written whole
+          // a line that is not an event (written by someone else): kept, not counted
         }
       }
     }

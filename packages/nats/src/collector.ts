@@ -111,9 +111,16 @@ export class Collector {
       const result = await this.write(events.map((e) => e.event));
       this.options.onBatch?.({ count: events.length, result: result.code });
       if (result.code === 'ok') {
+        // Events the target refused one by one (a row Postgres will not store, a bulk item error)
+        // are dead-lettered, never acknowledged as written.
+        const refused = new Map((result.rejected ?? []).map((r) => [r.index, r.reason]));
+        for (const [index, reason] of refused) {
+          const item = events[index];
+          if (item) this.deadLetter([item.event], reason);
+        }
         for (const { msg } of events) msg.ack();
         await this.connection?.flush();
-        this.stats.written += events.length;
+        this.stats.written += events.length - refused.size;
         backoff = 200;
       } else if (result.code === 'retryable') {
         this.stats.retried++;

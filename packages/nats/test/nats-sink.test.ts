@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import { AuditLogger, type AuditEvent, type BatchSink, type ExportResult } from '@auditrail/core';
 import { ArchiveSink, Collector, NatsSink, subjectToken } from '@auditrail/nats';
-import { readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../../../test/helpers/tmp';
 
@@ -15,13 +15,16 @@ class CollectingSink implements BatchSink {
   readonly name = 'collecting';
   readonly events: AuditEvent[] = [];
   failNext = 0;
+  /** Actions whose events the target refuses one by one (reported in `rejected`). */
+  refuse = new Set<string>();
   async export(batch: readonly AuditEvent[]): Promise<ExportResult> {
     if (this.failNext > 0) {
       this.failNext--;
       return { code: 'retryable', error: new Error('target down') };
     }
-    this.events.push(...batch);
-    return { code: 'ok' };
+    const rejected = batch.flatMap((e, index) => (this.refuse.has(e.action_type) ? [{ index, reason: `refused ${e.action_type}` }] : []));
+    this.events.push(...batch.filter((e) => !this.refuse.has(e.action_type)));
+    return rejected.length > 0 ? { code: 'ok', rejected } : { code: 'ok' };
   }
 }
 
@@ -100,6 +103,47 @@ describe('@auditrail/nats', () => {
     const consumer = await (await nc.jetstreamManager()).consumers.info(stream, 'c1');
     expect(consumer.num_ack_pending).to.equal(0);
     await sink.shutdown();
+    await logger.close();
+  });
+
+  it('dead-letters the events a target refuses one by one, and counts only the written ones', async () => {
+    const { stream, prefix } = names();
+    const sink = new NatsSink({ servers: URL, subjectPrefix: prefix, stream: { name: stream } });
+    const logger = new AuditLogger({ format: 'none' });
+    const events = [await logger.logEvent('keep', { i: 1 }), await logger.logEvent('poison', { i: 2 }), await logger.logEvent('keep', { i: 3 })];
+    await sink.export(events, new AbortController().signal);
+    const target = new CollectingSink();
+    target.refuse.add('poison');
+    const deadLetterPath = join(tempDir(), 'dead.jsonl');
+    const collector = new Collector({ servers: URL, stream, durable: 'c3', target, deadLetterPath });
+    await collector.start();
+    await until(() => collector.stats.written + collector.stats.deadLettered === 3, 'the batch handled');
+    await collector.stop();
+    expect(collector.stats).to.include({ written: 2, deadLettered: 1 });
+    expect(target.events.map((e) => e.action_type)).to.deep.equal(['keep', 'keep']);
+    const dead = readFileSync(deadLetterPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { reason: string; event: AuditEvent });
+    expect(dead.map((d) => [d.reason, d.event.id])).to.deep.equal([['refused poison', events[1]!.id]]);
+    const consumer = await (await nc.jetstreamManager()).consumers.info(stream, 'c3');
+    expect(consumer.num_ack_pending).to.equal(0);
+    await sink.shutdown();
+    await logger.close();
+  });
+
+  it('archives after a torn last line without gluing the next event to it', async () => {
+    const dir = tempDir();
+    const logger = new AuditLogger({ format: 'none' });
+    const [a, b] = [await logger.logEvent('first'), await logger.logEvent('second')];
+    const archive = new ArchiveSink(dir);
+    await archive.export([a!]);
+    await archive.shutdown();
+    const path = join(dir, a!.source.log, 'audit_log.jsonl');
+    appendFileSync(path, JSON.stringify(b).slice(0, 40)); // a crash in the middle of the next line
+    const reopened = new ArchiveSink(dir);
+    expect((await reopened.export([b!])).code).to.equal('ok');
+    await reopened.shutdown();
+    const lines = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditEvent);
+    expect(lines.map((e) => e.id)).to.deep.equal([a!.id, b!.id]);
+    expect(readFileSync(path + '.torn', 'utf8')).to.equal(JSON.stringify(b).slice(0, 40) + '\n');
     await logger.close();
   });
 
