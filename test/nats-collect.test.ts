@@ -13,7 +13,7 @@ import { runTs, spawnTs } from './helpers/node';
 import { tempDir } from './helpers/tmp';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-const PG_URL = `postgres://${process.env.PGUSER ?? 'root'}@${process.env.PGHOST ?? '127.0.0.1'}:${process.env.PGPORT ?? '5432'}/${process.env.PGDATABASE ?? 'test'}`;
+const PG_URL = `postgres://${process.env.PGUSER ?? 'postgres'}@${process.env.PGHOST ?? '127.0.0.1'}:${process.env.PGPORT ?? '5432'}/${process.env.PGDATABASE ?? 'test'}`;
 const BIN = join(__dirname, '..', 'packages', 'cli', 'dist', 'bin.js');
 const PRODUCER = join(__dirname, 'fixtures', 'nats-producer.ts');
 const NATS_SERVER = '/usr/sbin/nats-server';

@@ -1,6 +1,5 @@
 // Helpers for tests against the real PostgreSQL: connection settings, unique tables dropped after, events to store.
 import { randomBytes } from 'node:crypto';
-import { userInfo } from 'node:os';
 import { AuditLogger, MemorySink, type AuditEvent, type AuditLoggerOptions } from '@auditrail/core';
 import { quoteIdentifier, tableEvents } from '@auditrail/postgres';
 import { Client, type ClientConfig } from 'pg';
@@ -11,7 +10,7 @@ export function pgSettings(): { host: string; port: number; user: string; databa
   return {
     host: process.env.PGHOST || '127.0.0.1',
     port: Number(process.env.PGPORT || 5432),
-    user: process.env.PGUSER || process.env.USER || userInfo().username,
+    user: process.env.PGUSER || 'postgres',
     database: process.env.PGDATABASE || 'test',
   };
 }
