@@ -1,5 +1,6 @@
 // The local files of one log directory: the lock, the tail (seq and hash), sealing and durable writes.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { BinaryLike, KeyObject } from 'node:crypto';
 import { formatTimestamp, processClock } from './clock';
@@ -7,6 +8,7 @@ import type { AuditEvent, Details, DraftEvent, EventSource } from './event';
 import { AuditError, AuditWriteError, InvalidOptionError } from './errors';
 import { FileLock } from './files/lock';
 import { ensurePrivateDir } from './files/fs-util';
+import { sleepSync } from './files/sleep';
 import { FORMAT_FILES, type LogFormat } from './format';
 import { uuidv7 } from './id';
 import { ChainHasher, GENESIS_HASH, sealEvent } from './seal';
@@ -20,6 +22,7 @@ import { CsvFile } from './sinks/csv-file';
 import { JsonArrayFile, type JsonArrayOrder } from './sinks/json-array-file';
 import { JsonlFile } from './sinks/jsonl-file';
 import type { LogFile, TailState } from './sinks/log-file';
+import type { JournalFollower } from './delivery/outbox';
 
 /** A secondary file further behind the primary than this was added to an existing log, not left behind by a crash. */
 const MAX_CATCH_UP = 64;
@@ -85,10 +88,14 @@ export class Journal {
   private timer: NodeJS.Timeout | undefined;
   private readonly hasher: ChainHasher;
   private readonly sourceCache = new WeakMap<EventSource, string>();
-  /** Identity of this log's chain (`source.log` of every event): kept in `{rootLogDir}/audit_log.id`, random without files. */
-  readonly logId: string = uuidv7(processClock.nowUs());
-  /** Why the directory could not be prepared; every append fails with it (construct a new logger once it is fixed). */
-  private readonly dirError: AuditWriteError | undefined;
+  /** The log id, random until read from the directory. */
+  private id: string = uuidv7(processClock.nowUs());
+  /** The random id handed out before the directory was prepared (a logger's source may hold it), once replaced. */
+  private provisionalId: string | undefined;
+  /** Whether the directory is prepared (created, log id read); retried at each lease until it is. */
+  private dirReady = false;
+  /** The logger's source with a stale log id (before the directory was prepared) and its corrected copy. */
+  private sourceFix: { from: EventSource; to: EventSource } | undefined;
   /** Whether the files have been prepared (opened, repaired, tail read) in the lease now held. */
   private leaseReady = false;
   /** Secondary files that could not be prepared in this lease: their writes are skipped and reported. */
@@ -99,6 +106,8 @@ export class Journal {
   private checkpoints: CheckpointWriter | undefined;
   /** Rotates the JSONL journal and applies retention, when enabled. */
   private rotation: JournalRotation | undefined;
+  /** Written right after the primary file and caught up at each lease (the delivery outbox of a json/csv-only log). */
+  private follower: JournalFollower | undefined;
 
   constructor(private readonly options: JournalOptions, private readonly context: SinkContext) {
     this.hasher = new ChainHasher(options.hmacKey);
@@ -109,27 +118,24 @@ export class Journal {
       timeoutMs: options.lockTimeoutMs,
       onStale: (message) => context.warn('STALE_LOCK_BROKEN', message),
     });
-    try {
-      ensurePrivateDir(dir);
-      this.logId = readOrCreateLogId(join(dir, 'audit_log.id'));
-    } catch (err) {
-      // Not thrown here: an audit logger reports write failures where events are logged
-      // (rejecting logEvent, or on the bus with onError 'emit').
-      this.dirError = err instanceof AuditWriteError ? err : new AuditWriteError(dir, err);
-      return;
-    }
-    if (options.checkpoints) this.checkpoints = new CheckpointWriter(dir, options.checkpoints, this.logId, options.allowSymlink);
     if (options.rotation || options.retention) this.rotation = this.createRotation(options);
     try {
       this.beginLease();
     } catch (err) {
       if (err instanceof InvalidOptionError) throw err;
-      // A file in the way or a lock held too long: the first append retries and reports it.
+      // Not thrown here: an audit logger reports write failures where events are logged (rejecting
+      // logEvent, or on the bus with onError 'emit'). A directory not there yet (an unmounted volume,
+      // EACCES), a file in the way or a lock held too long: every lease retries until it works.
     }
     if (options.fsync === 'interval') {
       this.timer = setInterval(() => void this.syncIfDirty(), options.fsyncIntervalMs);
       this.timer.unref();
     }
+  }
+
+  /** Identity of this log's chain (`source.log` of every event): kept in `{rootLogDir}/audit_log.id`, random without files. */
+  get logId(): string {
+    return this.id;
   }
 
   /** Paths of the files written, primary first. */
@@ -140,6 +146,25 @@ export class Journal {
   /** The primary file (the one seq and hash are read back from), if any. */
   get primaryPath(): string | undefined {
     return this.files[0]?.path;
+  }
+
+  /**
+   * Feeds `follower` every event, under the lock, right after the primary file (so no event is in a
+   * local file but not in it), and catches it up now and at each lease; `refresh()` catches it up again.
+   */
+  follow(follower: JournalFollower): void {
+    this.follower = follower;
+    this.refresh();
+  }
+
+  /** Takes a new lease, so that the follower copies what other writers (or a crash) left it without; failures are warned. */
+  refresh(): void {
+    this.leaseReady = false; // held or not: prepare the lease again, which runs the catch-up
+    try {
+      this.beginLease();
+    } catch (err) {
+      this.context.warn('OUTBOX_CATCH_UP_FAILED', `cannot read the log to catch the outbox up: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   /** Seals a draft into the next event and writes it to every file before returning. */
@@ -171,6 +196,7 @@ export class Journal {
   private appendLeased(draft: DraftEvent): Appended {
     const us = processClock.nowUs();
     const serialised = this.serialiseDetails(draft);
+    const source = this.sourceOf(draft.source);
     const { event, json } = sealEvent(
       {
         id: uuidv7(us),
@@ -182,8 +208,8 @@ export class Journal {
         detailsJson: serialised.detailsJson,
         error: draft.error,
         actor: draft.actor,
-        source: draft.source,
-        sourceJson: this.sourceJson(draft.source),
+        source,
+        sourceJson: this.sourceJson(source),
         prev_hash: this.tail.hash ?? GENESIS_HASH,
       },
       this.hasher,
@@ -192,6 +218,14 @@ export class Journal {
     this.files[0]?.write(event, json); // throws: the event is recorded nowhere and the tail stays
     this.tail = { seq: event.seq, hash: event.hash };
     if (this.files.length > 1) this.held.set(this.files[0]!, event.seq);
+    if (this.follower) {
+      try {
+        this.follower.append(event, json);
+      } catch (err) {
+        errors.push(err instanceof AuditError ? err : new AuditWriteError('outbox', err));
+        this.leaseReady = false; // the next append catches the follower up first
+      }
+    }
     for (let i = 1; i < this.files.length; i++) {
       const unprepared = this.skipped.get(this.files[i]!);
       if (unprepared) {
@@ -271,7 +305,7 @@ export class Journal {
 
   /** A closing writer signs the chain's tail (under the lock: another writer may have appended since). */
   private signTailOnClose(): void {
-    if (!this.checkpoints || this.dirError) return;
+    if (!this.checkpoints || !this.dirReady) return;
     this.beginLease();
     this.checkpoints.onClose(this.tail.seq, this.tail.hash);
     this.dirty = true; // the closing checkpoint must reach the disk with the flush that follows
@@ -283,12 +317,13 @@ export class Journal {
 
   /** Takes the directory lock (no syscall while held) and prepares the files when the lease is new. */
   private beginLease(): void {
-    if (this.dirError) throw this.dirError;
     const lock = this.lock;
     if (!lock) return;
+    if (!this.dirReady) this.ensureDir();
     if (lock.acquireLease()) this.leaseReady = false;
     if (this.leaseReady) return;
     try {
+      if (!this.dirReady) this.prepareDir();
       this.startLease();
     } catch (err) {
       // Let go, so that the next append retries the preparation instead of writing unprepared files.
@@ -296,6 +331,32 @@ export class Journal {
       throw err;
     }
     this.leaseReady = true;
+  }
+
+  private ensureDir(): void {
+    const dir = this.options.rootLogDir!;
+    try {
+      ensurePrivateDir(dir);
+    } catch (err) {
+      throw err instanceof AuditWriteError ? err : new AuditWriteError(dir, err);
+    }
+  }
+
+  /** Under the lock, once: reads (or creates) the log id and opens what depends on it. */
+  private prepareDir(): void {
+    const dir = this.options.rootLogDir!;
+    const id = readOrCreateLogId(join(dir, 'audit_log.id'));
+    if (id !== this.id) this.provisionalId = this.id;
+    this.id = id;
+    if (this.options.checkpoints) this.checkpoints = new CheckpointWriter(dir, this.options.checkpoints, this.id, this.options.allowSymlink);
+    this.dirReady = true;
+  }
+
+  /** The logger's source, with the log id read from the directory when it was built before the directory was prepared. */
+  private sourceOf(source: EventSource): EventSource {
+    if (this.provisionalId === undefined || source.log !== this.provisionalId) return source;
+    if (this.sourceFix?.from !== source) this.sourceFix = { from: source, to: Object.freeze({ ...source, log: this.id }) };
+    return this.sourceFix.to;
   }
 
   /**
@@ -321,6 +382,7 @@ export class Journal {
     });
     if (primary) this.tail = primary;
     this.catchUp();
+    this.catchUpFollower();
     this.checkpoints?.onLease(this.context, this.tail.seq, this.tail.hash);
   }
 
@@ -362,6 +424,18 @@ export class Journal {
     }
   }
 
+  /** The follower misses what was logged between the primary file and it (a crash, a failed write) or by writers without it. */
+  private catchUpFollower(): void {
+    const primary = this.files[0];
+    if (!this.follower || !primary) return;
+    try {
+      const copied = this.follower.catchUp(this.tail.seq, (seq) => primary.eventsAfter(seq));
+      if (copied > 0) this.context.warn('OUTBOX_CAUGHT_UP', `copied ${copied} event(s) from ${primary.path} to the delivery outbox`);
+    } catch (err) {
+      this.context.warn('OUTBOX_CATCH_UP_FAILED', `cannot copy events from ${primary.path} to the delivery outbox: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
   /** Canonical JSON of the details, cut to the size cap first when they exceed it. */
   private serialiseDetails(draft: DraftEvent): { details: Details; detailsJson: string } {
     let details = draft.details;
@@ -396,16 +470,71 @@ export class Journal {
   }
 }
 
-/** Reads the log's id, creating it (O_EXCL, so concurrent first writers agree) when missing. */
+/** An empty id file older than this was left by a writer that died between creating and filling it (older versions wrote it in two steps). */
+const EMPTY_ID_GRACE_MS = 2_000;
+const LOG_ID = /^[0-9a-f-]{36}$/;
+
+/**
+ * Reads the log's id, creating it when missing; called under the directory lock. The id is
+ * written to a temporary file, synced, and linked into place (link fails if the name exists),
+ * so the file is never seen empty or half-written; an empty file left by a crash is replaced.
+ */
 function readOrCreateLogId(path: string): string {
+  const waitUntil = Date.now() + EMPTY_ID_GRACE_MS;
+  for (;;) {
+    let text: string | undefined;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new AuditWriteError(path, err);
+    }
+    if (text === undefined) {
+      publishLogId(path, false);
+      continue; // read back what won: ours, or a concurrent writer's
+    }
+    const id = text.trim();
+    if (LOG_ID.test(id)) return id;
+    if (id !== '') throw new AuditWriteError(path, new Error(`holds ${JSON.stringify(id.slice(0, 40))}, not a log id`));
+    if (Date.now() - mtimeOf(path) > EMPTY_ID_GRACE_MS) {
+      publishLogId(path, true); // a crash leftover: only writers holding the lock replace, so one does
+      continue;
+    }
+    // An older writer is between creating and filling it: wait for it, then take it as garbage.
+    if (Date.now() > waitUntil) throw new AuditWriteError(path, new Error('is empty: another writer is creating it'));
+    sleepSync(10);
+  }
+}
+
+/** Writes a fresh id to a temporary file and links it to `path` (or renames it over an empty leftover when `replace`). */
+function publishLogId(path: string, replace: boolean): void {
+  const temp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
-    writeFileSync(path, uuidv7(processClock.nowUs()) + '\n', { flag: 'wx', mode: 0o600 });
+    const fd = openSync(temp, 'wx', 0o600);
+    try {
+      writeSync(fd, uuidv7(processClock.nowUs()) + '\n');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    if (replace) renameSync(temp, path);
+    else linkSync(temp, path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new AuditWriteError(path, err);
+  } finally {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // Renamed into place, or never made.
+    }
   }
-  const id = readFileSync(path, 'utf8').trim();
-  if (!/^[0-9a-f-]{36}$/.test(id)) throw new AuditWriteError(path, new Error(`holds ${JSON.stringify(id.slice(0, 40))}, not a log id`));
-  return id;
+}
+
+function mtimeOf(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return Date.now();
+  }
 }
 
 function closeQuietly(file: LogFile): void {

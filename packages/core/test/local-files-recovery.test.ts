@@ -1,0 +1,82 @@
+// Local files after crashes and failures: the log id file, a directory that comes back, fsync across
+// rotation, a failed secondary write, stale locks broken by several writers at once, and summaries over segments.
+import { expect } from 'chai';
+import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { AuditLogger, verifyAuditLog, type AuditEvent } from '@auditrail/core';
+import { runTs } from '../../../test/helpers/node';
+import { tempDir } from '../../../test/helpers/tmp';
+import { readJsonl } from './helpers';
+
+const CONTENDER = resolve(__dirname, 'local-fixtures/contender.ts');
+
+function backdate(path: string, ms: number): void {
+  const then = new Date(Date.now() - ms);
+  utimesSync(path, then, then);
+}
+
+function expectGapFree(events: AuditEvent[], count: number): void {
+  expect(events.map((e) => e.seq)).to.deep.equal(Array.from({ length: count }, (_, i) => i + 1));
+  for (let i = 1; i < events.length; i++) expect(events[i]!.prev_hash, `prev_hash of seq ${i + 1}`).to.equal(events[i - 1]!.hash);
+}
+
+describe('local files: recovery', () => {
+  describe('log id', () => {
+    it('replaces an empty audit_log.id left by a crash between creating and filling it', async () => {
+      const dir = tempDir();
+      writeFileSync(join(dir, 'audit_log.id'), '');
+      backdate(join(dir, 'audit_log.id'), 60_000);
+      const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
+      const event = await logger.logEvent('after the crash');
+      await logger.close();
+      const id = readFileSync(join(dir, 'audit_log.id'), 'utf8').trim();
+      expect(id).to.match(/^[0-9a-f-]{36}$/);
+      expect(event.source.log).to.equal(id);
+      const again = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
+      expect((await again.logEvent('next')).source.log).to.equal(id);
+      await again.close();
+    });
+
+    it('still refuses an id file holding something else than a log id', async () => {
+      const dir = tempDir();
+      writeFileSync(join(dir, 'audit_log.id'), 'not an id\n');
+      backdate(join(dir, 'audit_log.id'), 60_000);
+      const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
+      const err = await logger.logEvent('a').then(() => undefined, (e: Error) => e);
+      expect(err?.message).to.include('not a log id');
+      await logger.close().catch(() => undefined);
+      expect(readFileSync(join(dir, 'audit_log.id'), 'utf8')).to.equal('not an id\n');
+    });
+
+    it('gives 6 processes starting on a fresh directory at once one log id', async () => {
+      const dir = tempDir();
+      const startAt = String(Date.now() + 1500);
+      const runs = await Promise.all(Array.from({ length: 6 }, () => runTs(CONTENDER, [dir, startAt, '5'])));
+      for (const run of runs) expect(run.code, run.stderr).to.equal(0);
+      const id = readFileSync(join(dir, 'audit_log.id'), 'utf8').trim();
+      expect(new Set(runs.map((run) => run.stdout.trim()))).to.deep.equal(new Set([`log ${id}`]));
+      expectGapFree(readJsonl(dir), 30);
+    });
+  });
+
+  it('retries preparing the directory at the next event after a failure at construction', async () => {
+    const root = tempDir();
+    const blocker = join(root, 'volume');
+    writeFileSync(blocker, 'a file where the directory should be (an unmounted volume)');
+    const dir = join(blocker, 'logs');
+    const logger = new AuditLogger({ rootLogDir: dir, format: ['jsonl', 'csv'] });
+    const err = await logger.logEvent('too early').then(() => undefined, (e: Error) => e);
+    expect(err, 'the first event fails').to.be.instanceOf(Error);
+    rmSync(blocker);
+    mkdirSync(blocker);
+    const first = await logger.logEvent('once mounted');
+    const second = await logger.logEvent('and after');
+    await logger.close();
+    const id = readFileSync(join(dir, 'audit_log.id'), 'utf8').trim();
+    expect([first.seq, second.seq]).to.deep.equal([1, 2]);
+    expect(first.source.log, 'events carry the id of the directory, not a provisional one').to.equal(id);
+    expect(readJsonl(dir).map((e) => e.source.log)).to.deep.equal([id, id]);
+    expect((await verifyAuditLog(dir)).ok).to.equal(true);
+    expect(existsSync(join(dir, 'audit_log.lock'))).to.equal(false);
+  });
+});
