@@ -140,7 +140,10 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
         statuses: this.statusScheme,
         context: this.sinkContext(),
         warn: (code, message) => this.bus.emit('warning', { code, message }),
+        onPoll: () => this.journal.refresh(),
       });
+      // The journal writes the outbox under its lock, right after the primary file, and catches it up at each lease.
+      if (this.delivery.outbox) this.journal.follow(this.delivery.outbox);
       this.delivery.addSink(sink);
       return this;
     }

@@ -60,6 +60,8 @@ export interface DeliveryEngineOptions extends DeliveryOptions {
   context?: SinkContext;
   /** Reports a non-fatal problem. */
   warn(code: string, message: string): void;
+  /** Called at each poll when the engine keeps an outbox: the logger catches it up from its primary file (events other writers logged). */
+  onPoll?: () => void;
 }
 
 /** One sink's part of a flush result. */
@@ -91,7 +93,8 @@ export interface FlushResult {
 /** Feeds batch sinks: one worker per sink, the journal as the outbox, dead letters on disk. */
 export class DeliveryEngine {
   private readonly workers: SinkWorker[] = [];
-  private readonly outbox: OutboxWriter | undefined;
+  /** The outbox of a json/csv-only logger: the logger has its journal write it (Journal.follow). */
+  readonly outbox: OutboxWriter | undefined;
   private readonly journalPath: string | undefined;
   private readonly segments: SegmentLister | undefined;
   private readonly deadLetters: DeadLetterFile;
@@ -125,7 +128,10 @@ export class DeliveryEngine {
       this.ackFilter = compileFilter(ack, options.statuses, 'delivery.acknowledged') ?? (() => true);
     }
     if (this.journalPath !== undefined) {
-      this.poll = setInterval(() => this.workers.forEach((w) => w.pump()), options.pollIntervalMs ?? 1000);
+      this.poll = setInterval(() => {
+        if (this.outbox) options.onPoll?.();
+        this.workers.forEach((w) => w.pump());
+      }, options.pollIntervalMs ?? 1000);
       this.poll.unref();
     }
   }
@@ -178,13 +184,13 @@ export class DeliveryEngine {
   }
 
   /**
-   * Takes an event the logger just recorded (its line is already in the journal). Returns a
+   * Takes an event the logger just recorded (its line is already in the journal, or in the outbox,
+   * which the journal writes right after its primary file). Returns a
    * promise when logEvent must wait: an acknowledged event, or a full queue under 'block'.
    */
   enqueue(event: AuditEvent, json: string): Promise<unknown> | undefined {
     if (this.closing) return undefined;
     const bytes = json.length + 1;
-    this.outbox?.append(json);
     const waits: Promise<unknown>[] = [];
     // Registered before the workers hear of the event, so a quick confirmation is not missed.
     if (this.ackFilter && this.ackFilter(event)) waits.push(this.acknowledged(event));

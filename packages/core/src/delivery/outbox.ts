@@ -1,9 +1,11 @@
 // The delivery outbox for loggers that write no JSONL journal (json or csv only): `{rootLogDir}/.delivery/outbox.jsonl`,
 // rotated into `outbox.<first seq>.jsonl` segments that are deleted once every sink's cursor has left them.
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditWriteError } from '../errors';
+import type { AuditEvent } from '../event';
 import { ensurePrivateDir, lastLineBefore, readAt, writeAll } from '../files/fs-util';
+import type { RecordedEvent } from '../sinks/log-file';
 
 const SEGMENT = /^outbox\.(\d{16})\.jsonl$/;
 
@@ -23,16 +25,28 @@ export function outboxFiles(dir: string): string[] {
   return [...names.filter((n) => SEGMENT.test(n)).sort(), 'outbox.jsonl'].map((n) => join(dir, n));
 }
 
+/** What the journal feeds, under the directory lock: each event right after the primary file, and a catch-up at each lease. */
+export interface JournalFollower {
+  /** At a new lease: copies what the primary file holds after the follower's last event (`tailSeq` is the primary's last seq). */
+  catchUp(tailSeq: number, eventsAfter: (seq: number) => RecordedEvent[]): number;
+  /** Appends the event just written to the primary file; throws when it cannot (the next lease catches up). */
+  append(event: AuditEvent, json: string): void;
+}
+
 /**
  * Appends each event's JSON line, synchronously, before logEvent returns: the line the journal
- * would hold, so the engine reads both alike. It runs in the same turn as the local files, under
- * the log directory's lock, so lines are in seq order and a rotation never races an append.
+ * would hold, so the engine reads both alike. The journal calls it under the log directory's lock
+ * right after the primary file, so lines are in seq order and a rotation never races an append;
+ * at each lease it copies from the primary file whatever the outbox lacks (a crash between the
+ * two writes, a failed write, or a writer of the directory that has no batch sink).
  */
-export class OutboxWriter {
+export class OutboxWriter implements JournalFollower {
   private fd = -1;
   private ino = -1;
   private size = 0;
   private readonly dir: string;
+  /** The last seq the outbox holds (read back at each lease), or undefined before the first catch-up. */
+  private lastSeq: number | undefined;
 
   constructor(readonly path: string, private readonly maxBytes: number = 64 * 1024 * 1024) {
     this.dir = join(path, '..');
@@ -40,13 +54,31 @@ export class OutboxWriter {
     this.reopen();
   }
 
-  /** Appends one line (no newline in `json`), rotating first when the file is full. */
-  append(json: string): void {
-    try {
-      if (statSync(this.path).ino !== this.ino) this.reopen(); // another process rotated it
-    } catch {
-      this.reopen();
+  catchUp(tailSeq: number, eventsAfter: (seq: number) => RecordedEvent[]): number {
+    this.followRotation();
+    this.repairTornTail();
+    const held = this.heldSeq(tailSeq);
+    this.lastSeq = held;
+    if (held >= tailSeq) return 0;
+    let copied = 0;
+    for (const { event, json } of eventsAfter(held)) {
+      if (event.seq <= this.lastSeq) continue;
+      this.write(event.seq, json);
+      copied++;
     }
+    return copied;
+  }
+
+  /** Appends one line (no newline in `json`), rotating first when the file is full. */
+  append(event: AuditEvent, json: string): void {
+    this.followRotation();
+    if (this.lastSeq === undefined || event.seq !== this.lastSeq + 1) {
+      throw new AuditWriteError(this.path, new Error(`holds seq ${this.lastSeq ?? '?'}, cannot append seq ${event.seq} before catching up`));
+    }
+    this.write(event.seq, json);
+  }
+
+  private write(seq: number, json: string): void {
     if (this.size >= this.maxBytes) this.rotate();
     const data = Buffer.from(json + '\n');
     try {
@@ -55,6 +87,44 @@ export class OutboxWriter {
       throw new AuditWriteError(this.path, err);
     }
     this.size += data.length;
+    this.lastSeq = seq;
+  }
+
+  private followRotation(): void {
+    try {
+      if (this.fd < 0 || statSync(this.path).ino !== this.ino) this.reopen(); // a failed open, or another process rotated it
+    } catch {
+      this.reopen();
+    }
+  }
+
+  /** A crash mid-line leaves a line without its newline: cut it (the catch-up writes that event again). */
+  private repairTornTail(): void {
+    this.size = fstatSync(this.fd).size;
+    if (this.size === 0 || readAt(this.fd, this.size - 1, 1)[0] === 0x0a) return;
+    const keep = lastLineBefore(this.fd, this.size)?.start ?? 0;
+    ftruncateSync(this.fd, keep);
+    this.size = keep;
+  }
+
+  /**
+   * The last seq in the outbox: its live file's last line, else the newest segment's, else the
+   * seq it was started after (`outbox.start`, written when a first sink creates it, so that it
+   * begins where the log is instead of copying its whole history).
+   */
+  private heldSeq(tailSeq: number): number {
+    for (const file of outboxFiles(this.dir).reverse()) {
+      const seq = lastSeqOf(file);
+      if (seq !== undefined) return seq;
+    }
+    const start = join(this.dir, 'outbox.start');
+    try {
+      writeFileSync(start, `${tailSeq}\n`, { flag: 'wx', mode: 0o600 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const seq = Number(readFileSync(start, 'utf8').trim());
+    return Number.isInteger(seq) && seq >= 0 ? seq : tailSeq;
   }
 
   /** Closes the file. */
@@ -106,6 +176,21 @@ export class OutboxWriter {
         // another process pruned it
       }
     }
+  }
+}
+
+function lastSeqOf(path: string): number | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const seq = /"seq":(\d+)/.exec(lastLineBefore(fd, fstatSync(fd).size)?.text ?? '')?.[1];
+    return seq === undefined ? undefined : Number(seq);
+  } finally {
+    closeSync(fd);
   }
 }
 
