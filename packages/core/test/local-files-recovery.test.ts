@@ -1,7 +1,8 @@
 // Local files after crashes and failures: the log id file, a directory that comes back, fsync across
 // rotation, a failed secondary write, stale locks broken by several writers at once, and summaries over segments.
 import { expect } from 'chai';
-import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import sinon from 'sinon';
+import fs, { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AuditLogger, verifyAuditLog, type AuditEvent } from '@auditrail/core';
 import { runTs } from '../../../test/helpers/node';
@@ -78,5 +79,52 @@ describe('local files: recovery', () => {
     expect(readJsonl(dir).map((e) => e.source.log)).to.deep.equal([id, id]);
     expect((await verifyAuditLog(dir)).ok).to.equal(true);
     expect(existsSync(join(dir, 'audit_log.lock'))).to.equal(false);
+  });
+
+  describe("fsync 'always' across a rotation", () => {
+    let restore: (() => void) | undefined;
+    afterEach(() => restore?.());
+
+    /** Records the inode of every descriptor synced (calling the real functions through). */
+    function recordSyncs(): Set<number> {
+      const synced = new Set<number>();
+      const note = (fd: number): void => {
+        synced.add(fs.fstatSync(fd).ino);
+      };
+      const realAsync = fs.fdatasync;
+      const realSync = fs.fdatasyncSync;
+      const realFsync = fs.fsyncSync;
+      const stubs = [
+        sinon.stub(fs, 'fdatasync').callsFake(((fd: number, callback: (err: NodeJS.ErrnoException | null) => void) => {
+          note(fd);
+          realAsync(fd, callback);
+        }) as typeof fs.fdatasync),
+        sinon.stub(fs, 'fdatasyncSync').callsFake((fd: number) => {
+          note(fd);
+          realSync(fd);
+        }),
+        sinon.stub(fs, 'fsyncSync').callsFake((fd: number) => {
+          note(fd);
+          realFsync(fd);
+        }),
+      ];
+      restore = () => stubs.forEach((stub) => stub.restore());
+      return synced;
+    }
+
+    it('syncs the events of a segment rotated away before logEvent resolves, and the directory', async () => {
+      const dir = tempDir();
+      const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', fsync: 'always', rotation: { maxBytes: 1_500 } });
+      await logger.logEvent('first');
+      const synced = recordSyncs();
+      // One burst: rotations happen between writes that share one group commit.
+      await Promise.all(Array.from({ length: 40 }, (_, i) => logger.logEvent('burst', { i, pad: 'x'.repeat(150) })));
+      const files = readdirSync(dir).filter((name) => name.startsWith('audit_log') && name.endsWith('.jsonl'));
+      expect(files.length, 'rotated several times').to.be.greaterThan(3);
+      for (const name of files) expect(synced.has(statSync(join(dir, name)).ino), `${name} synced`).to.equal(true);
+      expect(synced.has(statSync(dir).ino), 'directory synced after the renames').to.equal(true);
+      await logger.close();
+      expect((await verifyAuditLog(dir)).ok).to.equal(true);
+    });
   });
 });

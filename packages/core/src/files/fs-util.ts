@@ -1,5 +1,5 @@
 // Small file helpers shared by the local sinks: full writes, reading the last line, private modes.
-import { fstatSync, mkdirSync, readSync, writeSync, chmodSync, lstatSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, writeSync, chmodSync, lstatSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 /** Writes all of `data` at the file position (or the end, for O_APPEND), looping on short writes. */
@@ -68,6 +68,16 @@ export function ensurePrivateDir(dir: string): void {
   for (let d = resolve(dir); ; d = dirname(d)) {
     chmodSync(d, 0o700);
     if (d === resolve(first) || d === dirname(d)) break;
+  }
+}
+
+/** Forces a directory's entries (files created, renamed or removed in it) to stable storage. */
+export function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -1,5 +1,5 @@
 // The CSV file of the first seed, appended under the directory lock, header first.
-import { appendFileSync, closeSync, fstatSync, ftruncateSync, statSync } from 'node:fs';
+import { appendFileSync, fstatSync, ftruncateSync, statSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { CSV_COLUMNS, CSV_HEADER, CSV_TAIL, csvToEvent, eventToCsv } from '../csv-codec';
 import { AuditWriteError } from '../errors';
@@ -31,6 +31,7 @@ export class CsvFile extends LogFile {
 
   write(event: AuditEvent): void {
     const data = Buffer.from(eventToCsv(event));
+    this.unsynced = true;
     try {
       writeAll(this.fd, data);
     } catch (err) {
@@ -72,8 +73,7 @@ export class CsvFile extends LogFile {
       onDisk = -1;
     }
     if (onDisk === fstatSync(this.fd).ino) return;
-    closeSync(this.fd);
-    this.fd = -1;
+    this.closeForReopen();
     this.open(this.context!);
     this.warn('FILE_REPLACED', `${this.path} was moved or deleted while open; writing to ${onDisk < 0 ? 'a new file' : 'the file now at that path'}`);
   }

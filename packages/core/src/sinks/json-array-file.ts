@@ -104,6 +104,7 @@ export class JsonArrayFile extends LogFile {
   private append(json: string): void {
     const position = this.knownSize - CLOSE.length;
     const data = Buffer.from((this.empty ? '\n' : ',\n') + json + '\n]\n');
+    this.unsynced = true;
     try {
       writeAll(this.fd, data, position);
     } catch (err) {
@@ -136,8 +137,11 @@ export class JsonArrayFile extends LogFile {
       }
       throw new AuditWriteError(this.path, err);
     }
+    // The old file's events are all in the new one, synced before the rename: only the directory entry is left to sync.
     closeSync(this.fd);
     this.fd = openSync(this.path, constants.O_RDWR);
+    this.unsynced = false;
+    this.renamed = true;
     this.knownSize = Buffer.byteLength(next);
   }
 
@@ -150,7 +154,7 @@ export class JsonArrayFile extends LogFile {
       onDisk = -1;
     }
     if (onDisk === fstatSync(this.fd).ino) return;
-    closeSync(this.fd);
+    this.closeForReopen();
     this.fd = openSync(this.path, constants.O_RDWR | constants.O_CREAT, 0o600);
     this.knownSize = -1;
   }

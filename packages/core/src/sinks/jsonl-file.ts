@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { AuditWriteError } from '../errors';
 import type { AuditEvent } from '../event';
 import { appendText } from '../files/append-text';
-import { lastLineBefore, lastNewlineBefore, linesBackward, readAt, sizeOf } from '../files/fs-util';
+import { lastLineBefore, lastNewlineBefore, linesBackward, readAt, sizeOf, syncDirectory } from '../files/fs-util';
 import { firstLine, firstAndLast, listSegments } from '../rotation/segments';
 import { LogFile, tailFromJson, type RecordedEvent, type TailState } from './log-file';
 
@@ -33,6 +33,7 @@ export class JsonlFile extends LogFile {
 
   write(_event: AuditEvent, json: string): void {
     let written: number;
+    this.unsynced = true;
     try {
       written = appendText(this.fd, json, true);
     } catch (err) {
@@ -83,6 +84,12 @@ export class JsonlFile extends LogFile {
     }
     this.reopen();
     this.knownSize = 0;
+    // The segment's new name and the new live file must survive a crash as surely as the events: the segment ends the chain's first part.
+    try {
+      syncDirectory(dirname(this.path));
+    } catch (err) {
+      throw new AuditWriteError(dirname(this.path), err);
+    }
   }
 
   /** Another writer may have rotated the live file away: our descriptor then names a closed segment. */
@@ -98,8 +105,7 @@ export class JsonlFile extends LogFile {
 
   private reopen(): void {
     const context = this.context!;
-    closeSync(this.fd);
-    this.fd = -1;
+    this.closeForReopen();
     this.firstMs = undefined;
     this.open(context);
   }

@@ -1,8 +1,9 @@
 // What the logger needs of a local log file beyond the Sink contract: opening, repair and the tail.
-import { closeSync, fdatasync, openSync, fstatSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, openSync, fstatSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { AuditWriteError, InvalidOptionError } from '../errors';
 import type { AuditEvent } from '../event';
-import { isSymlink } from '../files/fs-util';
+import { isSymlink, syncDirectory } from '../files/fs-util';
 import type { Sink, SinkContext } from '../sink';
 
 /** Where a log ends: the last record's seq and hash (seq 0 and no hash for an empty log). */
@@ -26,6 +27,12 @@ export abstract class LogFile implements Sink {
   /** Size of the file as this writer last left it; -1 before the first lease. */
   protected knownSize = -1;
   protected context: SinkContext | undefined;
+  /** Whether data was written through the descriptor since the last flush began. */
+  protected unsynced = false;
+  /** Whether a file was renamed into or out of the directory since the last flush began (the entry needs a directory fsync). */
+  protected renamed = false;
+  /** A sync that failed on a descriptor closed since: the next flush reports it instead of claiming durability. */
+  private lostSync: AuditWriteError | undefined;
 
   constructor(readonly path: string, protected readonly options: LogFileOptions = {}) {}
 
@@ -73,11 +80,50 @@ export abstract class LogFile implements Sink {
    */
   abstract eventsAfter(seq: number): RecordedEvent[];
 
-  /** Forces written data to stable storage. */
+  /** Forces written data (and a rename in the directory) to stable storage. */
   flush(): Promise<void> {
+    const lost = this.lostSync;
+    if (lost) {
+      this.lostSync = undefined;
+      return Promise.reject(lost);
+    }
     if (this.fd < 0) return Promise.resolve();
     const fd = this.fd;
-    return new Promise((resolve, reject) => fdatasync(fd, (err) => (err ? reject(new AuditWriteError(this.path, err)) : resolve())));
+    const renamed = this.renamed;
+    this.unsynced = false;
+    this.renamed = false;
+    return new Promise<void>((resolve, reject) =>
+      fdatasync(fd, (err) => {
+        try {
+          if (err) throw err;
+          if (renamed) syncDirectory(dirname(this.path));
+          resolve();
+        } catch (failed) {
+          this.unsynced = true;
+          this.renamed ||= renamed;
+          reject(new AuditWriteError(this.path, failed));
+        }
+      }),
+    );
+  }
+
+  /**
+   * Closes the descriptor to reopen the path (after a rotation or a rename). What was written
+   * through it and not synced yet is synced first: the group commit of fsync 'always' syncs only
+   * the current descriptor, and writers may be waiting on it for events written here.
+   */
+  protected closeForReopen(): void {
+    if (this.fd < 0) return;
+    const fd = this.fd;
+    this.fd = -1;
+    try {
+      if (this.unsynced) fdatasyncSync(fd);
+      this.unsynced = false;
+    } catch (err) {
+      this.lostSync = new AuditWriteError(this.path, err);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /** Closes the file. */
