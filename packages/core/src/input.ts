@@ -1,7 +1,7 @@
 // Turns the arguments of logEvent (either seed's form) into a validated draft event.
 import { InvalidEventError, InvalidStatusError } from './errors';
 import type { AnyCatalog, DraftEvent, EventInput, EventSource, LogEventArgs } from './event';
-import { copyDetails, type KeyRewriter, type SafeValueLimits } from './safe-value';
+import { capString, copyDetails, copyValue, type CopyHooks, type SafeValueLimits } from './safe-value';
 import type { StatusScheme } from './statuses';
 
 const MAX_ACTION_LENGTH = 256;
@@ -45,7 +45,7 @@ export function draftFrom(
   limits: SafeValueLimits,
   source: EventSource,
   defaultActor: string | null,
-  rewrite?: KeyRewriter,
+  hooks?: CopyHooks,
 ): DraftEvent {
   const action = checkAction(input.action);
   const status = input.status === undefined || input.status === null ? scheme.defaultStatus : input.status;
@@ -55,7 +55,7 @@ export function draftFrom(
   }
   let copied: ReturnType<typeof copyDetails>;
   try {
-    copied = copyDetails(input.details, limits, rewrite);
+    copied = copyDetails(input.details, limits, hooks);
   } catch (err) {
     // Only exotic objects get here (a revoked Proxy, say): everything else has a safe form.
     throw new InvalidEventError(`details of "${action}" cannot be read: ${err instanceof Error ? err.message : String(err)}`);
@@ -65,8 +65,8 @@ export function draftFrom(
     status,
     details: copied.details,
     detailsCanonical: copied.stringifyIsCanonical,
-    error: errorText(input.error),
-    actor: actorText(input.actor, defaultActor),
+    error: errorText(input.error, action, limits, hooks),
+    actor: actorText(input.actor, defaultActor, limits.maxStringLength),
     source,
   };
 }
@@ -82,22 +82,39 @@ function checkAction(action: unknown): string {
   return wellFormed(action);
 }
 
-/** An Error is recorded as "Name: message"; other values as text; empty as null. */
-function errorText(error: unknown): string | null {
+/**
+ * An Error is recorded as "Name: message"; a string as it is; anything else as the JSON of its
+ * safe copy (cycles, BigInt, null prototypes handled; secret keys masked by the hooks); empty as
+ * null. Capped at maxStringLength. The text is scanned with patterns later, as every error is.
+ */
+function errorText(error: unknown, action: string, limits: SafeValueLimits, hooks: CopyHooks | undefined): string | null {
   if (error === undefined || error === null || error === '') return null;
-  if (error instanceof Error) return wellFormed(`${error.name}: ${error.message}`);
-  if (typeof error === 'string') return wellFormed(error);
+  let text: string;
   try {
-    return JSON.stringify(error) ?? String(error);
-  } catch {
-    return String(error);
+    if (typeof error === 'string') text = error;
+    else if (error instanceof Error) text = `${textOf(error.name, limits)}: ${textOf(error.message, limits)}`;
+    else {
+      const safe = copyValue(error, limits, hooks && { rewriteKey: hooks.rewriteKey });
+      text = typeof safe === 'string' ? safe : JSON.stringify(safe);
+    }
+  } catch (err) {
+    // Only exotic objects get here (a revoked Proxy, say).
+    throw new InvalidEventError(`error of "${action}" cannot be read: ${err instanceof Error ? err.message : typeof err}`);
   }
+  return wellFormed(capString(text, limits.maxStringLength));
 }
 
-function actorText(actor: unknown, fallback: string | null): string | null {
+/** A name or message as text, whatever a custom Error put there. */
+function textOf(value: unknown, limits: SafeValueLimits): string {
+  if (typeof value === 'string') return value;
+  const safe = copyValue(value, limits);
+  return typeof safe === 'string' ? safe : (JSON.stringify(safe) ?? '');
+}
+
+function actorText(actor: unknown, fallback: string | null, maxLength: number): string | null {
   if (actor === undefined || actor === null || actor === '') return fallback;
-  if (typeof actor !== 'string') throw new InvalidEventError(`actor must be a string, got ${typeof actor}`);
-  return wellFormed(actor);
+  if (typeof actor !== 'string') throw new InvalidEventError(`actor must be a string, got ${actor === null ? 'null' : typeof actor}`);
+  return wellFormed(capString(actor, maxLength));
 }
 
 const SURROGATE = /[\ud800-\udfff]/;

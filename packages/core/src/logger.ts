@@ -15,7 +15,7 @@ import { compileFilter, type EventPredicate } from './filter';
 import { FORMAT_FILES, resolveFormats } from './format';
 import { draftFrom, normaliseArgs } from './input';
 import { Journal, unrecordedEvent, type Appended } from './journal';
-import type { AuditPlugin, Enricher, Redactor } from './plugin';
+import { enricherView, type AuditPlugin, type Enricher, type Redactor } from './plugin';
 import { readEvents } from './reader/read-events';
 import { redactionFor, type Redaction } from './redaction/redaction';
 import { countEvent, emptySummary, summarize, type LogSummary } from './reader/summary';
@@ -255,7 +255,7 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
   private record(args: LogEventArgs<C>): { event: AuditEvent; errors: AuditError[]; waits: Promise<unknown>[] } {
     if (this.closing) throw new LoggerClosedError();
     const source = this.enrichers.length > 0 ? { ...this.source } : this.source;
-    const draft = draftFrom(normaliseArgs(args), this.statusScheme, this.limits, source, this.defaultActor, this.redaction?.rewriteKey);
+    const draft = draftFrom(normaliseArgs(args), this.statusScheme, this.limits, source, this.defaultActor, this.redaction?.hooks);
     this.process(draft);
     this.redaction?.redactDraft(draft);
     let appended: Appended;
@@ -293,9 +293,10 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
 
   /** Enrichers may fail without losing the event; a failing redactor fails it, since secrets could leak. */
   private process(draft: DraftEvent): void {
+    const view = this.enrichers.length > 0 ? enricherView(draft) : draft;
     for (const enrich of this.enrichers) {
       try {
-        enrich(draft.source, draft);
+        enrich(draft.source, view);
       } catch (err) {
         this.bus.emit('warning', { code: 'ENRICHER_FAILED', message: `an enricher threw: ${err instanceof Error ? err.message : String(err)}` });
       }

@@ -1,10 +1,41 @@
 // The plugin API: one object may add sinks, a status scheme, enrichers and redactors.
-import type { DraftEvent, EventSource } from './event';
+import type { Details, DraftEvent, EventSource } from './event';
 import type { AnySink } from './sink';
 import type { StatusScheme } from './statuses';
 
-/** Adds context to an event's source before it is sealed (git commit, run id, ...); the rest of the event is read-only to it. */
+/**
+ * Adds context to an event's source before it is sealed (git commit, run id, ...). The event is a
+ * frozen view: its details a deep-frozen copy, so no write to it reaches the record (in strict code it throws).
+ */
 export type Enricher = (source: EventSource, event: Readonly<DraftEvent>) => void;
+
+/**
+ * The event enrichers see: every field read-only, details a deep-frozen copy made only if read.
+ * Details were redacted by the copy walk before enrichers run: a secret written into them must not
+ * bypass that, nor leave details non-canonical behind a `detailsCanonical` still true.
+ */
+export function enricherView(draft: DraftEvent): Readonly<DraftEvent> {
+  let details: Details | undefined;
+  return Object.freeze({
+    action_type: draft.action_type,
+    status: draft.status,
+    get details(): Details {
+      return (details ??= deepFreeze(JSON.parse(JSON.stringify(draft.details)) as Details));
+    },
+    detailsCanonical: draft.detailsCanonical,
+    error: draft.error,
+    actor: draft.actor,
+    source: draft.source,
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const item of Object.values(value)) deepFreeze(item);
+    Object.freeze(value);
+  }
+  return value;
+}
 
 /** Removes or masks secrets in an event; runs after enrichers, before sealing and every sink. */
 export type Redactor = (event: DraftEvent) => void;

@@ -24,11 +24,20 @@ export type KeyRewriter = (key: string, path: readonly string[], value: unknown)
 /** Returned by a KeyRewriter to keep the value as it is. */
 export const KEEP: unique symbol = Symbol('keep');
 
+/** Hooks of the details copy (redaction): key rules per entry, and a scan of every string the copy produces. */
+export interface CopyHooks {
+  /** Called for each object key and each string key of a Map, before its value is copied. */
+  readonly rewriteKey?: KeyRewriter;
+  /** Called on every string value the copy emits (after the length cap): values, array, Map and Set items, toJSON results. */
+  readonly scanText?: (text: string) => string;
+}
+
 interface CopyState {
   readonly limits: SafeValueLimits;
   /** The objects being copied, outermost first: meeting one of them again is a cycle. */
   readonly ancestors: object[];
   readonly rewrite: KeyRewriter | undefined;
+  readonly scan: ((text: string) => string) | undefined;
   readonly path: string[];
   /** Set when an object has an integer-like key, which JSON.stringify would not emit in sorted order. */
   indexKeys: boolean;
@@ -54,29 +63,39 @@ export function toSafeValue(value: unknown, limits: SafeValueLimits = DEFAULT_LI
   return copy(value, newState(limits, undefined));
 }
 
+/** A JSON-safe copy of any value with the copy hooks applied (key rules inside objects and Maps, patterns on strings). */
+export function copyValue(value: unknown, limits: SafeValueLimits, hooks?: CopyHooks): unknown {
+  return copy(value, newState(limits, hooks));
+}
+
+/** A string cut to `maxLength` characters, with a marker saying how many were dropped. */
+export function capString(text: string, maxLength: number): string {
+  return text.length > maxLength ? text.slice(0, maxLength) + `…[truncated ${text.length - maxLength} chars]` : text;
+}
+
 /** Copies details (a plain object, or absent for {}); a non-object value is kept as { value }. */
 export function toSafeDetails(details: unknown, limits: SafeValueLimits = DEFAULT_LIMITS): Details {
   return copyDetails(details, limits).details;
 }
 
 /** Copies details and reports whether their JSON.stringify is canonical. */
-export function copyDetails(details: unknown, limits: SafeValueLimits, rewrite?: KeyRewriter): CopiedDetails {
+export function copyDetails(details: unknown, limits: SafeValueLimits, hooks?: CopyHooks): CopiedDetails {
   if (details === undefined || details === null) return { details: {}, stringifyIsCanonical: true };
-  const state = newState(limits, rewrite);
+  const state = newState(limits, hooks);
   const copied = copy(details, state);
   const object: Details = typeof copied === 'object' && copied !== null && !Array.isArray(copied) ? (copied as Details) : { value: copied };
   return { details: object, stringifyIsCanonical: !state.indexKeys };
 }
 
-function newState(limits: SafeValueLimits, rewrite: KeyRewriter | undefined): CopyState {
-  return { limits, ancestors: [], rewrite, path: [], indexKeys: false };
+function newState(limits: SafeValueLimits, hooks: CopyHooks | undefined): CopyState {
+  return { limits, ancestors: [], rewrite: hooks?.rewriteKey, scan: hooks?.scanText, path: [], indexKeys: false };
 }
 
 function copy(value: unknown, state: CopyState): unknown {
   switch (typeof value) {
     case 'string': {
-      const max = state.limits.maxStringLength;
-      return value.length > max ? value.slice(0, max) + `…[truncated ${value.length - max} chars]` : value;
+      const text = capString(value, state.limits.maxStringLength);
+      return state.scan ? state.scan(text) : text;
     }
     case 'number':
       return value === 0 ? 0 : Number.isFinite(value) ? value : String(value); // 0 and -0 give 0
@@ -130,7 +149,7 @@ function copyArray(array: readonly unknown[], state: CopyState): unknown[] {
 
 function copySpecial(object: object, state: CopyState): unknown {
   if (object instanceof Date) return Number.isNaN(object.getTime()) ? 'Invalid Date' : object.toISOString();
-  if (object instanceof Map) return Array.from(object, ([k, v]) => [copy(k, state) ?? null, copy(v, state) ?? null]);
+  if (object instanceof Map) return Array.from(object, ([k, v]) => copyMapEntry(k, v, state));
   if (object instanceof Set) return Array.from(object, (v) => copy(v, state) ?? null);
   if (ArrayBuffer.isView(object)) {
     const bytes = Buffer.from(object.buffer, object.byteOffset, object.byteLength);
@@ -139,6 +158,20 @@ function copySpecial(object: object, state: CopyState): unknown {
   if (object instanceof ArrayBuffer) return { base64: Buffer.from(object).toString('base64'), type: 'ArrayBuffer' };
   if (object instanceof Error) return copyError(object, state);
   return copyPlain(object, state);
+}
+
+/** A Map entry as a [key, value] pair; a string key gets the key rules, as an object key would. */
+function copyMapEntry(key: unknown, value: unknown, state: CopyState): [unknown, unknown] {
+  const safeKey = copy(key, state) ?? null;
+  if (typeof key !== 'string') return [safeKey, copy(value, state) ?? null];
+  if (state.rewrite && value !== undefined) {
+    const rewritten = state.rewrite(key, state.path, value);
+    if (rewritten !== KEEP) return [safeKey, rewritten];
+  }
+  state.path.push(key);
+  const safe = copy(value, state) ?? null;
+  state.path.pop();
+  return [safeKey, safe];
 }
 
 function copyPlain(object: object, state: CopyState): unknown {

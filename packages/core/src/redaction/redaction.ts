@@ -1,11 +1,11 @@
 // Redaction, on by default in AuditLogger: secret keys and configured paths are masked inside the
-// one copy walk of details (a KeyRewriter: no second pass, no re-serialisation), and free text
-// (error, actor, string values) is scanned with patterns. Runs before sealing, so no sink,
-// file, row or request body ever sees the secret.
+// one copy walk of details (CopyHooks: no second pass, no re-serialisation), every string the copy
+// emits is scanned with patterns, and so are error, actor and enriched source. Runs before
+// sealing, so no sink, file, row or request body ever sees the secret.
 import type { BinaryLike, KeyObject } from 'node:crypto';
 import { canonicalJson } from '../canonical';
 import type { Details, DraftEvent } from '../event';
-import { copyDetails, DEFAULT_LIMITS, KEEP, toSafeValue, type KeyRewriter, type SafeValueLimits } from '../safe-value';
+import { copyDetails, DEFAULT_LIMITS, KEEP, toSafeValue, type CopyHooks, type KeyRewriter, type SafeValueLimits } from '../safe-value';
 import { ChainHasher } from '../seal';
 import { PathRules } from './paths';
 import { DEFAULT_PATTERNS, TextScanner, userPattern } from './patterns';
@@ -39,8 +39,10 @@ export function redactionHash(value: unknown, key: BinaryLike | KeyObject): stri
 
 /** A configured redactor: the copy-walk hook for details, and the masking of error, actor and source. */
 export class Redaction {
-  /** The hook AuditLogger passes to the details copy: masks secret keys and configured paths as it copies. */
+  /** The key hook of the details copy: masks secret keys and configured paths as it copies. */
   readonly rewriteKey: KeyRewriter;
+  /** The hooks AuditLogger passes to the details copy: key rules, and patterns on every string value (unless `scanValues: false`). */
+  readonly hooks: CopyHooks;
   private readonly keys: SecretKeys;
   private readonly paths: PathRules;
   private readonly scanner: TextScanner;
@@ -57,6 +59,7 @@ export class Redaction {
     const key = options.hmacKey ?? (process.env.AUDIT_LOG_REDACT_KEY || undefined);
     this.hasher = key === undefined ? undefined : new ChainHasher(key);
     this.rewriteKey = (key, path, value) => this.rewrite(key, path, value);
+    this.hooks = this.scanValues ? { rewriteKey: this.rewriteKey, scanText: (text) => this.redactText(text) } : { rewriteKey: this.rewriteKey };
   }
 
   /** What a secret value becomes: `[REDACTED]`, or `hmac-sha256:<hex>` with a key. Null stays null (it reveals nothing). */
@@ -72,10 +75,10 @@ export class Redaction {
 
   /** A redacted JSON-safe copy of any details object (for code outside the logger). */
   redactDetails(details: unknown): Details {
-    return copyDetails(details, this.limits, this.rewriteKey).details;
+    return copyDetails(details, this.limits, this.hooks).details;
   }
 
-  /** Masks error, actor and enriched source of a draft whose details were copied with `rewriteKey`. */
+  /** Masks error, actor and enriched source of a draft whose details were copied with `hooks`. */
   redactDraft(draft: DraftEvent): void {
     if (draft.error !== null) draft.error = this.paths.error ? this.mask(draft.error) : this.redactText(draft.error);
     if (draft.actor !== null) draft.actor = this.paths.actor ? this.mask(draft.actor) : this.redactText(draft.actor);
@@ -86,42 +89,11 @@ export class Redaction {
     }
   }
 
+  /** Key rules only: string values are scanned by the copy's `scanText` hook, wherever they sit. */
   private rewrite(key: string, path: readonly string[], value: unknown): unknown {
     if (value === undefined) return KEEP;
     if (this.keys.isSecret(key) || (this.paths.hasDetails && this.paths.matchesDetails(path, key))) return value === null ? null : this.mask(value);
-    if (!this.scanValues) return KEEP;
-    if (typeof value === 'string') {
-      const cut = value.length > this.limits.maxStringLength ? (toSafeValue(value, this.limits) as string) : value;
-      const scanned = this.redactText(cut);
-      return scanned === cut ? KEEP : scanned;
-    }
-    if (Array.isArray(value)) {
-      const scanned = this.scanArray(value, 0);
-      return scanned === value ? KEEP : scanned;
-    }
     return KEEP;
-  }
-
-  /** Bare strings in arrays have no key: scan them; the array is copied only when one changes. */
-  private scanArray(items: readonly unknown[], depth: number): readonly unknown[] {
-    if (depth >= 4) return items;
-    let out: unknown[] | undefined;
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i];
-      let next = item;
-      if (typeof item === 'string') next = this.redactText(item.length > this.limits.maxStringLength ? (toSafeValue(item, this.limits) as string) : item);
-      else if (Array.isArray(item)) next = this.scanArray(item, depth + 1);
-      if (next !== item && !out) out = items.slice(0, i);
-      out?.push(next);
-    }
-    return out ? out.map((item) => this.copyItem(item)) : items;
-  }
-
-  /** A JSON-safe copy of an array item, with the key rules applied inside objects. */
-  private copyItem(item: unknown): unknown {
-    if (Array.isArray(item)) return item.map((inner) => this.copyItem(inner));
-    if (typeof item === 'object' && item !== null) return copyDetails({ '': item }, this.limits, this.rewriteKey).details[''] ?? null;
-    return toSafeValue(item, this.limits) ?? null;
   }
 
   private redactObject(object: Record<string, unknown>, path: string[], root: 'source'): Record<string, unknown> {
@@ -131,15 +103,26 @@ export class Redaction {
       let next = value;
       if (this.keys.isSecret(key) || (this.paths.hasSource && this.paths.matchesSource(path, key))) next = value === null || value === undefined ? value : this.mask(value);
       else if (typeof value === 'string') next = this.redactText(value);
-      else if (typeof value === 'object' && value !== null && !Array.isArray(value) && path.length < 8) {
-        next = this.redactObject(value as Record<string, unknown>, [...path, key], root);
-      }
+      else next = this.redactValue(value, [...path, key], root);
       if (next !== value) {
         out ??= { ...object };
         out[key] = next;
       }
     }
     return out ?? object;
+  }
+
+  /** A source value with its strings scanned, through objects and arrays (argv, say); the same value when nothing changed. */
+  private redactValue(value: unknown, path: string[], root: 'source'): unknown {
+    if (typeof value === 'string') return this.redactText(value);
+    if (typeof value !== 'object' || value === null || path.length > 8) return value;
+    if (!Array.isArray(value)) return this.redactObject(value as Record<string, unknown>, path, root);
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const next = this.redactValue(value[i], path, root);
+      if (next !== value[i]) (out ??= value.slice())[i] = next;
+    }
+    return out ?? value;
   }
 }
 
