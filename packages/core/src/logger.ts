@@ -139,7 +139,7 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
         journalPath: this.jsonlPath,
         statuses: this.statusScheme,
         context: this.sinkContext(),
-        warn: (code, message) => this.bus.emit('warning', { code, message }),
+        warn: this.sinkContext().warn, // deferred while the constructor runs, so a handler added right after hears it
         onPoll: () => this.journal.refresh(),
       });
       // The journal writes the outbox under its lock, right after the primary file, and catches it up at each lease.
@@ -230,19 +230,42 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
 
   /**
    * Flushes and closes everything; idempotent, and a concurrent call shares the promise. Later events are refused.
-   * Batch sinks get up to `timeoutMs` (default 10,000 ms) to drain: what they have not confirmed by then stays
-   * in the journal behind their cursors for the next run (with format 'none' it is reported dropped).
+   * Batch sinks get up to `timeoutMs` (default 10,000 ms) to drain, a flush already running included: what they
+   * have not confirmed by then stays in the journal behind their cursors for the next run (with format 'none' it
+   * is reported dropped). Each sink's `close()` gets 5,000 ms more. Whatever fails (the flush, a sink's close, the
+   * files), everything else is still closed; then the promise rejects with the first failure and the others go
+   * to the bus as 'error'.
    */
   close(options: { timeoutMs?: number } = {}): Promise<FlushResult> {
     this.closing ??= (async () => {
-      try {
-        const drained = await this.flush({ timeoutMs: options.timeoutMs ?? 10_000 });
-        await this.delivery?.close({ timeoutMs: 0 });
-        for (const { sink } of this.sinks) await sink.close?.();
-        return drained;
-      } finally {
-        await this.journal.close();
+      const failures: AuditError[] = [];
+      const attempt = async <T>(step: () => Promise<T> | T, wrap: (err: unknown) => AuditError = asAuditError): Promise<T | undefined> => {
+        try {
+          return await step();
+        } catch (err) {
+          failures.push(wrap(err));
+          return undefined;
+        }
+      };
+      const timeoutMs = options.timeoutMs ?? 10_000;
+      // A flush already running is shared, and may have no timeout of its own: close's timeout bounds the wait.
+      const drained = await attempt(() => withTimeout(this.flush({ timeoutMs }), timeoutMs));
+      // Stopping the engine ends any wait still running (flushes, acknowledged events) and its keep-alive.
+      const stopped = await attempt(() => this.delivery?.close({ timeoutMs: 0 }));
+      for (const { sink } of this.sinks) {
+        await attempt(
+          async () => {
+            if ((await withTimeout(Promise.resolve(sink.close?.()).then(() => true), 5_000)) === undefined) throw new Error('close() did not settle within 5000 ms');
+          },
+          (err) => new SinkError(sink.name, err),
+        );
       }
+      await attempt(() => this.journal.close());
+      if (failures.length > 0) {
+        for (const error of failures.slice(1)) this.bus.emit('error', { error, ...(error instanceof SinkError ? { sink: error.sink } : {}) });
+        throw failures[0];
+      }
+      return drained ?? { ...(stopped ?? { sinks: {} }), ok: false };
     })();
     return this.closing;
   }

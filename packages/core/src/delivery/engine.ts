@@ -158,7 +158,9 @@ export class DeliveryEngine {
       const path = this.journalPath;
       const dir = join(this.options.rootLogDir!, '.delivery');
       const cursor = new CursorStore(dir, sink.name);
-      const lease = new DeliveryLease(join(dir, cursorFileName(sink.name).replace(/\.cursor$/, '.lease')));
+      const lease = new DeliveryLease(join(dir, cursorFileName(sink.name).replace(/\.cursor$/, '.lease')), {
+        onStale: (message) => this.options.warn('STALE_LEASE_BROKEN', `sink "${sink.name}": ${message}`),
+      });
       const relocated = (message: string): void => this.options.warn('CURSOR_RELOCATED', `sink "${sink.name}": ${message}`);
       const lead = (): JournalSource => new JournalSource(new JsonlJournalReader(path, this.segments, relocated), cursor, policy.startFrom, this.options.warn);
       const source = new LeasedJournalSource(lease, cursor, lead, this.options.pollIntervalMs ?? 1000);

@@ -7,10 +7,15 @@ import { ensurePrivateDir } from '../files/fs-util';
 
 const HOST = hostname();
 
+/** A lease file still empty (or cut short) after this long was left by a crash between its creation and its write. */
+const EMPTY_LEASE_GRACE_MS = 2_000;
+
 /** Options of a delivery lease. */
 export interface LeaseOptions {
   /** A holder on another host whose lease file was not touched for this long is taken as gone (default 30,000 ms). */
   staleMs?: number;
+  /** Told when a stale lease (a dead holder's, or an empty file left by a crash) is broken. */
+  onStale?: (message: string) => void;
 }
 
 /**
@@ -23,9 +28,11 @@ export class DeliveryLease {
   private readonly token = randomBytes(8).toString('hex');
   private held = false;
   private readonly staleMs: number;
+  private readonly onStale: ((message: string) => void) | undefined;
 
   constructor(readonly path: string, options: LeaseOptions = {}) {
     this.staleMs = options.staleMs ?? 30_000;
+    this.onStale = options.onStale;
   }
 
   /** Whether this instance holds the lease. */
@@ -40,8 +47,14 @@ export class DeliveryLease {
     for (let attempt = 0; attempt < 2; attempt++) {
       if (this.tryCreate()) return (this.held = true);
       const holder = this.readHolder();
-      if (!holder || !this.isStale(holder)) return false;
-      this.breakStale(holder.token);
+      if (!holder) {
+        // Empty or cut short: its creator died before writing it. Past a grace (a creator may be writing it now), break it.
+        if (!this.isAbandonedEmpty()) return false;
+        if (this.breakStale(undefined)) this.onStale?.(`${this.path} was empty (its creator died before writing it): taken over`);
+        continue;
+      }
+      if (!this.isStale(holder)) return false;
+      if (this.breakStale(holder.token)) this.onStale?.(`${this.path}: holder pid ${holder.pid} on ${holder.host} is gone: taken over`);
     }
     return false;
   }
@@ -94,6 +107,14 @@ export class DeliveryLease {
     }
   }
 
+  private isAbandonedEmpty(): boolean {
+    try {
+      return Date.now() - statSync(this.path).mtimeMs > EMPTY_LEASE_GRACE_MS;
+    } catch {
+      return false;
+    }
+  }
+
   private isStale(holder: { pid: number; start: string; host: string; mtimeMs: number }): boolean {
     if (holder.host !== HOST) return Date.now() - holder.mtimeMs > this.staleMs;
     if (!alive(holder.pid)) return true;
@@ -101,21 +122,29 @@ export class DeliveryLease {
     return holder.start !== '-' && start !== undefined && start !== holder.start; // the pid was reused
   }
 
-  /** Renames the stale file aside (only one breaker can), and deletes it unless a fresh holder slipped in. */
-  private breakStale(token: string): void {
+  /**
+   * Renames the stale file aside (only one breaker can), and deletes it unless a fresh holder
+   * slipped in (`token` undefined: the file was empty or cut short). True when it was broken.
+   */
+  private breakStale(token: string | undefined): boolean {
     const aside = `${this.path}.stale-${this.token}`;
     try {
       renameSync(this.path, aside);
     } catch {
-      return;
+      return false;
     }
     try {
-      const moved = readFileSync(aside, 'utf8').trim().split(' ')[3];
-      if (moved === token) unlinkSync(aside);
-      else renameSync(aside, this.path); // a fresh lease: put it back
+      const moved = readFileSync(aside, 'utf8').trim().split(' ');
+      const same = token === undefined ? moved.length < 4 || moved.some((part) => part === '') : moved[3] === token;
+      if (same) {
+        unlinkSync(aside);
+        return true;
+      }
+      renameSync(aside, this.path); // a fresh lease: put it back
     } catch {
       // best effort
     }
+    return false;
   }
 }
 
