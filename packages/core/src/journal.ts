@@ -100,6 +100,8 @@ export class Journal {
   private leaseReady = false;
   /** Secondary files that could not be prepared in this lease: their writes are skipped and reported. */
   private readonly skipped = new Map<LogFile, AuditError>();
+  /** Secondary files this writer failed to write: caught up however far behind (not taken for a format added later). */
+  private readonly leftBehind = new Set<LogFile>();
   /** The last seq each file holds, as far as this writer knows. */
   private readonly held = new Map<LogFile, number>();
   /** Signs the chain every N events and on close, when enabled. */
@@ -236,7 +238,14 @@ export class Journal {
         this.files[i]!.write(event, json);
         this.held.set(this.files[i]!, event.seq);
       } catch (err) {
-        errors.push(err instanceof AuditWriteError ? err : new AuditWriteError(this.files[i]!.path, err));
+        const error = err instanceof AuditWriteError ? err : new AuditWriteError(this.files[i]!.path, err);
+        errors.push(error);
+        // A later event written here would leave a hole that catch-up (which copies after the last
+        // seq held) never fills: skip the file and start a new lease at the next append, whose
+        // catch-up copies this event first (or skips the file again if it still fails).
+        this.skipped.set(this.files[i]!, error);
+        this.leftBehind.add(this.files[i]!);
+        this.leaseReady = false;
       }
     }
     if (this.checkpoints) {
@@ -405,7 +414,7 @@ export class Journal {
     }
     const behind = this.files.slice(1).filter((file) => {
       const gap = this.tail.seq - (this.held.get(file) ?? this.tail.seq);
-      return !this.skipped.has(file) && gap > 0 && gap <= MAX_CATCH_UP;
+      return !this.skipped.has(file) && gap > 0 && (gap <= MAX_CATCH_UP || this.leftBehind.has(file));
     });
     if (behind.length === 0) return;
     const from = Math.min(...behind.map((file) => this.held.get(file)!));
@@ -417,7 +426,8 @@ export class Journal {
         for (const { event, json } of copy) file.write(event, json);
         this.held.set(file, this.tail.seq);
         this.dirty = true;
-        this.context.warn('SECONDARY_CAUGHT_UP', `${file.path}: copied ${copy.length} event(s) after seq ${have} from ${primary.path} (left behind by a crash)`);
+        const cause = this.leftBehind.delete(file) ? 'a failed write' : 'a crash';
+        this.context.warn('SECONDARY_CAUGHT_UP', `${file.path}: copied ${copy.length} event(s) after seq ${have} from ${primary.path} (left behind by ${cause})`);
       } catch (err) {
         this.skipped.set(file, err instanceof AuditError ? err : new AuditWriteError(file.path, err));
       }

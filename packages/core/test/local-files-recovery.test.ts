@@ -5,9 +5,10 @@ import sinon from 'sinon';
 import fs, { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AuditLogger, verifyAuditLog, type AuditEvent } from '@auditrail/core';
+import { spawn } from 'node:child_process';
 import { runTs } from '../../../test/helpers/node';
 import { tempDir } from '../../../test/helpers/tmp';
-import { readJsonl } from './helpers';
+import { readCsv, readJsonl } from './helpers';
 
 const CONTENDER = resolve(__dirname, 'local-fixtures/contender.ts');
 
@@ -126,5 +127,38 @@ describe('local files: recovery', () => {
       await logger.close();
       expect((await verifyAuditLog(dir)).ok).to.equal(true);
     });
+  });
+
+  it('a secondary file that failed one event is caught up at the next lease, with no hole, even when a later event would fit', async () => {
+    const dir = tempDir();
+    const tsx = require.resolve('tsx/cjs');
+    const fixture = resolve(__dirname, 'local-fixtures/secondary-gap.ts');
+    // ulimit -f counts 1 KiB blocks: writes past 64 KiB fail with EFBIG (a full disk, for one file at a time).
+    const command = `ulimit -f 64 && exec "${process.execPath}" --require "${tsx}" "${fixture}" "${dir}" 65536`;
+    const out = await new Promise<string>((done, fail) => {
+      const child = spawn('bash', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', fail);
+      child.on('close', (code) => (code === 0 ? done(stdout) : fail(new Error(`fixture exited ${code}: ${stderr}`))));
+    });
+    const { big, small } = JSON.parse(out) as { big: string; small: string };
+    expect(big, 'the large event does not fit in the CSV file').to.match(/^rejected: .*audit_log\.csv/);
+    expect(small, 'the next event of the lease is not written after the hole').to.match(/^rejected: .*audit_log\.csv/);
+    const jsonl = readJsonl(dir);
+    const csvSeqs = readCsv(dir).map((e) => e.seq);
+    expect(csvSeqs, 'no hole in the CSV file').to.deep.equal(Array.from({ length: csvSeqs.length }, (_, i) => i + 1));
+    // Without the limit, the next writer copies what the CSV file missed, then logs.
+    const logger = new AuditLogger({ rootLogDir: dir, format: ['jsonl', 'csv'] });
+    const warnings: string[] = [];
+    logger.on('warning', (w) => warnings.push(`${w.code}: ${w.message}`));
+    await logger.logEvent('after');
+    await logger.close();
+    expect(warnings.some((w) => w.startsWith('SECONDARY_CAUGHT_UP'))).to.equal(true);
+    expect(readCsv(dir).map((e) => e.seq)).to.deep.equal(Array.from({ length: jsonl.length + 1 }, (_, i) => i + 1));
+    const report = await verifyAuditLog(dir);
+    expect(report.ok, JSON.stringify(report.problem)).to.equal(true);
   });
 });
