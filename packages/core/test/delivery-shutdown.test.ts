@@ -1,4 +1,4 @@
-// Delivery that cannot stall for ever: an empty lease file left by a crash, close() with a flush in flight, a sink whose close() throws.
+// Delivery that cannot stall or mislead: an empty lease file left by a crash, close() with a flush in flight, a sink whose close() throws, a standby's acknowledged event the holder dead-lettered.
 import { expect } from 'chai';
 import { mkdirSync, writeFileSync, utimesSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -91,5 +91,37 @@ describe('delivery: shutdown and stale leases', () => {
     let again: unknown;
     await logger.close().catch((e: unknown) => (again = e));
     expect(again).to.equal(failure);
+  });
+
+  it('acknowledged delivery on a standby logger rejects when the lease holder dead-lettered the event, instead of resolving once its cursor passed', async function () {
+    this.timeout(30_000);
+    const dir = tempDir();
+    const child = spawnTs(join(__dirname, 'delivery-deadletter-holder.fixture.ts'), [dir]);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let out = '';
+        child.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('ready')) resolve();
+        });
+        child.on('exit', (code) => reject(new Error(`the holder exited early (${code})`)));
+      });
+      const sink = new ScriptedSink({ name: 'remote', delivery: fast });
+      const logger = new AuditLogger({
+        rootLogDir: dir,
+        format: 'jsonl',
+        sinks: [sink],
+        delivery: { pollIntervalMs: 10, acknowledged: { sinks: ['remote'], timeoutMs: 20_000 } },
+      });
+      expect(logger.stats().remote!.state).to.equal('standby');
+      let failure: unknown;
+      await logger.logEvent('refused_by_holder').catch((err: unknown) => (failure = err));
+      expect(failure).to.be.instanceOf(SinkError).with.property('sink', 'remote');
+      expect((failure as Error).message).to.include('dead-lettered').and.include('schema mismatch');
+      expect(sink.calls).to.deep.equal([]); // the holder did the delivering
+      await logger.close({ timeoutMs: 0 });
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });

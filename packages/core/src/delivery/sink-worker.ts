@@ -6,7 +6,7 @@ import type { EventPredicate } from '../filter';
 import type { BatchSink, RejectedEvent } from '../sink';
 import { Acknowledgements } from './acknowledgements';
 import { PendingCalls } from './pending-calls';
-import type { DeadLetter, DeadLetterFile } from './dead-letter';
+import { DeadLetterTail, type DeadLetter, type DeadLetterFile } from './dead-letter';
 import { retryDelay, type DeliveryPolicy } from './policy';
 import type { SinkState, SinkStats } from './sink-stats';
 import type { DeliverySource, TakenBatch } from './source';
@@ -49,6 +49,8 @@ export class SinkWorker {
   /** Events and bytes announced since the last batch was taken: lets notify() skip the source while a batch fills. */
   private notedEvents = 0;
   private notedBytes = 0;
+  /** Standby: the dead letters the lease holder writes, so an acknowledged event it dead-lettered is refused, not confirmed. */
+  private readonly holderLetters: DeadLetterTail;
 
   constructor(
     readonly sink: BatchSink,
@@ -61,6 +63,7 @@ export class SinkWorker {
     this.acks = new Acknowledgements(sink.name);
     this.committedSeq = source.position()?.seq ?? 0;
     this.lastSeenSeq = Math.max(tailSeq, this.committedSeq);
+    this.holderLetters = new DeadLetterTail(context.deadLetters.path);
   }
 
   /** The sink's name. */
@@ -174,6 +177,12 @@ export class SinkWorker {
   /** Standby: the holder's cursor settles events here too (an acknowledged one once the cursor passes it). */
   private follow(seq: number | undefined): void {
     if (seq !== undefined && seq > this.committedSeq) this.committedSeq = seq;
+    if (this.acks.size > 0) {
+      // The holder writes a dead letter before its cursor passes the event: read them first, so that one is refused.
+      for (const letter of this.holderLetters.read()) {
+        if (letter.sink === this.name && letter.event) this.acks.refuse([letter.event], `dead-lettered by the logger delivering for this sink: ${letter.reason}`);
+      }
+    }
     this.acks.confirmThrough(this.committedSeq);
     this.settle();
     if ((this.waiters.length > 0 || this.acks.size > 0) && !this.recheck) {
