@@ -257,7 +257,7 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
           async () => {
             if ((await withTimeout(Promise.resolve(sink.close?.()).then(() => true), 5_000)) === undefined) throw new Error('close() did not settle within 5000 ms');
           },
-          (err) => new SinkError(sink.name, err),
+          (err) => (err instanceof SinkError && err.sink === sink.name ? err : new SinkError(sink.name, err)),
         );
       }
       await attempt(() => this.journal.close());
