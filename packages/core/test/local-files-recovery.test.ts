@@ -4,9 +4,10 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import fs, { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { AuditLogger, verifyAuditLog, type AuditEvent } from '@auditrail/core';
-import { spawn } from 'node:child_process';
-import { runTs } from '../../../test/helpers/node';
+import { AuditLogger, LockTimeoutError, verifyAuditLog, type AuditEvent } from '@auditrail/core';
+import { spawn, spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
+import { runTs, spawnTs } from '../../../test/helpers/node';
 import { tempDir } from '../../../test/helpers/tmp';
 import { readCsv, readJsonl } from './helpers';
 
@@ -160,5 +161,61 @@ describe('local files: recovery', () => {
     expect(readCsv(dir).map((e) => e.seq)).to.deep.equal(Array.from({ length: jsonl.length + 1 }, (_, i) => i + 1));
     const report = await verifyAuditLog(dir);
     expect(report.ok, JSON.stringify(report.problem)).to.equal(true);
+  });
+
+  describe('stale lock broken by several writers at once', () => {
+    const HOLDER = resolve(__dirname, '../../../test/fixtures/lock-holder.ts');
+
+    /** The pid of a process that has exited. */
+    function deadPid(): number {
+      return spawnSync(process.execPath, ['-e', '']).pid!;
+    }
+
+    it('waits while another live writer is breaking the lock, and breaks it once that writer is gone', async () => {
+      const dir = tempDir();
+      const lock = join(dir, 'audit_log.lock');
+      writeFileSync(lock, `${deadPid()} ${hostname()} 0123456789abcdef\n`);
+      // A live writer (this process, as another writer would) is breaking it.
+      writeFileSync(lock + '.break', `${process.pid} ${hostname()} fedcba9876543210\n`);
+      const waiting = new AuditLogger({ rootLogDir: dir, format: 'jsonl', lockTimeoutMs: 300 });
+      const err = await waiting.logEvent('a').then(() => undefined, (e: Error) => e);
+      expect(err, 'not broken under a live breaker').to.be.instanceOf(LockTimeoutError);
+      expect(readFileSync(lock, 'utf8')).to.include('0123456789abcdef');
+      await waiting.close().catch(() => undefined);
+      // The breaker dies without cleaning up: its file is abandoned and the lock is broken.
+      writeFileSync(lock + '.break', `${deadPid()} ${hostname()} fedcba9876543210\n`);
+      const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', lockTimeoutMs: 2_000 });
+      const warnings: string[] = [];
+      logger.on('warning', (w) => warnings.push(w.code));
+      await logger.logEvent('b');
+      await logger.close();
+      expect(warnings).to.include('STALE_LOCK_BROKEN');
+      expect(readdirSync(dir).filter((name) => name.startsWith('audit_log.lock'))).to.deep.equal([]);
+    });
+
+    it('6 processes finding a SIGKILLed holder\'s lock at once: one holder at a time, a gap-free chain', async () => {
+      const dir = tempDir();
+      let expected = 0;
+      for (let round = 0; round < 2; round++) {
+        const holder = spawnTs(HOLDER, [dir, 'jsonl']);
+        const exited = new Promise((r) => holder.on('exit', r));
+        await new Promise<void>((ok, fail) => {
+          holder.stdout!.on('data', (d: Buffer) => d.toString().includes('holding') && ok());
+          holder.on('exit', (code) => fail(new Error(`holder exited early with ${code}`)));
+        });
+        expected += 1;
+        // The contenders start together, well after the kill: every one finds the dead holder's lock.
+        const startAt = String(Date.now() + 2_500);
+        const runs = Array.from({ length: 6 }, () => runTs(CONTENDER, [dir, startAt, '25']));
+        holder.kill('SIGKILL');
+        await exited;
+        expect(existsSync(join(dir, 'audit_log.lock')), 'left behind by the holder').to.equal(true);
+        for (const run of await Promise.all(runs)) expect(run.code, run.stderr).to.equal(0);
+        expected += 6 * 25;
+      }
+      expectGapFree(readJsonl(dir), expected);
+      expect((await verifyAuditLog(dir)).ok).to.equal(true);
+      expect(readdirSync(dir).filter((name) => name.startsWith('audit_log.lock'))).to.deep.equal([]);
+    });
   });
 });

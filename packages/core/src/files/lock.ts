@@ -28,6 +28,8 @@ const HOST = hostname();
 /** A lock file still empty after this long was left by a writer that died between creating and filling it. */
 const EMPTY_LOCK_GRACE_MS = 2_000;
 const OWN_START = processStartTime(process.pid);
+/** A breaker file whose writer is gone (or, from another host, this old) was left by a writer that died while breaking a lock. */
+const BREAKER_GRACE_MS = 1_000;
 /** A lease held longer than this without a turn of the event loop (a tight loop of awaited events) is handed to a waiting writer. */
 const MAX_LEASE_MS = 100;
 /** A waiter's longest pause between attempts. */
@@ -48,6 +50,7 @@ export class FileLock {
   private releaseScheduled = false;
   private heldSince = 0;
   private readonly waitPath: string;
+  private readonly breakPath: string;
   private readonly timeoutMs: number;
   private readonly staleMs: number;
 
@@ -55,6 +58,7 @@ export class FileLock {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.staleMs = options.staleMs ?? 30_000;
     this.waitPath = path + '.wait';
+    this.breakPath = path + '.break';
   }
 
   /** Whether this instance holds the lock now. */
@@ -116,10 +120,7 @@ export class FileLock {
       }
       this.signalWaiting();
       const holder = this.readHolder();
-      if (holder ? this.isStale(holder) : this.isAbandonedEmpty()) {
-        this.breakStale(holder);
-        continue;
-      }
+      if ((holder ? this.isStale(holder) : this.isAbandonedEmpty()) && this.breakStale()) continue;
       const waited = Date.now() - started;
       if (waited >= this.timeoutMs) {
         this.stopWaiting();
@@ -178,9 +179,9 @@ export class FileLock {
     return true;
   }
 
-  private readHolder(): Holder | undefined {
+  private readHolder(path = this.path): Holder | undefined {
     try {
-      const [pid, host, token, started] = readFileSync(this.path, 'utf8').trim().split(' ');
+      const [pid, host, token, started] = readFileSync(path, 'utf8').trim().split(' ');
       // A holder caught between creating and writing its file reads as empty: not stale yet.
       if (!pid || !host || !token) return undefined;
       return { pid: Number(pid), host, token, started };
@@ -189,7 +190,7 @@ export class FileLock {
     }
   }
 
-  private isStale(holder: Holder): boolean {
+  private isStale(holder: Holder, path = this.path): boolean {
     if (holder.host === HOST) {
       if (!processAlive(holder.pid)) return true;
       // Alive, but is it the holder, or a later process that reused its pid (a restarted container, even this process)?
@@ -197,46 +198,90 @@ export class FileLock {
       return started !== undefined && started !== holder.started;
     }
     try {
-      return Date.now() - statSync(this.path).mtimeMs > this.staleMs;
+      return Date.now() - statSync(path).mtimeMs > this.staleMs;
+    } catch {
+      return false;
+    }
+  }
+
+  private isAbandonedEmpty(path = this.path, graceMs = EMPTY_LOCK_GRACE_MS): boolean {
+    try {
+      return Date.now() - statSync(path).mtimeMs > graceMs;
     } catch {
       return false;
     }
   }
 
   /**
-   * Breaks a stale lock by renaming it aside, which only one breaker can do; if what was
-   * moved turns out to be a fresh lock (taken between our read and our rename), it is put back.
+   * Breaks a stale lock; true when this writer removed it. Only the writer that creates the
+   * breaker file (O_EXCL) may remove the lock, and it checks staleness again while holding it:
+   * no other writer can remove or replace a lock file that exists, so the lock it removes is the
+   * stale one it checked, never a fresh lock taken meanwhile (which a rename-and-link-back could
+   * orphan, or hand to two writers at once).
    */
-  private isAbandonedEmpty(): boolean {
+  private breakStale(): boolean {
+    if (!this.takeBreaker()) return false;
     try {
-      return Date.now() - statSync(this.path).mtimeMs > EMPTY_LOCK_GRACE_MS;
-    } catch {
-      return false;
+      const holder = this.readHolder();
+      if (!(holder ? this.isStale(holder) : this.isAbandonedEmpty())) return false; // broken and retaken meanwhile
+      try {
+        unlinkSync(this.path);
+      } catch {
+        return false; // gone already: nothing was broken here
+      }
+      const by = holder ? `pid ${holder.pid} on ${holder.host}` : 'a writer that died before filling it in';
+      this.options.onStale?.(`broke stale lock ${this.path} left by ${by}`);
+      return true;
+    } finally {
+      if (this.readHolder(this.breakPath)?.token === this.token) {
+        try {
+          unlinkSync(this.breakPath);
+        } catch {
+          // Gone: taken for abandoned by a writer that judged us dead, which we are not; harmless now.
+        }
+      }
     }
   }
 
-  private breakStale(holder: Holder | undefined): void {
-    const aside = `${this.path}.stale-${this.token}`;
+  /** Creates the breaker file; when another writer's is there, removes it only if that writer is gone. */
+  private takeBreaker(): boolean {
+    let fd: number;
     try {
-      renameSync(this.path, aside);
-    } catch {
-      return; // another writer broke or released it first
+      fd = openSync(this.breakPath, 'wx', 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return false;
+      this.removeAbandonedBreaker();
+      return false; // try again at the next attempt
     }
-    let moved: string | undefined;
     try {
-      moved = readFileSync(aside, 'utf8').trim().split(' ')[2];
-    } catch {
-      moved = undefined;
+      writeSync(fd, `${process.pid} ${HOST} ${this.token}${OWN_START ? ' ' + OWN_START : ''}\n`);
+    } finally {
+      closeSync(fd);
     }
-    if (moved !== undefined && moved !== holder?.token) {
+    return true;
+  }
+
+  /**
+   * A breaker file left by a writer that died while breaking: moved aside (only one writer moves
+   * a given file) and deleted. If the file moved is not the one judged abandoned (a live writer
+   * created it meanwhile), it is put back, which fails harmlessly if yet another writer made one.
+   */
+  private removeAbandonedBreaker(): void {
+    const breaker = this.readHolder(this.breakPath);
+    const abandoned = breaker ? this.isStale(breaker, this.breakPath) : this.isAbandonedEmpty(this.breakPath, BREAKER_GRACE_MS);
+    if (!abandoned) return;
+    const aside = `${this.breakPath}.stale-${this.token}`;
+    try {
+      renameSync(this.breakPath, aside);
+    } catch {
+      return; // another writer moved it first
+    }
+    if (this.readHolder(aside)?.token !== breaker?.token) {
       try {
-        linkSync(aside, this.path);
+        linkSync(aside, this.breakPath);
       } catch {
-        // The path was retaken meanwhile; the fresh holder keeps it.
+        // A third writer made one: it breaks the lock.
       }
-    } else {
-      const by = holder ? `pid ${holder.pid} on ${holder.host}` : 'a writer that died before filling it in';
-      this.options.onStale?.(`broke stale lock ${this.path} left by ${by}`);
     }
     try {
       unlinkSync(aside);
