@@ -202,7 +202,8 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
   async getLogSummary(): Promise<LogSummary> {
     const primary = this.journal.primaryPath;
     if (!primary) return structuredClone(this.memorySummary ?? emptySummary());
-    return summarize(readEvents(primary));
+    // The JSONL journal is read from the directory: across its closed segments, not the live file alone.
+    return summarize(readEvents(primary === this.jsonlPath ? this.rootLogDir! : primary));
   }
 
   /**

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import fs, { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { AuditLogger, LockTimeoutError, verifyAuditLog, type AuditEvent } from '@auditrail/core';
+import { AuditLogger, LockTimeoutError, readEvents, verifyAuditLog, type AuditEvent } from '@auditrail/core';
 import { spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { runTs, spawnTs } from '../../../test/helpers/node';
@@ -217,5 +217,19 @@ describe('local files: recovery', () => {
       expect((await verifyAuditLog(dir)).ok).to.equal(true);
       expect(readdirSync(dir).filter((name) => name.startsWith('audit_log.lock'))).to.deep.equal([]);
     });
+  });
+
+  it('getLogSummary and readEvents(dir) count every segment of a rotated journal, not the live file alone', async () => {
+    const dir = tempDir();
+    const logger = new AuditLogger({ rootLogDir: dir, format: ['jsonl', 'csv'], rotation: { maxBytes: 2_000 } });
+    for (let i = 0; i < 30; i++) await logger.logEvent(i % 3 === 0 ? 'train' : 'eval', { i, pad: 'x'.repeat(100) });
+    const segments = readdirSync(dir).filter((name) => /^audit_log\..+\.jsonl$/.test(name));
+    expect(segments.length, 'rotated').to.be.greaterThan(2);
+    const summary = await logger.getLogSummary();
+    await logger.close();
+    expect(summary.total_events).to.equal(30);
+    const seqs: number[] = [];
+    for await (const event of readEvents(dir)) seqs.push(event.seq);
+    expect(seqs).to.deep.equal(Array.from({ length: 30 }, (_, i) => i + 1));
   });
 });

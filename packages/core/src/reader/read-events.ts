@@ -8,6 +8,7 @@ import { AuditReadError } from '../errors';
 import type { AuditEvent } from '../event';
 import { lastLineBefore, lastNewlineBefore, readAt, sizeOf } from '../files/fs-util';
 import { FORMAT_FILES, type LogFormat } from '../format';
+import { journalFiles } from '../rotation/segments';
 
 /** A log file found on disk and its format. */
 export interface LogFileRef {
@@ -40,10 +41,15 @@ function formatOfPath(path: string): Exclude<LogFormat, 'none'> {
   throw new AuditReadError(`Cannot tell the format of ${path}: expected .jsonl, .json or .csv`);
 }
 
-/** Streams the events of a log file or directory, in file order. Malformed content raises AuditReadError naming the place. */
+/**
+ * Streams the events of a log file or directory, in file order; a directory's JSONL journal is read
+ * across its closed segments, then the live file. Malformed content raises AuditReadError naming the place.
+ */
 export async function* readEvents(target: string | LogFileRef): AsyncGenerator<AuditEvent> {
   const ref = typeof target === 'string' ? locateLog(target) : target;
-  if (ref.format === 'jsonl') yield* readJsonl(ref.path);
+  if (ref.format === 'jsonl' && typeof target === 'string' && ref.path !== target) {
+    for (const path of journalFiles(target)) yield* readJsonl(path);
+  } else if (ref.format === 'jsonl') yield* readJsonl(ref.path);
   else if (ref.format === 'json') yield* readJsonArray(ref.path);
   else yield* readCsv(ref.path);
 }
