@@ -128,6 +128,39 @@ describe('local files: recovery', () => {
       await logger.close();
       expect((await verifyAuditLog(dir)).ok).to.equal(true);
     });
+
+    it('a sync in flight when a rotation closes the file still syncs that file (its descriptor is closed after it)', async () => {
+      const dir = tempDir();
+      const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', fsync: 'always', rotation: { maxBytes: 1_000 } });
+      await logger.logEvent('first');
+      const realAsync = fs.fdatasync;
+      const mismatches: string[] = [];
+      let started!: () => void;
+      const inFlight = new Promise<void>((r) => (started = r));
+      // The real fdatasync, a little late (a busy thread pool): the descriptor must still name the same file then.
+      const stub = sinon.stub(fs, 'fdatasync').callsFake(((fd: number, callback: (err: NodeJS.ErrnoException | null) => void) => {
+        const requested = fs.fstatSync(fd).ino;
+        started();
+        setTimeout(() => {
+          let now: number | string;
+          try {
+            now = fs.fstatSync(fd).ino;
+          } catch (err) {
+            now = (err as NodeJS.ErrnoException).code ?? 'error';
+          }
+          if (now !== requested) mismatches.push(`fd ${fd}: asked for inode ${requested}, syncing ${now}`);
+          realAsync(fd, callback);
+        }, 20);
+      }) as typeof fs.fdatasync);
+      restore = () => stub.restore();
+      const big = logger.logEvent('big', { pad: 'x'.repeat(1_200) });
+      await inFlight;
+      const next = logger.logEvent('rotates first'); // the live file is over maxBytes: rotated while the sync waits
+      await Promise.all([big, next]);
+      await logger.close();
+      expect(mismatches).to.deep.equal([]);
+      expect(readdirSync(dir).filter((name) => /^audit_log\..+\.jsonl$/.test(name))).to.have.length(1);
+    });
   });
 
   it('a secondary file that failed one event is caught up at the next lease, with no hole, even when a later event would fit', async () => {

@@ -138,7 +138,7 @@ export class JsonArrayFile extends LogFile {
       throw new AuditWriteError(this.path, err);
     }
     // The old file's events are all in the new one, synced before the rename: only the directory entry is left to sync.
-    closeSync(this.fd);
+    this.closeDescriptor(this.fd);
     this.fd = openSync(this.path, constants.O_RDWR);
     this.unsynced = false;
     this.renamed = true;

@@ -33,6 +33,10 @@ export abstract class LogFile implements Sink {
   protected renamed = false;
   /** A sync that failed on a descriptor closed since: the next flush reports it instead of claiming durability. */
   private lostSync: AuditWriteError | undefined;
+  /** Asynchronous syncs in flight, per descriptor: such a descriptor is closed when they end, not before. */
+  private readonly syncing = new Map<number, number>();
+  /** Descriptors let go of while a sync on them was in flight. */
+  private readonly closeWhenSynced = new Set<number>();
 
   constructor(readonly path: string, protected readonly options: LogFileOptions = {}) {}
 
@@ -92,8 +96,10 @@ export abstract class LogFile implements Sink {
     const renamed = this.renamed;
     this.unsynced = false;
     this.renamed = false;
+    this.syncing.set(fd, (this.syncing.get(fd) ?? 0) + 1);
     return new Promise<void>((resolve, reject) =>
       fdatasync(fd, (err) => {
+        this.syncEnded(fd);
         try {
           if (err) throw err;
           if (renamed) syncDirectory(dirname(this.path));
@@ -122,14 +128,36 @@ export abstract class LogFile implements Sink {
     } catch (err) {
       this.lostSync = new AuditWriteError(this.path, err);
     } finally {
-      closeSync(fd);
+      this.closeDescriptor(fd);
+    }
+  }
+
+  /**
+   * Closes a descriptor no longer used, or, while a sync on it is in flight, once that sync ends:
+   * closed under it, the sync would fail with EBADF or, the number reused, sync another file.
+   */
+  protected closeDescriptor(fd: number): void {
+    if (this.syncing.has(fd)) this.closeWhenSynced.add(fd);
+    else closeSync(fd);
+  }
+
+  private syncEnded(fd: number): void {
+    const left = (this.syncing.get(fd) ?? 1) - 1;
+    if (left > 0) return void this.syncing.set(fd, left);
+    this.syncing.delete(fd);
+    if (this.closeWhenSynced.delete(fd)) {
+      try {
+        closeSync(fd);
+      } catch {
+        // Nothing more can be done with it.
+      }
     }
   }
 
   /** Closes the file. */
   close(): void {
     if (this.fd >= 0) {
-      closeSync(this.fd);
+      this.closeDescriptor(this.fd);
       this.fd = -1;
     }
   }
