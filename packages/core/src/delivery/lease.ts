@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ensurePrivateDir } from '../files/fs-util';
+import { processAlive, processStartTime } from '../files/process-info';
 
 const HOST = hostname();
 
@@ -90,7 +91,7 @@ export class DeliveryLease {
       throw err;
     }
     try {
-      writeSync(fd, `${process.pid} ${startTime(process.pid) ?? '-'} ${HOST} ${this.token}\n`);
+      writeSync(fd, `${process.pid} ${processStartTime(process.pid) ?? '-'} ${HOST} ${this.token}\n`);
     } finally {
       closeSync(fd);
     }
@@ -117,8 +118,8 @@ export class DeliveryLease {
 
   private isStale(holder: { pid: number; start: string; host: string; mtimeMs: number }): boolean {
     if (holder.host !== HOST) return Date.now() - holder.mtimeMs > this.staleMs;
-    if (!alive(holder.pid)) return true;
-    const start = startTime(holder.pid);
+    if (!processAlive(holder.pid)) return true;
+    const start = processStartTime(holder.pid);
     return holder.start !== '-' && start !== undefined && start !== holder.start; // the pid was reused
   }
 
@@ -145,25 +146,5 @@ export class DeliveryLease {
       // best effort
     }
     return false;
-  }
-}
-
-/** Start time of a process (field 22 of /proc/PID/stat), to tell a reused pid; undefined off Linux. */
-function startTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { LockTimeoutError } from '../errors';
 import { sleepSync } from './sleep';
+import { processAlive, processStartTime } from './process-info';
 
 /** Options of a directory lock. */
 export interface LockOptions {
@@ -288,26 +289,5 @@ export class FileLock {
     } catch {
       // best effort
     }
-  }
-}
-
-/** Field 22 of /proc/PID/stat (start time in clock ticks since boot), or undefined off Linux or for a gone process. */
-function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: count fields after its closing one.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
