@@ -1,5 +1,5 @@
 // Who delivers a sink's events from a shared log directory: `.delivery/<sink>.lease`, held by one logger at a time.
-import { closeSync, openSync, readFileSync, renameSync, unlinkSync, utimesSync, statSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, utimesSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -141,9 +141,11 @@ export class DeliveryLease {
         unlinkSync(aside);
         return true;
       }
-      renameSync(aside, this.path); // a fresh lease: put it back
+      // A fresh lease: put it back, unless yet another writer took the path meanwhile (never clobber it).
+      linkSync(aside, this.path);
+      unlinkSync(aside);
     } catch {
-      // best effort
+      // best effort: at worst two loggers deliver for a while, which at-least-once delivery allows
     }
     return false;
   }
