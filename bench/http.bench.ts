@@ -1,11 +1,12 @@
 // Issue 3: HttpSink events/s into a local server (a raw axios POST of the same bodies is the floor), and memory during an outage.
 import axios from 'axios';
-import { cpSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { Worker } from 'node:worker_threads';
 import { AuditLogger, outcomeStatuses, type DeliveryPolicy } from '@auditrail/core';
 import { HttpSink, type HttpSinkOptions } from '@auditrail/http';
 import { nextTurn, tagAddDetails, YIELD_EVERY } from './common';
+import { backlogJournal, deliverBacklog } from './remote-common';
 import { benchDir, fmt, interleaved, progress, removeDir, row, secondsSince, type BenchScenario, type BenchSection } from './lib';
 
 const EVENTS = 50_000;
@@ -26,31 +27,10 @@ async function startServer(): Promise<{ url: string; stop: () => Promise<number>
   return { url: `http://127.0.0.1:${port}`, stop: () => worker.terminate() };
 }
 
-/** A journal of `events` tag_add events, written once and copied for every round. */
-async function journal(events: number): Promise<string> {
-  const dir = benchDir();
-  const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', fsync: 'never', statuses: outcomeStatuses });
-  for (let i = 1; i <= events; i++) {
-    await logger.logEvent('tag_add', tagAddDetails(), 'success');
-    if (i % YIELD_EVERY === 0) await nextTurn();
-  }
-  await logger.close();
-  return dir;
-}
-
 /** Delivers a journal's backlog through an HttpSink; events/s from the sink joining to flush done. */
-async function sinkRound(source: string, options: Omit<HttpSinkOptions, 'url'>, url: string, delivery: Partial<DeliveryPolicy> = {}): Promise<number> {
-  const dir = benchDir();
-  cpSync(source, dir, { recursive: true });
-  const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', fsync: 'never', statuses: outcomeStatuses });
-  const start = process.hrtime.bigint();
-  logger.addSink(new HttpSink({ ...options, url: `${url}${options.preset ? '' : '/ingest'}`, delivery: { maxBatchSize: BATCH, ...delivery } }));
-  const result = await logger.flush({ timeoutMs: 120_000 });
-  const seconds = secondsSince(start);
-  await logger.close();
-  removeDir(dir);
-  if (!result.ok) throw new Error(`delivery did not finish: ${JSON.stringify(result)}`);
-  return EVENTS / seconds;
+function sinkRound(source: string, options: Omit<HttpSinkOptions, 'url'>, url: string, delivery: Partial<DeliveryPolicy> = {}): Promise<number> {
+  const sink = new HttpSink({ ...options, url: `${url}${options.preset ? '' : '/ingest'}`, delivery: { maxBatchSize: BATCH, ...delivery } });
+  return deliverBacklog(source, EVENTS, sink);
 }
 
 /** The floor: the same events, pre-serialised in batches, POSTed with axios and keep-alive, one at a time. */
@@ -64,7 +44,7 @@ async function floorRound(bodies: readonly string[], url: string): Promise<numbe
 async function throughput(): Promise<BenchSection> {
   progress(`HttpSink delivering a ${fmt(EVENTS)}-event backlog into a local server, against raw axios`);
   const server = await startServer();
-  const source = await journal(EVENTS);
+  const { dir: source } = await backlogJournal(EVENTS);
   const events = readFileSync(`${source}/audit_log.jsonl`, 'utf8').trimEnd().split('\n');
   const bodies: string[] = [];
   for (let i = 0; i < events.length; i += BATCH) bodies.push(`[${events.slice(i, i + BATCH).join(',')}]`);
