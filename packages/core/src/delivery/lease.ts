@@ -1,10 +1,11 @@
 // Who delivers a sink's events from a shared log directory: `.delivery/<sink>.lease`, held by one logger at a time.
-import { closeSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, utimesSync, statSync, writeSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, unlinkSync, utimesSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ensurePrivateDir } from '../files/fs-util';
 import { processAlive, processStartTime } from '../files/process-info';
+import { createExclusive } from '../files/fs-util';
 
 const HOST = hostname();
 
@@ -83,20 +84,9 @@ export class DeliveryLease {
   }
 
   private tryCreate(): boolean {
-    let fd: number;
-    try {
-      fd = openSync(this.path, 'wx', 0o600);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw err;
-    }
-    try {
-      writeSync(fd, `${process.pid} ${processStartTime(process.pid) ?? '-'} ${HOST} ${this.token}\n`);
-    } finally {
-      closeSync(fd);
-    }
-    return true;
+    return createExclusive(this.path, `${process.pid} ${processStartTime(process.pid) ?? '-'} ${HOST} ${this.token}\n`);
   }
+
 
   private readHolder(): { pid: number; start: string; host: string; token: string; mtimeMs: number } | undefined {
     try {

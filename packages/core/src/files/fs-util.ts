@@ -89,3 +89,20 @@ export function isSymlink(path: string): boolean {
     return false;
   }
 }
+
+/** Creates `path` with `content` only if nothing is there (O_EXCL, mode 0600); false when it exists. */
+export function createExclusive(path: string, content: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    writeSync(fd, content);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}

@@ -1,11 +1,12 @@
 // The directory lock that orders writers of one log across processes: an O_EXCL lock file
 // held as a lease (for a burst of events, released on the next turn of the event loop).
-import { closeSync, openSync, readFileSync, renameSync, linkSync, unlinkSync, utimesSync, writeSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, linkSync, unlinkSync, utimesSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { LockTimeoutError } from '../errors';
 import { sleepSync } from './sleep';
 import { processAlive, processStartTime } from './process-info';
+import { createExclusive } from './fs-util';
 
 /** Options of a directory lock. */
 export interface LockOptions {
@@ -165,20 +166,14 @@ export class FileLock {
   }
 
   private tryCreate(): boolean {
-    let fd: number;
-    try {
-      fd = openSync(this.path, 'wx', 0o600);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw err;
-    }
-    try {
-      writeSync(fd, `${process.pid} ${HOST} ${this.token}${OWN_START ? ' ' + OWN_START : ''}\n`);
-    } finally {
-      closeSync(fd);
-    }
-    return true;
+    return createExclusive(this.path, this.holderLine());
   }
+
+  /** What a lock or breaker file holds: `pid host token [start-time]`. */
+  private holderLine(): string {
+    return `${process.pid} ${HOST} ${this.token}${OWN_START ? ' ' + OWN_START : ''}\n`;
+  }
+
 
   private readHolder(path = this.path): Holder | undefined {
     try {
@@ -246,21 +241,15 @@ export class FileLock {
 
   /** Creates the breaker file; when another writer's is there, removes it only if that writer is gone. */
   private takeBreaker(): boolean {
-    let fd: number;
     try {
-      fd = openSync(this.breakPath, 'wx', 0o600);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return false;
-      this.removeAbandonedBreaker();
-      return false; // try again at the next attempt
+      if (createExclusive(this.breakPath, this.holderLine())) return true;
+    } catch {
+      return false; // the directory is not writable now: try again at the next attempt
     }
-    try {
-      writeSync(fd, `${process.pid} ${HOST} ${this.token}${OWN_START ? ' ' + OWN_START : ''}\n`);
-    } finally {
-      closeSync(fd);
-    }
-    return true;
+    this.removeAbandonedBreaker();
+    return false; // try again at the next attempt
   }
+
 
   /**
    * A breaker file left by a writer that died while breaking: moved aside (only one writer moves

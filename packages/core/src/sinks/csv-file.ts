@@ -1,5 +1,5 @@
 // The CSV file of the first seed, appended under the directory lock, header first.
-import { appendFileSync, fstatSync, ftruncateSync, statSync } from 'node:fs';
+import { appendFileSync, ftruncateSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { CSV_COLUMNS, CSV_HEADER, CSV_TAIL, csvToEvent, eventToCsv } from '../csv-codec';
 import { AuditWriteError } from '../errors';
@@ -66,16 +66,11 @@ export class CsvFile extends LogFile {
 
   /** The file was moved or deleted under us (log shipping, a person): write to the one at our path, never to a ghost. */
   private followReplacement(): void {
-    let onDisk: number;
-    try {
-      onDisk = statSync(this.path).ino;
-    } catch {
-      onDisk = -1;
-    }
-    if (onDisk === fstatSync(this.fd).ino) return;
+    const { replaced, missing } = this.replacedOnDisk();
+    if (!replaced) return;
     this.closeForReopen();
     this.open(this.context!);
-    this.warn('FILE_REPLACED', `${this.path} was moved or deleted while open; writing to ${onDisk < 0 ? 'a new file' : 'the file now at that path'}`);
+    this.warn('FILE_REPLACED', `${this.path} was moved or deleted while open; writing to ${missing ? 'a new file' : 'the file now at that path'}`);
   }
 
   private checkHeader(): void {

@@ -1,7 +1,7 @@
 // The JSON array file of the first seed: it parses as an array after every event and after a crash at any instant.
 // Oldest-first appends in place (one pwrite per event, constant cost); newest-first rewrites
 // a temporary copy and renames it over the file (crash-safe, but cost grows with the file).
-import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, ftruncateSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { AuditWriteError } from '../errors';
@@ -147,13 +147,7 @@ export class JsonArrayFile extends LogFile {
 
   /** After another writer renamed a new file into place, our descriptor names the old one. */
   private followRename(): void {
-    let onDisk: number;
-    try {
-      onDisk = statSync(this.path).ino;
-    } catch {
-      onDisk = -1;
-    }
-    if (onDisk === fstatSync(this.fd).ino) return;
+    if (!this.replacedOnDisk().replaced) return;
     this.closeForReopen();
     this.fd = openSync(this.path, constants.O_RDWR | constants.O_CREAT, 0o600);
     this.knownSize = -1;

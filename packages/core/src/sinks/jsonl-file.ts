@@ -1,5 +1,5 @@
 // The JSONL journal: one event a line, append-only; a torn last line is moved aside on open.
-import { appendFileSync, closeSync, fstatSync, ftruncateSync, openSync, renameSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, ftruncateSync, openSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AuditWriteError } from '../errors';
 import type { AuditEvent } from '../event';
@@ -94,13 +94,7 @@ export class JsonlFile extends LogFile {
 
   /** Another writer may have rotated the live file away: our descriptor then names a closed segment. */
   private followRotation(): void {
-    let onDisk: number;
-    try {
-      onDisk = statSync(this.path).ino;
-    } catch {
-      onDisk = -1;
-    }
-    if (onDisk !== fstatSync(this.fd).ino) this.reopen();
+    if (this.replacedOnDisk().replaced) this.reopen();
   }
 
   private reopen(): void {

@@ -1,5 +1,5 @@
 // What the logger needs of a local log file beyond the Sink contract: opening, repair and the tail.
-import { closeSync, fdatasync, fdatasyncSync, openSync, fstatSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, openSync, fstatSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AuditWriteError, InvalidOptionError } from '../errors';
 import type { AuditEvent } from '../event';
@@ -111,6 +111,20 @@ export abstract class LogFile implements Sink {
         }
       }),
     );
+  }
+
+  /**
+   * Whether our descriptor no longer names the file at our path (moved, deleted, rotated or
+   * renamed over by another writer); `missing` tells that nothing is at the path now.
+   */
+  protected replacedOnDisk(): { replaced: boolean; missing: boolean } {
+    let onDisk: number;
+    try {
+      onDisk = statSync(this.path).ino;
+    } catch {
+      onDisk = -1;
+    }
+    return { replaced: onDisk !== fstatSync(this.fd).ino, missing: onDisk < 0 };
   }
 
   /**
