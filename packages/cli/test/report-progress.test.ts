@@ -49,7 +49,7 @@ describe('progress bars of long runs', function () {
 
   before(async function () {
     log = tempDir();
-    const logger = new AuditLogger({ rootLogDir: log, format: 'jsonl', fsync: 'never' });
+    const logger = new AuditLogger({ rootLogDir: log, format: ['jsonl', 'json', 'csv'], fsync: 'never' });
     for (let i = 0; i < EVENTS; i++) await logger.logEvent('step', { i });
     await logger.close();
   });
@@ -91,6 +91,8 @@ describe('progress bars of long runs', function () {
 
   it('counts the records of a log for the total', function () {
     expect(countRecords({ path: join(log, 'audit_log.jsonl'), format: 'jsonl' })).to.equal(EVENTS);
+    expect(countRecords({ path: join(log, 'audit_log.csv'), format: 'csv' })).to.equal(EVENTS);
+    expect(countRecords({ path: join(log, 'audit_log.json'), format: 'json' })).to.equal(EVENTS); // not its reserve's blank lines
   });
 
   it('shows on a real terminal for report and export, and not under CI or in a pipe', async function () {

@@ -144,13 +144,13 @@ export class LogCursor {
         listener.events(parsed.events);
       }
       if (parsed.consumed === 0) {
-        if (chunk.length < size) return true; // only a torn record: wait for the rest
+        if (parsed.atEnd || chunk.length < size) return true; // nothing new, or only a torn record: wait for the rest
         size *= 2; // one record larger than the chunk
         continue;
       }
       file.offset += parsed.consumed;
       file.window = await windowBefore(file.handle, file.offset);
-      if (chunk.length < size) return true;
+      if (parsed.atEnd || chunk.length < size) return true;
     }
   }
 

@@ -10,6 +10,8 @@ export interface ParsedChunk {
   consumed: number;
   /** Records that were whole but could not be read, each named by what is wrong. */
   problems: string[];
+  /** The parser reached the end of the records written so far (a JSON array's reserve or "]"): nothing more to read now. */
+  atEnd?: boolean;
 }
 
 /** Reads one format from a sequence of chunks; keeps state between chunks (the CSV header). */
@@ -43,32 +45,49 @@ export function jsonlParser(): RecordParser {
 }
 
 /**
- * Our JSON array: "[", then one event a line ("{...}," but the last), then "]". The closing
- * bracket is never consumed: the writer overwrites it with the next event.
+ * Our JSON array: "[", then one event a line ("{...}," but the last, a comma perhaps after a gap
+ * of spaces), then whitespace reserved for the next events, then "]". Events are written into the
+ * reserve, right after the last one: so a record is consumed up to its last byte that is not
+ * whitespace, never the whitespace after it. A whitespace-only line (the reserve) or the "]" is the
+ * end for now. A last record that does not parse yet is waited for.
  * Returns undefined for content that is not in this layout (a pretty-printed array).
  */
 export function jsonArrayParser(): RecordParser {
   return {
     parse(chunk) {
-      const result: ParsedChunk = { events: [], consumed: 0, problems: [] };
+      const result: ParsedChunk = { events: [], consumed: 0, problems: [], atEnd: false };
       let start = 0;
       for (;;) {
         const newline = chunk.indexOf(NEWLINE, start);
         if (newline < 0) return result;
-        const text = chunk.subarray(start, newline).toString('utf8').trim();
-        if (text === ']') return result;
-        if (text.startsWith('{')) {
-          const event = parseEventJson(text.endsWith(',') ? text.slice(0, -1) : text);
-          if (!event) return undefined;
+        const line = chunk.subarray(start, newline).toString('utf8');
+        const text = line.trim();
+        if (text === '' && start === 0) {
+          start = newline + 1; // the rest of the line of the last record consumed
+          continue;
+        }
+        if (text === ']' || text === '') return { ...result, atEnd: true };
+        const record = text.endsWith(',') ? text.slice(0, -1).trimEnd() : text;
+        if (record.startsWith('{')) {
+          const event = parseEventJson(record);
+          if (!event) return text.endsWith(',') || !atReserve(chunk, newline + 1) ? undefined : result; // a last record still being written
           result.events.push(event);
-        } else if (text !== '[' && text !== '' && text !== ',') {
+        } else if (record !== '[' && record !== '') {
           return undefined;
         }
+        result.consumed = start + Buffer.byteLength(line.trimEnd());
         start = newline + 1;
-        result.consumed = start;
       }
     },
   };
+}
+
+/** Whether the line at `start` is blank or "]", or there is no whole line there yet: the end of a JSON array's records. */
+function atReserve(chunk: Buffer, start: number): boolean {
+  const newline = chunk.indexOf(NEWLINE, start);
+  if (newline < 0) return true;
+  const text = chunk.subarray(start, newline).toString('utf8').trim();
+  return text === '' || text === ']';
 }
 
 /** The columns without which a CSV file is not an audit log (the first seed's file has exactly five). */

@@ -99,19 +99,20 @@ export function countRecords(log: LogFileRef | OpenedLog): number {
 function countFileRecords(log: LogFileRef): number {
   const fd = openSync(log.path, 'r');
   const buffer = Buffer.alloc(1 << 20);
+  // A JSON array's records are its lines that open an object (its reserve is blank lines); other formats', every line.
+  const opensRecord = (byte: number | undefined): boolean => log.format !== 'json' || byte === 0x7b;
   let lines = 0;
   let last = 0x0a;
   try {
     for (;;) {
       const n = readSync(fd, buffer, 0, buffer.length, null);
       if (n === 0) break;
-      for (let i = buffer.indexOf(0x0a, 0); i >= 0 && i < n; i = buffer.indexOf(0x0a, i + 1)) lines++;
+      if (last === 0x0a && opensRecord(buffer[0])) lines++;
+      for (let i = buffer.indexOf(0x0a, 0); i >= 0 && i < n - 1; i = buffer.indexOf(0x0a, i + 1)) if (opensRecord(buffer[i + 1])) lines++;
       last = buffer[n - 1]!;
     }
   } finally {
     closeSync(fd);
   }
-  if (last !== 0x0a) lines++;
-  const overhead = log.format === 'json' ? 2 : log.format === 'csv' ? 1 : 0; // "[" and "]", or the header
-  return Math.max(0, lines - overhead);
+  return Math.max(0, lines - (log.format === 'csv' ? 1 : 0)); // the header
 }
