@@ -13,9 +13,9 @@ const WRITER = resolve(__dirname, '../fixtures/crash-writer.ts');
 const KILLS = 20;
 
 /** Starts the writer, kills it `delayMs` after it is ready, and returns the seqs it reported as resolved. */
-function runAndKill(dir: string, run: number, delayMs: number, order = 'oldest-first'): Promise<number[]> {
+function runAndKill(dir: string, run: number, delayMs: number, order = 'oldest-first', formats?: string): Promise<number[]> {
   return new Promise((ok, fail) => {
-    const child = spawnTs(WRITER, [dir, String(run), order]);
+    const child = spawnTs(WRITER, [dir, String(run), order, ...(formats ? [formats] : [])]);
     let out = '';
     let err = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -64,9 +64,10 @@ describe(`crash: SIGKILL at random moments, ${KILLS} times`, function () {
   this.timeout(180_000);
 
   // A killed write(2) to a regular file is cut short only at a page boundary (the kernel checks for a fatal
-  // signal between pages), so now and then a kill leaves the record being written torn. Such a record was
-  // never acknowledged; readers skip it, and the next writer moves it to .torn (see docs/local-files.md).
-  it('leaves every resolved event readable in every file after each kill, and every file whole after the restart', async () => {
+  // signal between pages), so now and then a kill leaves the JSONL or CSV record being written torn. Such a
+  // record was never acknowledged; readers skip it, and the next writer moves it to .torn (see
+  // docs/local-files.md). The JSON array writes each event inside one page, so it parses after every kill.
+  it('leaves every resolved event readable in every file after each kill, the JSON array parsing, and every file whole after the restart', async () => {
     const dir = tempDir();
     const resolved: number[] = [];
     let tornTails = 0;
@@ -79,7 +80,8 @@ describe(`crash: SIGKILL at random moments, ${KILLS} times`, function () {
         const held = new Set(events.map((e) => e.seq));
         const missing = resolved.filter((s) => !held.has(s));
         expect(missing, `${format} after kill ${run + 1} (delay ${delay} ms) misses resolved seqs`).to.deep.equal([]);
-        if (!parsesStrictly(dir, format as 'jsonl' | 'json' | 'csv')) tornTails++;
+        if (format === 'json') expect(parsesStrictly(dir, 'json'), `audit_log.json parses after kill ${run + 1}`).to.equal(true);
+        else if (!parsesStrictly(dir, format as 'jsonl' | 'csv')) tornTails++;
       }
     }
     expect(resolved.length).to.be.greaterThan(KILLS);
@@ -99,6 +101,21 @@ describe(`crash: SIGKILL at random moments, ${KILLS} times`, function () {
     }
     expect(files.json).to.deep.equal(files.jsonl);
     expect(files.csv).to.deep.equal(files.jsonl);
+  });
+
+  it('keeps an oldest-first JSON array whole through 40 more kills, its reserve regrown and large events among them', async () => {
+    const dir = tempDir();
+    const resolved: number[] = [];
+    for (let run = 0; run < 40; run++) {
+      const delay = 20 + Math.floor(Math.random() * 200);
+      resolved.push(...(await runAndKill(dir, run, delay, 'oldest-first', 'json')));
+      const seqs = readJsonArray(dir).map((e) => e.seq); // JSON.parse of the whole file
+      expect(seqs, `after kill ${run + 1}`).to.deep.equal(Array.from({ length: seqs.length }, (_, i) => i + 1));
+      const held = new Set(seqs);
+      expect(resolved.filter((s) => !held.has(s)), `resolved seqs missing after kill ${run + 1}`).to.deep.equal([]);
+    }
+    expect(resolved.length).to.be.greaterThan(40 * 10);
+    expect(readdirSync(dir).filter((name) => name.includes('.torn'))).to.deep.equal([]);
   });
 
   it('keeps a newest-first JSON array whole: every kill leaves the old or the new file, never a torn one', async () => {

@@ -62,6 +62,23 @@ describe('LogCursor', function () {
     await cursor.close();
   });
 
+  it('follows an oldest-first JSON array event by event: into its reserve, across page gaps and regrowths by rename', async function () {
+    const dir = tempDir();
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'json' });
+    const cursor = new LogCursor(join(dir, 'audit_log.json'), false);
+    expect((await poll(cursor)).events).to.deep.equal([]);
+    for (let i = 1; i <= 120; i++) {
+      // 300 to 3,300 bytes, and now and then over a page (written by a copy renamed into place).
+      const pad = 'p'.repeat(i % 17 === 0 ? 6000 : (i * 250) % 3000);
+      await logger.logEvent('step', { i, pad });
+      const { events, problems } = await poll(cursor);
+      expect(problems).to.deep.equal([]);
+      expect(events.map((e) => e.seq), `poll after event ${i}`).to.deep.equal([i]);
+    }
+    await logger.close();
+    await cursor.close();
+  });
+
   it("follows the first seed's five-column CSV, which has no id or seq", async function () {
     const dir = tempDir();
     const path = join(dir, 'audit_log.csv');

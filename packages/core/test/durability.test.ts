@@ -206,9 +206,11 @@ const FIXTURE = resolve(__dirname, '../../../test/fixtures/full-disk-writer.ts')
 
 /** Runs the full-disk fixture with a 16 KiB file size limit. */
 function runLimited(dir: string, format: string, onError: string): Promise<{ resolved: number[]; rejected: string[]; busErrors: string[] }> {
+  // In KiB. The JSON array starts with a reserve of 16 KiB, and fails when a regrown copy would pass the limit.
+  const limit = format === 'json' ? 48 : 16;
   return new Promise((done, fail) => {
     const tsx = require.resolve('tsx/cjs');
-    const command = `ulimit -f 16 && exec "${process.execPath}" --require "${tsx}" "${FIXTURE}" "${dir}" ${format} ${onError}`;
+    const command = `ulimit -f ${limit} && exec "${process.execPath}" --require "${tsx}" "${FIXTURE}" "${dir}" ${format} ${onError}`;
     const child = spawn('bash', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TSX_DISABLE_CACHE: '1' } });
     let out = '';
     let err = '';

@@ -1,8 +1,8 @@
 // audit_log.json: a JSON array that parses after every call, oldest-first (in-place append) or newest-first (atomic rename).
 import { expect } from 'chai';
-import { appendFileSync, readFileSync, readdirSync, truncateSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, symlinkSync, truncateSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { AuditLogger, readEvents, type AuditEvent } from '@auditrail/core';
+import { AuditLogger, readEvents, verifyAuditLog, type AuditEvent } from '@auditrail/core';
 import { tempDir } from '../../../test/helpers/tmp';
 import { readJsonArray } from './helpers';
 
@@ -112,6 +112,100 @@ describe('JSON array file', () => {
     expect(c.seq).to.equal(2);
     expect(readJsonArray(dir).map((e) => e.action_type)).to.deep.equal(['a', 'c']);
     expect(readFileSync(path + '.torn', 'utf8')).to.include('"seq":2');
+  });
+
+  it('writes events into whitespace reserved before "]", regrowing it by a copy renamed into place', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'audit_log.json');
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'json' });
+    let inode = statSync(path).ino;
+    let regrowths = 0;
+    for (let i = 1; i <= 300; i++) {
+      await logger.logEvent('step', { i, pad: 'p'.repeat((i * 331) % 3200) });
+      const text = readFileSync(path, 'utf8');
+      expect((JSON.parse(text) as AuditEvent[]).map((e) => e.seq)).to.deep.equal(Array.from({ length: i }, (_, k) => k + 1));
+      expect(text.length % 4096, 'the file ends on a page boundary').to.equal(0);
+      expect(text.endsWith('\n]\n')).to.equal(true);
+      if (statSync(path).ino !== inode) regrowths++;
+      inode = statSync(path).ino;
+    }
+    await logger.close();
+    expect(regrowths).to.be.within(2, 40); // the reserve grows with the file: a copy now and then, not per event
+    const text = readFileSync(path, 'utf8');
+    const reserve = text.slice(text.lastIndexOf('}') + 1, -3);
+    expect(reserve.trim()).to.equal('');
+    expect(reserve.length).to.be.at.least(4096);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).to.deep.equal([]);
+  });
+
+  it('finds the end of its events after a restart, however long the reserve and however many spaces an event holds', async () => {
+    const dir = tempDir();
+    let logger = new AuditLogger({ rootLogDir: dir, format: 'json' });
+    await logger.logEvent('spacious', { text: 'a' + ' '.repeat(9000) + 'b' });
+    await logger.logEvent('small');
+    await logger.close();
+    for (let run = 0; run < 3; run++) {
+      logger = new AuditLogger({ rootLogDir: dir, format: 'json' });
+      await logger.logEvent('after restart', { run, text: ' '.repeat(5000) });
+      await logger.close();
+    }
+    const events = readJsonArray(dir);
+    expect(events.map((e) => e.seq)).to.deep.equal([1, 2, 3, 4, 5]);
+    expect(events[0]!.details).to.deep.equal({ text: 'a' + ' '.repeat(9000) + 'b' });
+    expect((await verifyAuditLog(dir)).ok).to.equal(true);
+  });
+
+  it('appends to a file in the layout of earlier versions (no reserve), keeping the chain', async () => {
+    const dir = tempDir();
+    let logger = new AuditLogger({ rootLogDir: dir, format: 'json' });
+    for (let i = 0; i < 3; i++) await logger.logEvent('before', { i });
+    await logger.close();
+    const path = join(dir, 'audit_log.json');
+    writeFileSync(path, '[\n' + readJsonArray(dir).map((e) => JSON.stringify(e)).join(',\n') + '\n]\n');
+    logger = new AuditLogger({ rootLogDir: dir, format: 'json' });
+    await logger.logEvent('after');
+    await logger.close();
+    expect(readJsonArray(dir).map((e) => e.seq)).to.deep.equal([1, 2, 3, 4]);
+    expect((await verifyAuditLog(dir)).ok).to.equal(true);
+  });
+
+  it('gives a record torn inside the reserve back to it, keeping the fragment in .torn', async () => {
+    const dir = tempDir();
+    let logger = new AuditLogger({ rootLogDir: dir, format: 'json' });
+    await logger.logEvent('a');
+    await logger.logEvent('b');
+    await logger.close();
+    const path = join(dir, 'audit_log.json');
+    const end = readFileSync(path).lastIndexOf('}') + 1;
+    const fd = openSync(path, 'r+');
+    writeSync(fd, ',\n{"id":"0193-torn","seq":3,"timestamp":"20', end); // what a write cut short would leave
+    closeSync(fd);
+    expect(() => readJsonArray(dir)).to.throw(SyntaxError);
+    logger = new AuditLogger({ rootLogDir: dir, format: 'json' });
+    const warnings: string[] = [];
+    logger.on('warning', (w) => warnings.push(w.code));
+    const c = await logger.logEvent('c');
+    await logger.close();
+    expect(c.seq).to.equal(3);
+    expect(warnings).to.include('TORN_ARRAY_REPAIRED');
+    expect(readJsonArray(dir).map((e) => e.action_type)).to.deep.equal(['a', 'b', 'c']);
+    expect(readFileSync(path + '.torn', 'utf8')).to.equal('{"id":"0193-torn","seq":3,"timestamp":"20\n');
+    expect((await verifyAuditLog(dir)).ok).to.equal(true);
+  });
+
+  it('regrows through a symbolic link (allowSymlink) without replacing the link', async () => {
+    const dir = tempDir();
+    const elsewhere = join(tempDir(), 'kept');
+    mkdirSync(elsewhere);
+    writeFileSync(join(elsewhere, 'audit.json'), '[]', { mode: 0o600 });
+    symlinkSync(join(elsewhere, 'audit.json'), join(dir, 'audit_log.json'));
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'json', allowSymlink: true });
+    for (let i = 0; i < 60; i++) await logger.logEvent('step', { i, pad: 'p'.repeat(900) });
+    await logger.logEvent('large', { pad: 'p'.repeat(6000) });
+    await logger.close();
+    expect(lstatSync(join(dir, 'audit_log.json')).isSymbolicLink()).to.equal(true);
+    expect(readJsonArray(dir)).to.have.length(61);
+    expect(readdirSync(elsewhere).filter((f) => f.includes('.tmp-'))).to.deep.equal([]);
   });
 
   it('refuses a file that is not a JSON array rather than overwrite it', async () => {

@@ -15,7 +15,7 @@ function dropLastEvent(dir: string, format: Format, order: 'oldest-first' | 'new
   if (format === 'json') {
     const lines = text.split('\n');
     if (order === 'newest-first') writeFileSync(path, [lines[0], ...lines.slice(2)].join('\n'));
-    else writeFileSync(path, lines.slice(0, -3).join('\n').replace(/,$/, '') + '\n]\n');
+    else writeFileSync(path, '[\n' + (JSON.parse(text) as AuditEvent[]).slice(0, -1).map((e) => JSON.stringify(e)).join(',\n') + '\n]\n');
     return;
   }
   const lines = text.trimEnd().split('\n');

@@ -1,12 +1,13 @@
-// The JSON array file of the first seed: it parses as an array after every event and after a crash at any instant.
-// Oldest-first appends in place (one pwrite per event, constant cost); newest-first rewrites
-// a temporary copy and renames it over the file (crash-safe, but cost grows with the file).
-import { closeSync, constants, fsyncSync, ftruncateSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+// The JSON array file of the first seed: it parses as an array after every event and after a SIGKILL at any instant.
+// Oldest-first writes each event into whitespace reserved before "]" (json-array-layout.ts: one
+// write inside one page, constant cost); newest-first rewrites a copy and renames it into place.
+import { closeSync, constants, copyFileSync, existsSync, fsyncSync, ftruncateSync, linkSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { AuditWriteError } from '../errors';
 import type { AuditEvent } from '../event';
 import { lastLineBefore, linesBackward, readAt, sizeOf, writeAll } from '../files/fs-util';
+import { CLOSE, PAGE, appendedSince, findEnd, placeFor, reserveBytes, reserveFor } from './json-array-layout';
 import { LogFile, tailFromJson, type LogFileOptions, type RecordedEvent, type TailState } from './log-file';
 
 /** Order of events in the JSON array. */
@@ -18,15 +19,14 @@ export interface JsonArrayFileOptions extends LogFileOptions {
   order?: JsonArrayOrder;
 }
 
-const CLOSE = Buffer.from('\n]\n');
-const EMPTY = '[\n]\n';
-
 /** `{rootLogDir}/audit_log.json`. */
 export class JsonArrayFile extends LogFile {
   readonly name = 'json';
   private readonly order: JsonArrayOrder;
   private empty = true;
   private orderChecked = false;
+  /** Oldest-first: where the last event (or the opening bracket) ends. */
+  private end = 0;
 
   constructor(path: string, options: JsonArrayFileOptions = {}) {
     super(path, options);
@@ -38,6 +38,7 @@ export class JsonArrayFile extends LogFile {
   }
 
   override open(context: Parameters<LogFile['open']>[0]): void {
+    if (!existsSync(this.path)) this.create();
     super.open(context);
     this.orderChecked = false;
     const appendOnly = this.fd;
@@ -48,10 +49,28 @@ export class JsonArrayFile extends LogFile {
     } catch (err) {
       throw new AuditWriteError(this.path, err);
     }
-    if (this.order === 'newest-first') this.removeLeftoverCopies();
+    this.removeLeftoverCopies();
   }
 
-  /** A writer killed in the middle of a newest-first rewrite leaves its copy behind; we hold the lock, so none is in use. */
+  /** A new file appears whole (an empty array), never as an empty file a crash could leave behind. */
+  private create(): void {
+    const temp = this.tempPath(this.path);
+    try {
+      writeFileSync(temp, this.order === 'newest-first' ? '[\n]\n' : this.layout('[', 0), { mode: 0o600, flag: 'wx' });
+      linkSync(temp, this.path); // never over a file that appeared meanwhile
+      this.renamed = true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new AuditWriteError(this.path, err);
+    } finally {
+      try {
+        unlinkSync(temp);
+      } catch {
+        // not created
+      }
+    }
+  }
+
+  /** A writer killed in the middle of a rewrite leaves its copy behind; we hold the lock, so none is in use. */
   private removeLeftoverCopies(): void {
     const prefix = basename(this.path) + '.tmp-';
     try {
@@ -66,15 +85,16 @@ export class JsonArrayFile extends LogFile {
   onLease(): TailState | undefined {
     this.followRename();
     const size = sizeOf(this.fd);
-    if (size === this.knownSize) return undefined;
+    const closeAt = size - CLOSE.length;
+    if (size === this.knownSize && (this.order === 'newest-first' || !appendedSince(this.fd, this.end, closeAt))) return undefined;
     if (size === 0) {
-      writeAll(this.fd, Buffer.from(EMPTY), 0);
-      this.knownSize = EMPTY.length;
+      this.replace(0, Buffer.from(this.order === 'newest-first' ? '[\n]\n' : '['), false);
       this.empty = true;
       return { seq: 0, hash: undefined };
     }
     if (!this.endsWithClose(size)) this.normalise(size);
     this.knownSize = sizeOf(this.fd);
+    if (this.order === 'oldest-first') this.end = findEnd(this.fd, this.knownSize - CLOSE.length);
     return this.readTail();
   }
 
@@ -89,11 +109,11 @@ export class JsonArrayFile extends LogFile {
     const lines =
       this.order === 'newest-first'
         ? readAt(this.fd, 0, this.knownSize).toString('utf8').split('\n').slice(1)
-        : Array.from(linesBackward(this.fd, this.knownSize), (line) => line.text);
+        : Array.from(linesBackward(this.fd, this.end + 1), (line) => line.text);
     for (const line of lines) {
-      const text = line.endsWith(',') ? line.slice(0, -1) : line;
-      if (text.trim() === ']' || text.trim() === '') continue;
-      if (text.trim() === '[') break;
+      const text = recordOf(line);
+      if (text === ']' || text === '') continue;
+      if (text === '[') break;
       const event = JSON.parse(text) as AuditEvent;
       if (event.seq <= seq) break;
       found.push({ event, json: text });
@@ -102,34 +122,41 @@ export class JsonArrayFile extends LogFile {
   }
 
   private append(json: string): void {
-    const position = this.knownSize - CLOSE.length;
-    const data = Buffer.from((this.empty ? '\n' : ',\n') + json + '\n]\n');
+    const data = Buffer.from((this.empty ? '\n' : ',\n') + json);
+    const closeAt = this.knownSize - CLOSE.length;
+    const at = placeFor(this.end, data.length, closeAt);
+    if (at === undefined) {
+      this.replace(this.end, data, true);
+      return;
+    }
     this.unsynced = true;
     try {
-      writeAll(this.fd, data, position);
+      writeAll(this.fd, data, at);
     } catch (err) {
-      this.restoreEnd(position);
+      this.restoreReserve(at, at + data.length);
       throw new AuditWriteError(this.path, err);
     }
-    this.knownSize = position + data.length;
+    this.end = at + data.length;
   }
 
-  private prepend(json: string): void {
-    const current = readAt(this.fd, 0, this.knownSize).toString('utf8');
-    // What follows the opening bracket: ours is "[\n", another tool's may be "[{" or "[\n  {".
-    const rest = current.slice(current.indexOf('[') + 1).trimStart();
-    const next = '[\n' + json + (this.empty ? '\n' : ',\n') + rest;
-    const temp = `${this.path}.tmp-${randomBytes(6).toString('hex')}`;
+  /**
+   * The array's first `keep` bytes, then `insert`, a new reserve and the closing bracket, written
+   * to a copy that is synced and renamed into place: the path always names a whole array.
+   */
+  private replace(keep: number, insert: Buffer, copy: boolean): void {
+    const target = this.options.allowSymlink ? realpathSync(this.path) : this.path;
+    const temp = this.tempPath(target);
+    let fd = -1;
     try {
-      writeFileSync(temp, next, { mode: 0o600, flag: 'wx' });
-      const fd = openSync(temp, 'r');
-      try {
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(temp, this.path);
+      if (copy) copyFileSync(target, temp, constants.COPYFILE_EXCL); // in the kernel: copy_file_range
+      fd = openSync(temp, copy ? constants.O_RDWR : constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
+      ftruncateSync(fd, keep);
+      const tail = this.order === 'newest-first' ? insert : Buffer.from(this.layout(insert.toString('utf8'), keep));
+      writeAll(fd, tail, keep);
+      fsyncSync(fd);
+      renameSync(temp, target);
     } catch (err) {
+      if (fd >= 0) closeSync(fd);
       try {
         unlinkSync(temp);
       } catch {
@@ -139,10 +166,28 @@ export class JsonArrayFile extends LogFile {
     }
     // The old file's events are all in the new one, synced before the rename: only the directory entry is left to sync.
     this.closeDescriptor(this.fd);
-    this.fd = openSync(this.path, constants.O_RDWR);
+    this.fd = fd;
     this.unsynced = false;
     this.renamed = true;
-    this.knownSize = Buffer.byteLength(next);
+    this.knownSize = sizeOf(fd);
+    this.end = keep + insert.length;
+  }
+
+  /** `head` (starting at file offset `at`), then the reserve and the closing bracket. */
+  private layout(head: string, at: number): string {
+    const used = at + Buffer.byteLength(head);
+    return head + reserveBytes(used, used + reserveFor(used)).toString('latin1') + CLOSE.toString('latin1');
+  }
+
+  private tempPath(target: string): string {
+    return `${target}.tmp-${randomBytes(6).toString('hex')}`;
+  }
+
+  private prepend(json: string): void {
+    const current = readAt(this.fd, 0, this.knownSize).toString('utf8');
+    // What follows the opening bracket: ours is "[\n", another tool's may be "[{" or "[\n  {".
+    const rest = current.slice(current.indexOf('[') + 1).trimStart();
+    this.replace(0, Buffer.from('[\n' + json + (this.empty ? '\n' : ',\n') + rest), false);
   }
 
   /** After another writer renamed a new file into place, our descriptor names the old one. */
@@ -163,8 +208,8 @@ export class JsonArrayFile extends LogFile {
     const text = this.order === 'newest-first' ? this.firstEventLine() : this.lastEventLine();
     this.empty = text === undefined;
     if (text === undefined) return { seq: 0, hash: undefined };
-    const tail = tailFromJson(text.replace(/,$/, ''));
-    if (!tail) return this.tailFromWholeFile();
+    const tail = tailFromJson(text);
+    if (!tail) return this.order === 'oldest-first' && !this.wholeFileParses() ? this.repairTorn() : this.tailFromWholeFile();
     if (!this.orderChecked) this.checkOrder(tail.seq);
     return tail;
   }
@@ -173,7 +218,7 @@ export class JsonArrayFile extends LogFile {
   private checkOrder(tailSeq: number): void {
     this.orderChecked = true;
     const otherEnd = this.order === 'newest-first' ? this.lastEventLine() : this.firstEventLine();
-    const other = otherEnd === undefined ? undefined : tailFromJson(otherEnd.replace(/,$/, ''));
+    const other = otherEnd === undefined ? undefined : tailFromJson(otherEnd);
     if (other && other.seq > tailSeq) {
       const actual = this.order === 'newest-first' ? 'oldest-first' : 'newest-first';
       throw new AuditWriteError(this.path, new Error(`holds its events ${actual} (seq ${other.seq} at the ${actual === 'newest-first' ? 'top' : 'end'}), but this logger writes ${this.order}: pass order: '${actual}'`));
@@ -181,19 +226,20 @@ export class JsonArrayFile extends LogFile {
   }
 
   private lastEventLine(): string | undefined {
-    const line = lastLineBefore(this.fd, this.knownSize - CLOSE.length + 1);
-    if (!line || line.text.trim() === '[') return undefined;
-    return line.text;
+    const end = this.order === 'oldest-first' ? this.end + 1 : this.knownSize - CLOSE.length + 1;
+    const line = lastLineBefore(this.fd, end);
+    const text = line === undefined ? '' : recordOf(line.text);
+    return text === '[' || text === '' ? undefined : text;
   }
 
   private firstEventLine(): string | undefined {
     // Read from the top until the first event's line is whole (events may be large).
-    for (let chunk = 4096; ; chunk *= 4) {
+    for (let chunk = PAGE; ; chunk *= 4) {
       const head = readAt(this.fd, 0, Math.min(this.knownSize, chunk)).toString('utf8');
       const lines = head.split('\n');
       if (lines.length < 3 && chunk < this.knownSize) continue;
-      const first = lines[1];
-      return first === undefined || first.trim() === ']' ? undefined : first;
+      const first = recordOf(lines[1] ?? ']');
+      return first === ']' || first === '' ? undefined : first;
     }
   }
 
@@ -204,6 +250,15 @@ export class JsonArrayFile extends LogFile {
     const last = (this.order === 'newest-first' ? events[0] : events[events.length - 1]) as Partial<AuditEvent> | undefined;
     if (!last) return { seq: 0, hash: undefined };
     return { seq: typeof last.seq === 'number' ? last.seq : events.length, hash: typeof last.hash === 'string' ? last.hash : undefined };
+  }
+
+  private wholeFileParses(): boolean {
+    try {
+      this.parseWhole();
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private parseWhole(): unknown[] {
@@ -224,7 +279,6 @@ export class JsonArrayFile extends LogFile {
    */
   private normalise(size: number): void {
     const text = readAt(this.fd, 0, size).toString('utf8');
-    const close = text.lastIndexOf(']');
     let valid = false;
     try {
       valid = Array.isArray(JSON.parse(text));
@@ -232,47 +286,71 @@ export class JsonArrayFile extends LogFile {
       valid = false;
     }
     if (valid) {
-      const body = text.slice(0, close).trimEnd();
-      this.rewriteEnd(Buffer.byteLength(body), '\n]\n');
+      const body = text.slice(0, text.lastIndexOf(']')).trimEnd();
+      this.replace(Buffer.byteLength(body), Buffer.from(this.order === 'newest-first' ? '\n]\n' : ''), true);
       return;
     }
-    const cut = this.lastWholeEventEnd(text);
+    const cut = lastWholeEventEnd(text);
     if (cut === undefined) throw new AuditWriteError(this.path, new Error('is not a JSON array and holds no whole event to keep'));
-    const torn = text.slice(cut);
-    writeFileSync(this.path + '.torn', torn + '\n', { mode: 0o600, flag: 'a' });
-    this.rewriteEnd(Buffer.byteLength(text.slice(0, cut)), '\n]\n');
+    this.keepTorn(text.slice(cut));
+    this.replace(Buffer.byteLength(text.slice(0, cut)), Buffer.from(this.order === 'newest-first' ? '\n]\n' : ''), true);
+  }
+
+  /**
+   * An event larger than a page, cut by a SIGKILL in the middle of its write, sits in the reserve:
+   * it is moved to `.torn` and its bytes given back to the reserve, page by page.
+   */
+  private repairTorn(): TailState {
+    const text = readAt(this.fd, 0, this.end).toString('utf8');
+    const cut = lastWholeEventEnd(text);
+    if (cut === undefined) throw new AuditWriteError(this.path, new Error('is not a JSON array and holds no whole event to keep'));
+    this.keepTorn(text.slice(cut));
+    const from = Buffer.byteLength(text.slice(0, cut));
+    writeAll(this.fd, reserveBytes(from, this.end), from);
+    this.end = from;
+    return this.readTail();
+  }
+
+  private keepTorn(torn: string): void {
+    writeFileSync(this.path + '.torn', torn.trim().replace(/^,\s*/, '') + '\n', { mode: 0o600, flag: 'a' });
     this.warn('TORN_ARRAY_REPAIRED', `${this.path}: cut ${torn.length} torn characters (kept in ${this.path}.torn)`);
   }
 
-  private lastWholeEventEnd(text: string): number | undefined {
-    let end = text.length;
-    for (;;) {
-      const newline = text.lastIndexOf('\n', end - 1);
-      if (newline < 0) return undefined;
-      const line = text.slice(newline + 1, end).replace(/,$/, '');
-      if (line.trim() === '[') return newline + 1 + line.length;
-      if (line.startsWith('{')) {
-        try {
-          JSON.parse(line);
-          return newline + 1 + line.length;
-        } catch {
-          // torn: keep looking further back
-        }
-      }
-      end = newline;
-    }
-  }
-
-  private rewriteEnd(at: number, ending: string): void {
-    ftruncateSync(this.fd, at);
-    writeAll(this.fd, Buffer.from(ending), at);
-  }
-
-  private restoreEnd(position: number): void {
+  /** Gives the bytes of a failed write back to the reserve; if even that fails, the next lease repairs the file. */
+  private restoreReserve(from: number, to: number): void {
     try {
-      this.rewriteEnd(position, '\n]\n');
+      writeAll(this.fd, reserveBytes(from, to), from);
     } catch {
-      // The next lease repairs the file.
+      // The next lease finds the torn record and repairs it.
     }
+  }
+}
+
+/** A line of the array as a record: without the whitespace and the comma around it. */
+function recordOf(line: string): string {
+  const text = line.trim();
+  return text.endsWith(',') ? text.slice(0, -1).trimEnd() : text;
+}
+
+/** Where the last whole event of a damaged array ends (after its closing brace), or the opening bracket. */
+function lastWholeEventEnd(text: string): number | undefined {
+  let end = text.length;
+  for (;;) {
+    const newline = text.lastIndexOf('\n', end - 1);
+    if (newline < 0) {
+      const first = text.slice(0, end).trimEnd();
+      return first === '[' ? first.length : undefined;
+    }
+    const line = recordOf(text.slice(newline + 1, end));
+    if (line === '[') return text.indexOf('[', newline) + 1;
+    if (line.startsWith('{')) {
+      try {
+        JSON.parse(line);
+        return text.indexOf(line, newline) + line.length;
+      } catch {
+        // torn: keep looking further back
+      }
+    }
+    end = newline;
   }
 }
