@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { AuditWriteError } from '../errors';
 import type { AuditEvent } from '../event';
+import { encodeText } from '../files/append-text';
 import { lastLineBefore, linesBackward, readAt, sizeOf, writeAll } from '../files/fs-util';
 import { CLOSE, PAGE, appendedSince, findEnd, placeFor, reserveBytes, reserveFor } from './json-array-layout';
 import { LogFile, tailFromJson, type LogFileOptions, type RecordedEvent, type TailState } from './log-file';
@@ -56,7 +57,7 @@ export class JsonArrayFile extends LogFile {
   private create(): void {
     const temp = this.tempPath(this.path);
     try {
-      writeFileSync(temp, this.order === 'newest-first' ? '[\n]\n' : this.layout('[', 0), { mode: 0o600, flag: 'wx' });
+      writeFileSync(temp, this.order === 'newest-first' ? '[\n]\n' : this.layout(Buffer.from('['), 0), { mode: 0o600, flag: 'wx' });
       linkSync(temp, this.path); // never over a file that appeared meanwhile
       this.renamed = true;
     } catch (err) {
@@ -122,11 +123,11 @@ export class JsonArrayFile extends LogFile {
   }
 
   private append(json: string): void {
-    const data = Buffer.from((this.empty ? '\n' : ',\n') + json);
+    const data = encodeText(json, this.empty ? '\n' : ',\n');
     const closeAt = this.knownSize - CLOSE.length;
     const at = placeFor(this.end, data.length, closeAt);
     if (at === undefined) {
-      this.replace(this.end, data, true);
+      this.replace(this.end, Buffer.from(data), true);
       return;
     }
     this.unsynced = true;
@@ -151,7 +152,7 @@ export class JsonArrayFile extends LogFile {
       if (copy) copyFileSync(target, temp, constants.COPYFILE_EXCL); // in the kernel: copy_file_range
       fd = openSync(temp, copy ? constants.O_RDWR : constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
       ftruncateSync(fd, keep);
-      const tail = this.order === 'newest-first' ? insert : Buffer.from(this.layout(insert.toString('utf8'), keep));
+      const tail = this.order === 'newest-first' ? insert : this.layout(insert, keep);
       writeAll(fd, tail, keep);
       fsyncSync(fd);
       renameSync(temp, target);
@@ -174,9 +175,9 @@ export class JsonArrayFile extends LogFile {
   }
 
   /** `head` (starting at file offset `at`), then the reserve and the closing bracket. */
-  private layout(head: string, at: number): string {
-    const used = at + Buffer.byteLength(head);
-    return head + reserveBytes(used, used + reserveFor(used)).toString('latin1') + CLOSE.toString('latin1');
+  private layout(head: Buffer, at: number): Buffer {
+    const used = at + head.length;
+    return Buffer.concat([head, reserveBytes(used, used + reserveFor(used)), CLOSE]);
   }
 
   private tempPath(target: string): string {

@@ -15,7 +15,7 @@ import { readAt } from '../files/fs-util';
 export const PAGE = 4096;
 /** The end of our array: the closing bracket on its own line. */
 export const CLOSE = Buffer.from('\n]\n');
-/** Reserve of a new or regrown file: at least this, and a quarter of the file's size beyond it. */
+/** Reserve of a new or regrown file: at least this, and half the file's size beyond it. */
 export const MIN_RESERVE = 4 * PAGE;
 
 const SPACE = 0x20;
@@ -35,7 +35,7 @@ export function reserveBytes(from: number, to: number): Buffer {
 
 /** Size of the reserve to leave after `used` bytes of array: it ends the file on a page boundary. */
 export function reserveFor(used: number): number {
-  const wanted = used + Math.max(MIN_RESERVE, Math.ceil(used / 4)) + CLOSE.length;
+  const wanted = used + Math.max(MIN_RESERVE, Math.ceil(used / 2)) + CLOSE.length;
   return Math.ceil(wanted / PAGE) * PAGE - CLOSE.length - used;
 }
 
