@@ -1,4 +1,4 @@
-// Docs that cannot rot: every ```ts block of README.md and docs/**/*.md is typechecked against the real packages
+// Docs that cannot rot: every ```ts block of README.md, docs/**/*.md and packages/*/README.md is typechecked against the real packages
 // (one tsc run), and each block marked <!-- run --> is also run, in its own temporary directory, and must exit 0.
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';

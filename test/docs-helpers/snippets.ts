@@ -22,7 +22,7 @@ const OPEN = /^( {0,3})(`{3,}|~{3,})\s*([^\s`]*)(.*)$/;
 const LANGUAGES = new Set(['ts', 'typescript']);
 const RUN_MARK = /^\s*<!--\s*run\s*-->\s*$/i;
 
-/** Markdown files whose blocks are tested: README.md and everything under docs/. */
+/** Markdown files whose blocks are tested: README.md, everything under docs/, and each package's README.md. */
 export function docFiles(root: string): string[] {
   const files = existsSync(join(root, 'README.md')) ? ['README.md'] : [];
   const walk = (dir: string): void => {
@@ -33,6 +33,11 @@ export function docFiles(root: string): string[] {
     }
   };
   if (existsSync(join(root, 'docs'))) walk('docs');
+  if (existsSync(join(root, 'packages'))) {
+    for (const pkg of readdirSync(join(root, 'packages')).sort()) {
+      if (existsSync(join(root, 'packages', pkg, 'README.md'))) files.push(join('packages', pkg, 'README.md'));
+    }
+  }
   return files;
 }
 

@@ -94,6 +94,21 @@ describe('JSON array file', () => {
     expect(readJsonArray(dir).map((e) => e.seq)).to.deep.equal([3, 2, 1]);
   });
 
+  it('refuses an oldest-first file (with its reserve) to a newest-first logger, naming the order to pass', async () => {
+    const dir = tempDir();
+    const first = new AuditLogger({ rootLogDir: dir, format: 'json' });
+    for (const action of ['a', 'b', 'c']) await first.logEvent(action);
+    await first.close();
+    const wrong = new AuditLogger({ rootLogDir: dir, format: 'json', order: 'newest-first' });
+    const err = await wrong.logEvent('d').then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    await wrong.close();
+    expect(err?.message).to.include("pass order: 'oldest-first'");
+    expect(readJsonArray(dir).map((e) => e.seq)).to.deep.equal([1, 2, 3]);
+  });
+
   it('repairs an array torn by a power loss: keeps whole events, moves the fragment to .torn', async () => {
     const dir = tempDir();
     let logger = new AuditLogger({ rootLogDir: dir, format: 'json' });
@@ -193,11 +208,27 @@ describe('JSON array file', () => {
     expect((await verifyAuditLog(dir)).ok).to.equal(true);
   });
 
+  it('cuts a lone comma a failed write left after the last event, instead of writing a second one', async () => {
+    const dir = tempDir();
+    let logger = new AuditLogger({ rootLogDir: dir, format: 'json' });
+    await logger.logEvent('a');
+    await logger.close();
+    const path = join(dir, 'audit_log.json');
+    const fd = openSync(path, 'r+');
+    writeSync(fd, ',\n', readFileSync(path).lastIndexOf('}') + 1);
+    closeSync(fd);
+    logger = new AuditLogger({ rootLogDir: dir, format: 'json' });
+    await logger.logEvent('b');
+    await logger.close();
+    expect(readJsonArray(dir).map((e) => e.action_type)).to.deep.equal(['a', 'b']);
+  });
+
   it('regrows through a symbolic link (allowSymlink) without replacing the link', async () => {
     const dir = tempDir();
     const elsewhere = join(tempDir(), 'kept');
     mkdirSync(elsewhere);
     writeFileSync(join(elsewhere, 'audit.json'), '[]', { mode: 0o600 });
+    writeFileSync(join(elsewhere, 'audit.json.tmp-left-by-a-crash'), '[');
     symlinkSync(join(elsewhere, 'audit.json'), join(dir, 'audit_log.json'));
     const logger = new AuditLogger({ rootLogDir: dir, format: 'json', allowSymlink: true });
     for (let i = 0; i < 60; i++) await logger.logEvent('step', { i, pad: 'p'.repeat(900) });

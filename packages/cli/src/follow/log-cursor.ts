@@ -12,7 +12,8 @@ import { AuditReadError, listSegments, locateLog, parseTimestampUs, readEvents, 
 import { readLastLines } from './read-last';
 import { csvParser, jsonArrayParser, jsonlParser, type RecordParser } from './record-parsers';
 
-const CHUNK = 1 << 20;
+/** First read of a poll: small, as a JSON array's reserve makes the file far larger than what is new; doubled for larger records. */
+const CHUNK = 64 << 10;
 const WINDOW = 64;
 
 /** Receives a batch of events in log order, or a complaint about a record that cannot be read. */

@@ -28,6 +28,8 @@ export class JsonArrayFile extends LogFile {
   private orderChecked = false;
   /** Oldest-first: where the last event (or the opening bracket) ends. */
   private end = 0;
+  /** A failed write left bytes in the reserve that could not be given back: repair before the next write. */
+  private damaged = false;
 
   constructor(path: string, options: JsonArrayFileOptions = {}) {
     super(path, options);
@@ -73,10 +75,11 @@ export class JsonArrayFile extends LogFile {
 
   /** A writer killed in the middle of a rewrite leaves its copy behind; we hold the lock, so none is in use. */
   private removeLeftoverCopies(): void {
-    const prefix = basename(this.path) + '.tmp-';
     try {
-      for (const name of readdirSync(dirname(this.path))) {
-        if (name.startsWith(prefix)) unlinkSync(join(dirname(this.path), name));
+      const target = this.options.allowSymlink ? realpathSync(this.path) : this.path;
+      const prefix = basename(target) + '.tmp-';
+      for (const name of readdirSync(dirname(target))) {
+        if (name.startsWith(prefix)) unlinkSync(join(dirname(target), name));
       }
     } catch {
       // Best effort: a leftover copy is clutter, not a fault.
@@ -123,6 +126,11 @@ export class JsonArrayFile extends LogFile {
   }
 
   private append(json: string): void {
+    if (this.damaged) {
+      this.end = findEnd(this.fd, this.knownSize - CLOSE.length);
+      this.readTail();
+      this.damaged = false;
+    }
     const data = encodeText(json, this.empty ? '\n' : ',\n');
     const closeAt = this.knownSize - CLOSE.length;
     const at = placeFor(this.end, data.length, closeAt);
@@ -134,7 +142,7 @@ export class JsonArrayFile extends LogFile {
     try {
       writeAll(this.fd, data, at);
     } catch (err) {
-      this.restoreReserve(at, at + data.length);
+      this.damaged = !this.restoreReserve(at, at + data.length);
       throw new AuditWriteError(this.path, err);
     }
     this.end = at + data.length;
@@ -145,10 +153,12 @@ export class JsonArrayFile extends LogFile {
    * to a copy that is synced and renamed into place: the path always names a whole array.
    */
   private replace(keep: number, insert: Buffer, copy: boolean): void {
-    const target = this.options.allowSymlink ? realpathSync(this.path) : this.path;
-    const temp = this.tempPath(target);
+    let target = this.path;
+    let temp = '';
     let fd = -1;
     try {
+      if (this.options.allowSymlink) target = realpathSync(this.path);
+      temp = this.tempPath(target);
       if (copy) copyFileSync(target, temp, constants.COPYFILE_EXCL); // in the kernel: copy_file_range
       fd = openSync(temp, copy ? constants.O_RDWR : constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
       ftruncateSync(fd, keep);
@@ -159,12 +169,13 @@ export class JsonArrayFile extends LogFile {
     } catch (err) {
       if (fd >= 0) closeSync(fd);
       try {
-        unlinkSync(temp);
+        if (temp !== '') unlinkSync(temp);
       } catch {
         // nothing to clean
       }
       throw new AuditWriteError(this.path, err);
     }
+    if (target !== this.path) this.renamedIn = dirname(target);
     // The old file's events are all in the new one, synced before the rename: only the directory entry is left to sync.
     this.closeDescriptor(this.fd);
     this.fd = fd;
@@ -193,9 +204,15 @@ export class JsonArrayFile extends LogFile {
 
   /** After another writer renamed a new file into place, our descriptor names the old one. */
   private followRename(): void {
-    if (!this.replacedOnDisk().replaced) return;
+    const { replaced, missing } = this.replacedOnDisk();
+    if (!replaced) return;
     this.closeForReopen();
-    this.fd = openSync(this.path, constants.O_RDWR | constants.O_CREAT, 0o600);
+    if (missing) this.create();
+    try {
+      this.fd = openSync(this.path, constants.O_RDWR);
+    } catch (err) {
+      throw new AuditWriteError(this.path, err);
+    }
     this.knownSize = -1;
   }
 
@@ -209,7 +226,9 @@ export class JsonArrayFile extends LogFile {
     const text = this.order === 'newest-first' ? this.firstEventLine() : this.lastEventLine();
     this.empty = text === undefined;
     if (text === undefined) return { seq: 0, hash: undefined };
-    const tail = tailFromJson(text);
+    // A comma after the last event is what a write that failed and could not be undone leaves.
+    if (this.order === 'oldest-first' && text.endsWith(',')) return this.repairTorn();
+    const tail = tailFromJson(recordOf(text));
     if (!tail) return this.order === 'oldest-first' && !this.wholeFileParses() ? this.repairTorn() : this.tailFromWholeFile();
     if (!this.orderChecked) this.checkOrder(tail.seq);
     return tail;
@@ -219,17 +238,18 @@ export class JsonArrayFile extends LogFile {
   private checkOrder(tailSeq: number): void {
     this.orderChecked = true;
     const otherEnd = this.order === 'newest-first' ? this.lastEventLine() : this.firstEventLine();
-    const other = otherEnd === undefined ? undefined : tailFromJson(otherEnd);
+    const other = otherEnd === undefined ? undefined : tailFromJson(recordOf(otherEnd));
     if (other && other.seq > tailSeq) {
       const actual = this.order === 'newest-first' ? 'oldest-first' : 'newest-first';
       throw new AuditWriteError(this.path, new Error(`holds its events ${actual} (seq ${other.seq} at the ${actual === 'newest-first' ? 'top' : 'end'}), but this logger writes ${this.order}: pass order: '${actual}'`));
     }
   }
 
+  /** The last event's line, trimmed but with its comma if it has one (in a file of either order: we may be checking the order). */
   private lastEventLine(): string | undefined {
-    const end = this.order === 'oldest-first' ? this.end + 1 : this.knownSize - CLOSE.length + 1;
-    const line = lastLineBefore(this.fd, end);
-    const text = line === undefined ? '' : recordOf(line.text);
+    const end = this.order === 'oldest-first' ? this.end : findEnd(this.fd, this.knownSize - CLOSE.length);
+    const line = lastLineBefore(this.fd, end + 1);
+    const text = line === undefined ? '' : line.text.trim();
     return text === '[' || text === '' ? undefined : text;
   }
 
@@ -298,8 +318,8 @@ export class JsonArrayFile extends LogFile {
   }
 
   /**
-   * An event larger than a page, cut by a SIGKILL in the middle of its write, sits in the reserve:
-   * it is moved to `.torn` and its bytes given back to the reserve, page by page.
+   * Bytes a write left in the reserve (it failed part way, and so did giving them back) are moved
+   * to `.torn` and given back to the reserve: the array's events end where they did before it.
    */
   private repairTorn(): TailState {
     const text = readAt(this.fd, 0, this.end).toString('utf8');
@@ -313,16 +333,18 @@ export class JsonArrayFile extends LogFile {
   }
 
   private keepTorn(torn: string): void {
-    writeFileSync(this.path + '.torn', torn.trim().replace(/^,\s*/, '') + '\n', { mode: 0o600, flag: 'a' });
+    const fragment = torn.trim().replace(/^,\s*/, '');
+    if (fragment !== '') writeFileSync(this.path + '.torn', fragment + '\n', { mode: 0o600, flag: 'a' });
     this.warn('TORN_ARRAY_REPAIRED', `${this.path}: cut ${torn.length} torn characters (kept in ${this.path}.torn)`);
   }
 
-  /** Gives the bytes of a failed write back to the reserve; if even that fails, the next lease repairs the file. */
-  private restoreReserve(from: number, to: number): void {
+  /** Gives the bytes of a failed write back to the reserve; false when even that fails (the next write repairs first). */
+  private restoreReserve(from: number, to: number): boolean {
     try {
       writeAll(this.fd, reserveBytes(from, to), from);
+      return true;
     } catch {
-      // The next lease finds the torn record and repairs it.
+      return false;
     }
   }
 }

@@ -81,9 +81,16 @@ function reserveStartsAt(fd: number, at: number, closeAt: number): boolean {
   return window.every(isBlank) && window.includes(NEWLINE);
 }
 
-/** Whether a record was written at `end` or at the next page start since we left the array ending at `end`. */
+/**
+ * Whether a record was written at `end` or at the next page start since we left the array ending
+ * at `end`: two bytes each, as a record may begin with the newline the reserve has at a page start.
+ */
 export function appendedSince(fd: number, end: number, closeAt: number): boolean {
-  if (end < closeAt && readAt(fd, end, 1)[0] !== reserveByte(end)) return true;
   const pageEnd = end - (end % PAGE) + PAGE;
-  return pageEnd < closeAt && readAt(fd, pageEnd, 1)[0] !== reserveByte(pageEnd);
+  return changed(fd, end, closeAt) || changed(fd, pageEnd, closeAt);
+}
+
+function changed(fd: number, at: number, closeAt: number): boolean {
+  const length = Math.min(2, closeAt - at);
+  return length > 0 && !readAt(fd, at, length).equals(reserveBytes(at, at + length));
 }

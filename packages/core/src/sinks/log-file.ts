@@ -31,6 +31,8 @@ export abstract class LogFile implements Sink {
   protected unsynced = false;
   /** Whether a file was renamed into or out of the directory since the last flush began (the entry needs a directory fsync). */
   protected renamed = false;
+  /** The directory of those renames when it is not the path's own (the target of a symbolic link). */
+  protected renamedIn: string | undefined;
   /** A sync that failed on a descriptor closed since: the next flush reports it instead of claiming durability. */
   private lostSync: AuditWriteError | undefined;
   /** Asynchronous syncs in flight, per descriptor: such a descriptor is closed when they end, not before. */
@@ -102,7 +104,7 @@ export abstract class LogFile implements Sink {
         this.syncEnded(fd);
         try {
           if (err) throw err;
-          if (renamed) syncDirectory(dirname(this.path));
+          if (renamed) syncDirectory(this.renamedIn ?? dirname(this.path));
           resolve();
         } catch (failed) {
           this.unsynced = true;
