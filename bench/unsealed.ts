@@ -1,22 +1,7 @@
 // The "unsealed" baseline of the integrity bench: logEvent's real path with sealEvent swapped for plain line assembly.
 import { dirname, join } from 'node:path';
-import type { AuditEvent, Details, EventSource } from '@auditrail/core';
-
-/** What journal.ts passes to sealEvent (seal.ts SealParts). */
-interface SealParts {
-  id: string;
-  seq: number;
-  timestamp: string;
-  action_type: string;
-  status: string;
-  details: Details;
-  detailsJson: string;
-  error: string | null;
-  actor: string | null;
-  source: EventSource;
-  sourceJson: string;
-  prev_hash: string;
-}
+import type { AuditEvent } from '@auditrail/core';
+import type { SealParts } from '../packages/core/src/seal';
 
 type SealFn = (parts: SealParts, hasher: unknown) => { event: AuditEvent; json: string };
 

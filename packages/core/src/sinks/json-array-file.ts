@@ -59,7 +59,7 @@ export class JsonArrayFile extends LogFile {
   private create(): void {
     const temp = this.tempPath(this.path);
     try {
-      writeFileSync(temp, this.order === 'newest-first' ? '[\n]\n' : this.layout(Buffer.from('['), 0), { mode: 0o600, flag: 'wx' });
+      writeFileSync(temp, this.tailOf(this.emptyHead(), 0), { mode: 0o600, flag: 'wx' });
       linkSync(temp, this.path); // never over a file that appeared meanwhile
       this.renamed = true;
     } catch (err) {
@@ -92,7 +92,7 @@ export class JsonArrayFile extends LogFile {
     const closeAt = size - CLOSE.length;
     if (size === this.knownSize && (this.order === 'newest-first' || !appendedSince(this.fd, this.end, closeAt))) return undefined;
     if (size === 0) {
-      this.replace(0, Buffer.from(this.order === 'newest-first' ? '[\n]\n' : '['), false);
+      this.replace(0, this.emptyHead(), false);
       this.empty = true;
       return { seq: 0, hash: undefined };
     }
@@ -162,8 +162,7 @@ export class JsonArrayFile extends LogFile {
       if (copy) copyFileSync(target, temp, constants.COPYFILE_EXCL); // in the kernel: copy_file_range
       fd = openSync(temp, copy ? constants.O_RDWR : constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
       ftruncateSync(fd, keep);
-      const tail = this.order === 'newest-first' ? insert : this.layout(insert, keep);
-      writeAll(fd, tail, keep);
+      writeAll(fd, this.tailOf(insert, keep), keep);
       fsyncSync(fd);
       renameSync(temp, target);
     } catch (err) {
@@ -185,10 +184,16 @@ export class JsonArrayFile extends LogFile {
     this.end = keep + insert.length;
   }
 
-  /** `head` (starting at file offset `at`), then the reserve and the closing bracket. */
-  private layout(head: Buffer, at: number): Buffer {
+  /** What a rewrite puts at file offset `at`: `head` then, oldest-first, the reserve and the closing bracket. */
+  private tailOf(head: Buffer, at: number): Buffer {
+    if (this.order === 'newest-first') return head;
     const used = at + head.length;
     return Buffer.concat([head, reserveBytes(used, used + reserveFor(used)), CLOSE]);
+  }
+
+  /** The start of an empty array: whole for newest-first, to be followed by the reserve oldest-first. */
+  private emptyHead(): Buffer {
+    return Buffer.from(this.order === 'newest-first' ? '[\n]\n' : '[');
   }
 
   private tempPath(target: string): string {
@@ -229,7 +234,7 @@ export class JsonArrayFile extends LogFile {
     // A comma after the last event is what a write that failed and could not be undone leaves.
     if (this.order === 'oldest-first' && text.endsWith(',')) return this.repairTorn();
     const tail = tailFromJson(recordOf(text));
-    if (!tail) return this.order === 'oldest-first' && !this.wholeFileParses() ? this.repairTorn() : this.tailFromWholeFile();
+    if (!tail) return this.tailFromWholeFileOrRepair();
     if (!this.orderChecked) this.checkOrder(tail.seq);
     return tail;
   }
@@ -273,12 +278,13 @@ export class JsonArrayFile extends LogFile {
     return { seq: typeof last.seq === 'number' ? last.seq : events.length, hash: typeof last.hash === 'string' ? last.hash : undefined };
   }
 
-  private wholeFileParses(): boolean {
+  /** The last line is not an event of ours: another tool's layout (parse it whole) or, oldest-first, a torn record in the reserve. */
+  private tailFromWholeFileOrRepair(): TailState {
     try {
-      this.parseWhole();
-      return true;
-    } catch {
-      return false;
+      return this.tailFromWholeFile();
+    } catch (err) {
+      if (this.order === 'oldest-first' && err instanceof AuditWriteError) return this.repairTorn();
+      throw err;
     }
   }
 
@@ -300,6 +306,7 @@ export class JsonArrayFile extends LogFile {
    */
   private normalise(size: number): void {
     const text = readAt(this.fd, 0, size).toString('utf8');
+    const ending = Buffer.from(this.order === 'newest-first' ? '\n]\n' : ''); // oldest-first: tailOf adds the reserve and "]"
     let valid = false;
     try {
       valid = Array.isArray(JSON.parse(text));
@@ -308,13 +315,13 @@ export class JsonArrayFile extends LogFile {
     }
     if (valid) {
       const body = text.slice(0, text.lastIndexOf(']')).trimEnd();
-      this.replace(Buffer.byteLength(body), Buffer.from(this.order === 'newest-first' ? '\n]\n' : ''), true);
+      this.replace(Buffer.byteLength(body), ending, true);
       return;
     }
     const cut = lastWholeEventEnd(text);
     if (cut === undefined) throw new AuditWriteError(this.path, new Error('is not a JSON array and holds no whole event to keep'));
     this.keepTorn(text.slice(cut));
-    this.replace(Buffer.byteLength(text.slice(0, cut)), Buffer.from(this.order === 'newest-first' ? '\n]\n' : ''), true);
+    this.replace(Buffer.byteLength(text.slice(0, cut)), ending, true);
   }
 
   /**
