@@ -5,7 +5,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import type { AuditEvent, BatchSink, DeliveryPolicy, EventFilter, ExportResult, SinkContext, StatusScheme } from '@auditrail/core';
+import type { AuditEvent, BatchSink, DeliveryPolicy, EventFilter, ExportResult, RejectedEvent, SinkContext, StatusScheme } from '@auditrail/core';
 import { classifyStatus, classifyTransportError, HttpExportError } from './classify';
 import { resolveHttpOptions, type HttpSinkOptions, type ResolvedHttpOptions } from './options';
 import { PRESETS, type PresetShape } from './presets';
@@ -63,8 +63,26 @@ export class HttpSink implements BatchSink {
     this.statuses = context.statuses;
   }
 
-  /** POSTs one batch and says what happened to it. */
+  /**
+   * POSTs one batch and says what happened to it. A batch the endpoint finds too large (413) is
+   * split in halves, each sent on its own, down to single events: only an event too large alone
+   * is refused (and dead-lettered by the engine); the rest are delivered.
+   */
   async export(batch: readonly AuditEvent[], signal: AbortSignal): Promise<ExportResult> {
+    const result = await this.post(batch, signal);
+    if (batch.length < 2 || result.code !== 'permanent' || !(result.error instanceof HttpExportError) || result.error.status !== 413) return result;
+    const middle = Math.ceil(batch.length / 2);
+    const rejected: RejectedEvent[] = [];
+    for (const [offset, half] of [[0, batch.slice(0, middle)], [middle, batch.slice(middle)]] as const) {
+      const outcome = await this.export(half, signal);
+      if (outcome.code === 'retryable') return outcome; // the whole batch again later: halves already sent are duplicates, which at-least-once allows
+      if (outcome.code === 'permanent') rejected.push(...half.map((_, i) => ({ index: offset + i, reason: outcome.error.message })));
+      else for (const refused of outcome.rejected ?? []) rejected.push({ index: offset + refused.index, reason: refused.reason });
+    }
+    return rejected.length > 0 ? { code: 'ok', rejected } : { code: 'ok' };
+  }
+
+  private async post(batch: readonly AuditEvent[], signal: AbortSignal): Promise<ExportResult> {
     let body: Buffer;
     let contentType: string;
     try {

@@ -110,6 +110,24 @@ describe('HttpSink delivery against a real server', () => {
     expect(dead.every((d) => d.sink === 'http' && d.reason.includes('400'))).to.equal(true);
   });
 
+  it('splits a batch the server finds too large (413) until each part fits, dead-lettering only an event too large alone', async () => {
+    const limit = 1500; // bytes: two or three of these events
+    server.answer = (request) => (request.body.length > limit ? { status: 413, body: '{"error":"payload too large"}' } : { status: 200, body: '{}' });
+    const { logger, dir } = open({ delivery: { maxBatchSize: 100, maxBatchDelayMs: 50 } });
+    const small = await logMany(logger, 6);
+    const huge = await logger.logEvent('step', { pad: 'p'.repeat(4000) });
+    small.push(...(await logMany(logger, 5)));
+    const result = await logger.flush({ timeoutMs: 10_000 });
+    expect(result.sinks.http).to.include({ done: true, delivered: 11, deadLettered: 1 });
+    const accepted = server.requests.filter((r) => r.status === 200);
+    expect(accepted.every((r) => r.body.length <= limit)).to.equal(true);
+    const ids = accepted.flatMap((r) => (JSON.parse(r.body.toString()) as AuditEvent[]).map((e) => e.id));
+    expect([...ids].sort()).to.deep.equal(small.map((e) => e.id).sort());
+    const dead = readFileSync(join(dir, 'dead_letter.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as DeadLetter);
+    expect(dead.map((d) => d.event!.id)).to.deep.equal([huge.id]);
+    expect(dead[0]!.reason).to.include('413');
+  });
+
   it('retries a 401 listed in retryStatuses (a token being rotated) instead of dead-lettering it', async () => {
     server.answer = (_r, n) => (n <= 2 ? { status: 401, body: 'token expired' } : { status: 200 });
     const { logger } = open({ retryStatuses: [401, 403] });
