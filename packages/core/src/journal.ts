@@ -339,7 +339,8 @@ export class Journal {
       lock.release();
       throw err;
     }
-    this.leaseReady = true;
+    // A secondary that could not be prepared is tried again at the next append, not only at the next lease.
+    this.leaseReady = this.skipped.size === 0;
   }
 
   private ensureDir(): void {

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { AuditLogger, LockTimeoutError, type AuditEvent } from '@auditrail/core';
 import { runTs, spawnTs } from '../../../test/helpers/node';
 import { tempDir } from '../../../test/helpers/tmp';
-import { readFormat, rejectionOf } from './helpers';
+import { readFormat, rejectionOf, leaseEnds } from './helpers';
 
 const FORMATS = ['json', 'jsonl', 'csv'] as const;
 
@@ -92,6 +92,35 @@ describe('directory lock', () => {
     expect(existsSync(lockPath)).to.equal(false);
   });
 
+  it('lets another process in while its holder awaits a slow call, and keeps the lease across turns while it logs', async () => {
+    const dir = tempDir();
+    const lockPath = join(dir, 'audit_log.lock');
+    // In this process: one event per turn of the event loop, and the lease (the same lock file) lingers between them.
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', lockTimeoutMs: 1000 });
+    await logger.logEvent('first');
+    const token = readFileSync(lockPath, 'utf8');
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setImmediate(r));
+      expect(readFileSync(lockPath, 'utf8'), 'the lease is kept from turn to turn').to.equal(token);
+      await logger.logEvent('next', { i });
+    }
+    await leaseEnds();
+    expect(existsSync(lockPath), 'released once idle').to.equal(false);
+    // A child logs, then awaits a slow call: its lease must end without waiting for that call.
+    const child = spawnTs(resolve(__dirname, '../../../test/fixtures/log-then-wait.ts'), [dir, '5000']);
+    const exited = new Promise((r) => child.on('exit', r));
+    await new Promise<void>((ok, fail) => {
+      child.stdout!.on('data', (d: Buffer) => d.toString().includes('logged') && ok());
+      child.on('exit', (code) => fail(new Error(`child exited early with ${code}`)));
+    });
+    const event = await logger.logEvent('while the child waits');
+    await logger.close();
+    expect(event.seq).to.equal(8);
+    child.kill('SIGKILL');
+    await exited;
+    expectIntactChain(readFormat(dir, 'jsonl'), 8);
+  });
+
   it('leaves no lock file behind when the process exits without close()', async () => {
     const dir = tempDir();
     const { code, stderr } = await runTs(resolve(__dirname, '../../../test/fixtures/exit-without-close.ts'), [dir]);
@@ -107,19 +136,24 @@ describe('directory lock', () => {
     writeFileSync(lockPath, '4242 some-other-host 0123456789abcdef\n');
     utimesSync(lockPath, old, old);
     const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', lockTimeoutMs: 2000 });
+    const broken: string[] = [];
+    logger.on('warning', (w) => w.code === 'STALE_LOCK_BROKEN' && broken.push(w.message));
     await logger.logEvent('a');
-    await new Promise((r) => setImmediate(r));
+    await leaseEnds();
     writeFileSync(lockPath, '');
     utimesSync(lockPath, old, old);
     await logger.logEvent('b');
     await logger.close();
     expectIntactChain(readFormat(dir, 'jsonl'), 2);
+    expect(broken).to.have.length(2);
+    expect(broken[0]).to.include('pid 4242 on some-other-host');
+    expect(broken[1]).to.include('a writer that died before filling it in');
   });
 
   it('waits for (and then times out on) a fresh lock from another host', async () => {
     const dir = tempDir();
     const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', lockTimeoutMs: 150 });
-    await new Promise((r) => setImmediate(r));
+    await leaseEnds();
     writeFileSync(join(dir, 'audit_log.lock'), '4242 some-other-host 0123456789abcdef\n');
     const err = await rejectionOf(logger.logEvent('a'));
     expect(err).to.be.instanceOf(LockTimeoutError);
@@ -130,12 +164,15 @@ describe('directory lock', () => {
   it('breaks a lock whose pid is alive but belongs to a later process (pid reuse)', async () => {
     const dir = tempDir();
     const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', lockTimeoutMs: 2000 });
-    await new Promise((r) => setImmediate(r));
+    await leaseEnds();
     const { hostname } = await import('node:os');
     // Our own pid, but a start time that is not ours: a previous incarnation, as in a restarted container.
     writeFileSync(join(dir, 'audit_log.lock'), `${process.pid} ${hostname()} 0123456789abcdef 1\n`);
+    const broken: string[] = [];
+    logger.on('warning', (w) => w.code === 'STALE_LOCK_BROKEN' && broken.push(w.message));
     const event = await logger.logEvent('a');
     await logger.close();
     expect(event.seq).to.equal(1);
+    expect(broken).to.have.length(1);
   });
 });

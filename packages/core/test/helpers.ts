@@ -44,3 +44,8 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
   }
   throw new Error('expected a rejection, but the promise resolved');
 }
+
+/** Waits until a logger's lease on its directory has ended: it outlives the logger's last turn by 1 ms. */
+export function leaseEnds(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 20));
+}

@@ -4,7 +4,7 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import { AuditLogger, readEvents, type AuditEvent } from '@auditrail/core';
 import { tempDir } from '../../../test/helpers/tmp';
-import { readJsonl } from './helpers';
+import { readJsonl, leaseEnds } from './helpers';
 
 describe('JSONL file', () => {
   it('appends one line per event and carries seq and the chain across restarts', async () => {
@@ -46,7 +46,7 @@ describe('JSONL file', () => {
     const dir = tempDir();
     const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
     await logger.logEvent('a');
-    await new Promise((resolve) => setImmediate(resolve)); // the lease ends
+    await leaseEnds();
     appendFileSync(join(dir, 'audit_log.jsonl'), '{"half'); // another writer died mid-line
     await logger.logEvent('b');
     await logger.close();

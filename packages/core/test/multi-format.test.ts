@@ -1,10 +1,10 @@
 // Several formats at once: the primary file takes each event first; a secondary left behind by a crash is brought up to date.
 import { expect } from 'chai';
-import { readFileSync, renameSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditLogger, type AuditEvent } from '@auditrail/core';
 import { tempDir } from '../../../test/helpers/tmp';
-import { readFormat } from './helpers';
+import { readFormat, leaseEnds } from './helpers';
 
 type Format = 'json' | 'jsonl' | 'csv';
 
@@ -75,10 +75,10 @@ describe('multi-format logs', () => {
       const dir = tempDir();
       const logger = new AuditLogger({ rootLogDir: dir, format });
       await logger.logEvent('a');
-      await new Promise((r) => setImmediate(r));
+      await leaseEnds();
       renameSync(join(dir, `audit_log.${format}`), join(dir, `moved.${format}`));
       await logger.logEvent('b');
-      await new Promise((r) => setImmediate(r));
+      await leaseEnds();
       unlinkSync(join(dir, `audit_log.${format}`));
       await logger.logEvent('c');
       await logger.close();
@@ -86,6 +86,26 @@ describe('multi-format logs', () => {
       expect(readFormat(dir, format).map((e) => e.action_type)).to.deep.equal(['c']);
     });
   }
+
+  it('a writer logging one event per turn notices a file moved by hand at its next lease, however busy it is', async () => {
+    const dir = tempDir();
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
+    await logger.logEvent('before');
+    renameSync(join(dir, 'audit_log.jsonl'), join(dir, 'moved.jsonl'));
+    // Never idle: one event per turn, so only the lease's age ends it. A bound of 10 s, never reached, keeps a failure finite.
+    const deadline = Date.now() + 10_000;
+    let logged = 0;
+    while (!existsSync(join(dir, 'audit_log.jsonl')) && Date.now() < deadline) {
+      await logger.logEvent('busy', { logged: ++logged });
+      await new Promise((r) => setImmediate(r));
+    }
+    await logger.logEvent('after');
+    await logger.close();
+    const moved = readFileSync(join(dir, 'moved.jsonl'), 'utf8').trimEnd().split('\n');
+    const fresh = readFormat(dir, 'jsonl');
+    expect(fresh.map((e) => e.action_type).slice(-1)).to.deep.equal(['after']);
+    expect(moved.length - 1 + fresh.length - 1, 'every busy event is in one file or the other').to.equal(logged);
+  });
 
   it('refuses to append to a secondary file that another writer uses as its primary', async () => {
     const dir = tempDir();

@@ -1,5 +1,5 @@
-// The directory lock that orders writers of one log across processes: an O_EXCL lock file
-// held as a lease (for a burst of events, released on the next turn of the event loop).
+// The directory lock that orders writers of one log across processes: an O_EXCL lock file held
+// as a lease (for a burst of events, kept a moment after its last turn unless a writer waits).
 import { closeSync, openSync, readFileSync, renameSync, linkSync, unlinkSync, utimesSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -32,8 +32,17 @@ const EMPTY_LOCK_GRACE_MS = 2_000;
 const OWN_START = processStartTime(process.pid);
 /** A breaker file whose writer is gone (or, from another host, this old) was left by a writer that died while breaking a lock. */
 const BREAKER_GRACE_MS = 1_000;
-/** A lease held longer than this without a turn of the event loop (a tight loop of awaited events) is handed to a waiting writer. */
+/**
+ * A lease held longer than this without a turn of the event loop (a tight loop of awaited events)
+ * is handed to a waiting writer; one that lingers across turns is released at the end of a turn.
+ */
 const MAX_LEASE_MS = 100;
+/**
+ * How long a lease outlives the last turn of the event loop that used it when no writer waits:
+ * a program that logs once per turn (a server, a loop awaiting I/O) keeps the lock instead of
+ * creating and removing the lock file for every event.
+ */
+const LINGER_MS = 1;
 /** A waiter's longest pause between attempts. */
 const MAX_PAUSE_MS = 16;
 /** How long a holder steps aside for a waiter: longer than the waiter's pause, so that it gets in. */
@@ -49,7 +58,11 @@ process.once('exit', () => {
 export class FileLock {
   private held = false;
   private readonly token = randomBytes(8).toString('hex');
-  private releaseScheduled = false;
+  /** The check at the end of the current turn is queued (the lease was used in this turn). */
+  private turnEndQueued = false;
+  /** When a turn that used the lease last ended (ms). */
+  private lastTurnEnd = 0;
+  private lingerTimer: NodeJS.Timeout | undefined;
   private heldSince = 0;
   private readonly waitPath: string;
   private readonly breakPath: string;
@@ -69,9 +82,9 @@ export class FileLock {
   }
 
   /**
-   * Takes the lock (waiting synchronously) if not held; it is released on the next turn of the
-   * event loop. Returns true when this call (re)acquired it: another writer may have written
-   * since, so the caller must read the files' tails again.
+   * Takes the lock (waiting synchronously) if not held. At the end of the turn it is released if
+   * a writer waits, else kept for LINGER_MS more. Returns true when this call (re)acquired it:
+   * another writer may have written since, so the caller must read the files' tails again.
    */
   acquireLease(): boolean {
     let fresh = false;
@@ -85,18 +98,21 @@ export class FileLock {
       this.acquire();
       fresh = true;
     }
-    if (!this.releaseScheduled) {
-      this.releaseScheduled = true;
-      setImmediate(() => {
-        this.releaseScheduled = false;
-        this.release();
-      }).unref();
+    if (!this.turnEndQueued) {
+      this.turnEndQueued = true;
+      // Kept referenced: an unreferenced immediate waits for the next I/O or timer to wake the
+      // loop, so a writer that logs and then awaits a slow call would hold the lock all along.
+      setImmediate(this.endTurn);
     }
     return fresh;
   }
 
   /** Releases the lock if held. */
   release(): void {
+    if (this.lingerTimer) {
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = undefined;
+    }
     if (!this.held) return;
     this.held = false;
     if (heldHere.get(this.path) === this) heldHere.delete(this.path);
@@ -106,6 +122,30 @@ export class FileLock {
       // Already gone: nothing to release.
     }
   }
+
+  /**
+   * The end of a turn that used the lease: hand it over if a writer waits, or if it is older than
+   * MAX_LEASE_MS (so a file moved by hand is noticed at the next lease), else let it linger.
+   */
+  private readonly endTurn = (): void => {
+    this.turnEndQueued = false;
+    if (!this.held) return;
+    if (Date.now() - this.heldSince > MAX_LEASE_MS || this.waiterSeen()) {
+      this.release();
+      return;
+    }
+    this.lastTurnEnd = Date.now();
+    this.lingerTimer ??= setTimeout(this.endLinger, LINGER_MS).unref();
+  };
+
+  /** Releases a lease unused for LINGER_MS; one used meanwhile lingers on from its last turn. */
+  private readonly endLinger = (): void => {
+    this.lingerTimer = undefined;
+    if (!this.held || this.turnEndQueued) return; // in use: the end of this turn arms the timer again
+    const left = this.lastTurnEnd + LINGER_MS - Date.now();
+    if (left > 0) this.lingerTimer = setTimeout(this.endLinger, left).unref();
+    else this.release();
+  };
 
   private acquire(): void {
     const sibling = heldHere.get(this.path);
@@ -136,8 +176,14 @@ export class FileLock {
   /** Whether a writer touched the wait file lately; checked at most once per MAX_LEASE_MS. */
   private someoneWaits(): boolean {
     this.heldSince = Date.now();
+    return this.waiterSeen();
+  }
+
+  /** Whether a writer touched the wait file lately (one stat, no exception when it is absent). */
+  private waiterSeen(): boolean {
     try {
-      return Date.now() - statSync(this.waitPath).mtimeMs < 4 * MAX_PAUSE_MS;
+      const stats = statSync(this.waitPath, { throwIfNoEntry: false });
+      return stats !== undefined && Date.now() - stats.mtimeMs < 4 * MAX_PAUSE_MS;
     } catch {
       return false;
     }
