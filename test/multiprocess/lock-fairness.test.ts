@@ -48,7 +48,10 @@ describe('lock fairness between processes', function () {
       for (let i = 1; i < events.length; i++) expect(events[i]!.prev_hash).to.equal(events[i - 1]!.hash);
       let switches = 0;
       for (let i = 1; i < events.length; i++) if (events[i]!.source.experiment !== events[i - 1]!.source.experiment) switches++;
-      expect(switches).to.be.greaterThan(4);
+      // Tight loops hand over every 100 ms or so; writers logging every turn step aside for each other
+      // once they have held the lock for 20 ms while the other waits (a few hundred times here;
+      // without stepping aside, the waiter got in only by luck: a few dozen times).
+      expect(switches).to.be.greaterThan(mode === 'turn' ? 60 : 4);
     });
   }
 });

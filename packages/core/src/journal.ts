@@ -339,8 +339,7 @@ export class Journal {
       lock.release();
       throw err;
     }
-    // A secondary that could not be prepared is tried again at the next append, not only at the next lease.
-    this.leaseReady = this.skipped.size === 0;
+    this.leaseReady = true;
   }
 
   private ensureDir(): void {

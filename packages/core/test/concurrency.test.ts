@@ -92,20 +92,14 @@ describe('directory lock', () => {
     expect(existsSync(lockPath)).to.equal(false);
   });
 
-  it('lets another process in while its holder awaits a slow call, and keeps the lease across turns while it logs', async () => {
+  it('releases the lease at the end of the turn, even while its holder then awaits a slow call', async () => {
     const dir = tempDir();
     const lockPath = join(dir, 'audit_log.lock');
-    // In this process: one event per turn of the event loop, and the lease (the same lock file) lingers between them.
-    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', lockTimeoutMs: 1000 });
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', lockTimeoutMs: 2000 });
     await logger.logEvent('first');
-    const token = readFileSync(lockPath, 'utf8');
-    for (let i = 0; i < 5; i++) {
-      await new Promise((r) => setImmediate(r));
-      expect(readFileSync(lockPath, 'utf8'), 'the lease is kept from turn to turn').to.equal(token);
-      await logger.logEvent('next', { i });
-    }
-    await leaseEnds();
-    expect(existsSync(lockPath), 'released once idle').to.equal(false);
+    expect(existsSync(lockPath), 'held within the turn').to.equal(true);
+    await new Promise((r) => setImmediate(r));
+    expect(existsSync(lockPath), 'released at the end of the turn').to.equal(false);
     // A child logs, then awaits a slow call: its lease must end without waiting for that call.
     const child = spawnTs(resolve(__dirname, '../../../test/fixtures/log-then-wait.ts'), [dir, '5000']);
     const exited = new Promise((r) => child.on('exit', r));
@@ -115,10 +109,18 @@ describe('directory lock', () => {
     });
     const event = await logger.logEvent('while the child waits');
     await logger.close();
-    expect(event.seq).to.equal(8);
+    expect(event.seq).to.equal(3);
     child.kill('SIGKILL');
     await exited;
-    expectIntactChain(readFormat(dir, 'jsonl'), 8);
+    expectIntactChain(readFormat(dir, 'jsonl'), 3);
+  });
+
+  it("does not keep the process alive: an event logged from 'beforeExit' is logged once, and the process ends", async () => {
+    const dir = tempDir();
+    const { code, stderr } = await runTs(resolve(__dirname, '../../../test/fixtures/log-before-exit.ts'), [dir]);
+    expect(code, stderr).to.equal(0);
+    expect(readFormat(dir, 'jsonl').map((e) => e.details)).to.deep.equal([{ call: 1 }]);
+    expect(existsSync(join(dir, 'audit_log.lock'))).to.equal(false);
   });
 
   it('leaves no lock file behind when the process exits without close()', async () => {

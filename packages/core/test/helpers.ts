@@ -45,7 +45,7 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
   throw new Error('expected a rejection, but the promise resolved');
 }
 
-/** Waits until a logger's lease on its directory has ended: it outlives the logger's last turn by 1 ms. */
+/** Waits until a logger's lease on its directory has ended (at the end of its turn of the event loop), with room to spare. */
 export function leaseEnds(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 20));
 }

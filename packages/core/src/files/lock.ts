@@ -1,6 +1,6 @@
-// The directory lock that orders writers of one log across processes: an O_EXCL lock file held
-// as a lease (for a burst of events, kept a moment after its last turn unless a writer waits).
-import { closeSync, openSync, readFileSync, renameSync, linkSync, unlinkSync, utimesSync, statSync } from 'node:fs';
+// The directory lock that orders writers of one log across processes: an O_EXCL lock file
+// held as a lease (for a burst of events, released at the end of the turn of the event loop).
+import { closeSync, existsSync, openSync, readFileSync, renameSync, linkSync, unlinkSync, utimesSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { LockTimeoutError } from '../errors';
@@ -32,19 +32,18 @@ const EMPTY_LOCK_GRACE_MS = 2_000;
 const OWN_START = processStartTime(process.pid);
 /** A breaker file whose writer is gone (or, from another host, this old) was left by a writer that died while breaking a lock. */
 const BREAKER_GRACE_MS = 1_000;
-/**
- * A lease held longer than this without a turn of the event loop (a tight loop of awaited events)
- * is handed to a waiting writer; one that lingers across turns is released at the end of a turn.
- */
+/** A lease held longer than this without a turn of the event loop (a tight loop of awaited events) is handed to a waiting writer. */
 const MAX_LEASE_MS = 100;
 /**
- * How long a lease outlives the last turn of the event loop that used it when no writer waits:
- * a program that logs once per turn (a server, a loop awaiting I/O) keeps the lock instead of
- * creating and removing the lock file for every event.
+ * Nobody breaks a lock this young: a live holder on this host is never stale, and a lock is
+ * stale from another host only after staleMs (30 s by default) or, left empty, after 2 s. So
+ * a lease released younger than this removes the lock file without reading it back first.
  */
-const LINGER_MS = 1;
+const UNCONTESTED_MS = 1_000;
 /** A waiter's longest pause between attempts. */
 const MAX_PAUSE_MS = 16;
+/** While a writer waits, the holder keeps taking the lock turn after turn for this long before it steps aside. */
+const SHARE_MS = 20;
 /** How long a holder steps aside for a waiter: longer than the waiter's pause, so that it gets in. */
 const YIELD_MS = 2 * MAX_PAUSE_MS;
 /** Locks held by this thread, so that two loggers of one process hand the lease over instead of deadlocking. */
@@ -58,12 +57,18 @@ process.once('exit', () => {
 export class FileLock {
   private held = false;
   private readonly token = randomBytes(8).toString('hex');
-  /** The check at the end of the current turn is queued (the lease was used in this turn). */
+  /** The release at the end of the current turn is queued. */
   private turnEndQueued = false;
-  /** When a turn that used the lease last ended (ms). */
-  private lastTurnEnd = 0;
-  private lingerTimer: NodeJS.Timeout | undefined;
+  /** The two callbacks that end the turn (whichever runs first): an immediate and a timer. */
+  private turnEnd: { immediate: NodeJS.Immediate; timer: NodeJS.Timeout } | undefined;
+  /** When the lock file was created (ms). */
+  private acquiredAt = 0;
+  /** When the lease began, or a tight loop last looked for waiters (ms). */
   private heldSince = 0;
+  /** Until then (ms), this writer lets a writer that was waiting take the lock before trying again. */
+  private stepAsideUntil = 0;
+  /** When this writer took the lock first since it last stepped aside (ms), or 0. */
+  private shareStart = 0;
   private readonly waitPath: string;
   private readonly breakPath: string;
   private readonly timeoutMs: number;
@@ -82,9 +87,9 @@ export class FileLock {
   }
 
   /**
-   * Takes the lock (waiting synchronously) if not held. At the end of the turn it is released if
-   * a writer waits, else kept for LINGER_MS more. Returns true when this call (re)acquired it:
-   * another writer may have written since, so the caller must read the files' tails again.
+   * Takes the lock (waiting synchronously) if not held; it is released at the end of this turn of
+   * the event loop. Returns true when this call (re)acquired it: another writer may have written
+   * since, so the caller must read the files' tails again.
    */
   acquireLease(): boolean {
     let fresh = false;
@@ -94,68 +99,66 @@ export class FileLock {
     } else if (Date.now() - this.heldSince > MAX_LEASE_MS && this.someoneWaits()) {
       // A loop that never yields to the event loop would keep the lock for ever: let the waiter in.
       this.release();
-      sleepSync(YIELD_MS);
+      this.stepAsideUntil = Date.now() + YIELD_MS;
+      this.shareStart = 0;
       this.acquire();
       fresh = true;
     }
     if (!this.turnEndQueued) {
       this.turnEndQueued = true;
-      // Kept referenced: an unreferenced immediate waits for the next I/O or timer to wake the
-      // loop, so a writer that logs and then awaits a slow call would hold the lock all along.
-      setImmediate(this.endTurn);
+      // Both unreferenced, so that neither keeps the process alive (nor runs 'beforeExit' again).
+      // An unreferenced immediate runs only once something else wakes the event loop: alone, a
+      // writer that logs and then awaits a slow call would hold the lock all along. The timer
+      // ends the turn within a millisecond then (a timer's callback runs only once the code that
+      // logged, and the microtasks it queued, are done).
+      this.turnEnd = { immediate: setImmediate(this.endTurn).unref(), timer: setTimeout(this.endTurn, 1).unref() };
     }
     return fresh;
   }
 
   /** Releases the lock if held. */
   release(): void {
-    if (this.lingerTimer) {
-      clearTimeout(this.lingerTimer);
-      this.lingerTimer = undefined;
-    }
     if (!this.held) return;
     this.held = false;
     if (heldHere.get(this.path) === this) heldHere.delete(this.path);
     try {
-      if (this.readHolder()?.token === this.token) unlinkSync(this.path);
+      // An older lock may have been broken as stale and taken by another writer: remove only ours.
+      if (Date.now() - this.acquiredAt < UNCONTESTED_MS || this.readHolder()?.token === this.token) unlinkSync(this.path);
     } catch {
       // Already gone: nothing to release.
     }
   }
 
-  /**
-   * The end of a turn that used the lease: hand it over if a writer waits, or if it is older than
-   * MAX_LEASE_MS (so a file moved by hand is noticed at the next lease), else let it linger.
-   */
+  /** The end of a turn that used the lease: release it, and step aside for a moment if a writer was waiting. */
   private readonly endTurn = (): void => {
+    if (!this.turnEndQueued) return;
     this.turnEndQueued = false;
+    clearImmediate(this.turnEnd!.immediate);
+    clearTimeout(this.turnEnd!.timer);
+    this.turnEnd = undefined;
     if (!this.held) return;
-    if (Date.now() - this.heldSince > MAX_LEASE_MS || this.waiterSeen()) {
-      this.release();
-      return;
+    // Without stepping aside, a writer logging every turn takes the lock again within microseconds,
+    // and a waiter polling every few milliseconds gets in only by luck. Stepping aside at every
+    // turn would hand the lock back and forth at a few milliseconds each: once per share instead.
+    const now = Date.now();
+    if (now - this.shareStart >= SHARE_MS && this.waiterSeen()) {
+      this.stepAsideUntil = now + YIELD_MS;
+      this.shareStart = 0;
     }
-    this.lastTurnEnd = Date.now();
-    this.lingerTimer ??= setTimeout(this.endLinger, LINGER_MS).unref();
-  };
-
-  /** Releases a lease unused for LINGER_MS; one used meanwhile lingers on from its last turn. */
-  private readonly endLinger = (): void => {
-    this.lingerTimer = undefined;
-    if (!this.held || this.turnEndQueued) return; // in use: the end of this turn arms the timer again
-    const left = this.lastTurnEnd + LINGER_MS - Date.now();
-    if (left > 0) this.lingerTimer = setTimeout(this.endLinger, left).unref();
-    else this.release();
+    this.release();
   };
 
   private acquire(): void {
     const sibling = heldHere.get(this.path);
     if (sibling && sibling !== this) sibling.release();
+    if (Date.now() < this.stepAsideUntil) this.stepAside();
     const started = Date.now();
     let pause = 1;
     for (;;) {
       if (this.tryCreate()) {
         this.held = true;
-        this.heldSince = Date.now();
+        this.heldSince = this.acquiredAt = Date.now();
+        if (this.shareStart === 0) this.shareStart = this.acquiredAt;
         heldHere.set(this.path, this);
         if (pause > 1) this.stopWaiting();
         return;
@@ -171,6 +174,12 @@ export class FileLock {
       sleepSync(pause);
       pause = Math.min(pause * 2, MAX_PAUSE_MS);
     }
+  }
+
+  /** Waits until the writer that was waiting has taken the lock, or YIELD_MS have passed since we released it. */
+  private stepAside(): void {
+    while (Date.now() < this.stepAsideUntil && !existsSync(this.path)) sleepSync(1);
+    this.stepAsideUntil = 0;
   }
 
   /** Whether a writer touched the wait file lately; checked at most once per MAX_LEASE_MS. */
