@@ -29,7 +29,7 @@ describe('lock fairness between processes', function () {
 
   const cases = [
     ['tight', 'hands a long lease to a waiting process, so tight loops in two processes both progress without LockTimeoutError'],
-    ['turn', 'hands a lingering lease to a waiting process, so two processes logging one event per turn both progress'],
+    ['turn', 'steps aside for a waiting process, so two processes logging one event per turn take turns'],
   ] as const;
   for (const [mode, title] of cases) {
     it(title, async () => {

@@ -163,6 +163,33 @@ describe('directory lock', () => {
     await logger.close();
   });
 
+  it('judges a lock from another pid namespace under the same hostname by its age, not by a pid it cannot see', async () => {
+    const dir = tempDir();
+    const lockPath = join(dir, 'audit_log.lock');
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', lockTimeoutMs: 150 });
+    await leaseEnds();
+    const { hostname } = await import('node:os');
+    const { spawnSync } = await import('node:child_process');
+    // A pid that is dead here, written by a container of the same pod: its own namespace, where it may well live.
+    const pid = spawnSync(process.execPath, ['-e', '']).pid!;
+    writeFileSync(lockPath, `${pid} ${hostname()} 0123456789abcdef 4242 pid:[1]\n`);
+    const err = await rejectionOf(logger.logEvent('a'));
+    expect(err, 'a fresh lock from another namespace is waited for').to.be.instanceOf(LockTimeoutError);
+    const old = new Date(Date.now() - 120_000);
+    utimesSync(lockPath, old, old);
+    const broken: string[] = [];
+    logger.on('warning', (w) => w.code === 'STALE_LOCK_BROKEN' && broken.push(w.message));
+    const event = await logger.logEvent('b');
+    await logger.close();
+    expect(event.seq).to.equal(1);
+    expect(broken).to.have.length(1);
+    // The same line without a namespace (an older writer's) is judged by its pid, as before: dead, so broken at once.
+    writeFileSync(lockPath, `${pid} ${hostname()} 0123456789abcdef\n`);
+    const again = new AuditLogger({ rootLogDir: dir, format: 'jsonl', lockTimeoutMs: 150 });
+    expect((await again.logEvent('c')).seq).to.equal(2);
+    await again.close();
+  });
+
   it('breaks a lock whose pid is alive but belongs to a later process (pid reuse)', async () => {
     const dir = tempDir();
     const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', lockTimeoutMs: 2000 });

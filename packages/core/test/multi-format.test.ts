@@ -92,7 +92,7 @@ describe('multi-format logs', () => {
     const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
     await logger.logEvent('before');
     renameSync(join(dir, 'audit_log.jsonl'), join(dir, 'moved.jsonl'));
-    // Never idle: one event per turn, so only the lease's age ends it. A bound of 10 s, never reached, keeps a failure finite.
+    // Never idle: one event per turn, each its own lease. A bound of 10 s, never reached, keeps a failure finite.
     const deadline = Date.now() + 10_000;
     let logged = 0;
     while (!existsSync(join(dir, 'audit_log.jsonl')) && Date.now() < deadline) {

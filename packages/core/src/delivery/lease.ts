@@ -4,10 +4,11 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ensurePrivateDir } from '../files/fs-util';
-import { processAlive, processStartTime } from '../files/process-info';
+import { pidNamespace, processAlive, processStartTime, sameProcessSpace } from '../files/process-info';
 import { createExclusive } from '../files/fs-util';
 
 const HOST = hostname();
+const OWN_NAMESPACE = pidNamespace();
 
 /** A lease file still empty (or cut short) after this long was left by a crash between its creation and its write. */
 const EMPTY_LEASE_GRACE_MS = 2_000;
@@ -84,15 +85,15 @@ export class DeliveryLease {
   }
 
   private tryCreate(): boolean {
-    return createExclusive(this.path, `${process.pid} ${processStartTime(process.pid) ?? '-'} ${HOST} ${this.token}\n`);
+    return createExclusive(this.path, `${process.pid} ${processStartTime(process.pid) ?? '-'} ${HOST} ${this.token} ${OWN_NAMESPACE ?? '-'}\n`);
   }
 
 
-  private readHolder(): { pid: number; start: string; host: string; token: string; mtimeMs: number } | undefined {
+  private readHolder(): { pid: number; start: string; host: string; token: string; namespace: string | undefined; mtimeMs: number } | undefined {
     try {
-      const [pid, start, host, token] = readFileSync(this.path, 'utf8').trim().split(' ');
+      const [pid, start, host, token, namespace] = readFileSync(this.path, 'utf8').trim().split(' ');
       if (!pid || !start || !host || !token) return undefined;
-      return { pid: Number(pid), start, host, token, mtimeMs: statSync(this.path).mtimeMs };
+      return { pid: Number(pid), start, host, token, namespace: namespace === '-' ? undefined : namespace, mtimeMs: statSync(this.path).mtimeMs };
     } catch {
       return undefined;
     }
@@ -106,8 +107,9 @@ export class DeliveryLease {
     }
   }
 
-  private isStale(holder: { pid: number; start: string; host: string; mtimeMs: number }): boolean {
-    if (holder.host !== HOST) return Date.now() - holder.mtimeMs > this.staleMs;
+  private isStale(holder: { pid: number; start: string; host: string; namespace: string | undefined; mtimeMs: number }): boolean {
+    // Another host, or a container with its own pid namespace under the same hostname: only the age tells.
+    if (!sameProcessSpace(holder.host, holder.namespace, HOST, OWN_NAMESPACE)) return Date.now() - holder.mtimeMs > this.staleMs;
     if (!processAlive(holder.pid)) return true;
     const start = processStartTime(holder.pid);
     return holder.start !== '-' && start !== undefined && start !== holder.start; // the pid was reused

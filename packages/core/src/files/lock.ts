@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { LockTimeoutError } from '../errors';
 import { sleepSync } from './sleep';
-import { processAlive, processStartTime } from './process-info';
+import { pidNamespace, processAlive, processStartTime, sameProcessSpace } from './process-info';
 import { createExclusive } from './fs-util';
 
 /** Options of a directory lock. */
@@ -24,24 +24,23 @@ interface Holder {
   token: string;
   /** Start time of the holder process (Linux clock ticks since boot), when known: tells a reused pid apart. */
   started: string | undefined;
+  /** The holder's pid namespace, when known (written since 0.1: older lock files lack it). */
+  namespace: string | undefined;
 }
 
 const HOST = hostname();
 /** A lock file still empty after this long was left by a writer that died between creating and filling it. */
 const EMPTY_LOCK_GRACE_MS = 2_000;
 const OWN_START = processStartTime(process.pid);
+const OWN_NAMESPACE = pidNamespace();
 /** A breaker file whose writer is gone (or, from another host, this old) was left by a writer that died while breaking a lock. */
 const BREAKER_GRACE_MS = 1_000;
 /** A lease held longer than this without a turn of the event loop (a tight loop of awaited events) is handed to a waiting writer. */
 const MAX_LEASE_MS = 100;
-/**
- * Nobody breaks a lock this young: a live holder on this host is never stale, and a lock is
- * stale from another host only after staleMs (30 s by default) or, left empty, after 2 s. So
- * a lease released younger than this removes the lock file without reading it back first.
- */
-const UNCONTESTED_MS = 1_000;
 /** A waiter's longest pause between attempts. */
 const MAX_PAUSE_MS = 16;
+/** A wait file whose mtime changed this recently (by our clock, not the waiter's) means a writer waits. */
+const WAITER_FRESH_MS = 4 * MAX_PAUSE_MS;
 /** While a writer waits, the holder keeps taking the lock turn after turn for this long before it steps aside. */
 const SHARE_MS = 20;
 /** How long a holder steps aside for a waiter: longer than the waiter's pause, so that it gets in. */
@@ -61,8 +60,8 @@ export class FileLock {
   private turnEndQueued = false;
   /** The two callbacks that end the turn (whichever runs first): an immediate and a timer. */
   private turnEnd: { immediate: NodeJS.Immediate; timer: NodeJS.Timeout } | undefined;
-  /** When the lock file was created (ms). */
-  private acquiredAt = 0;
+  /** The wait file's mtime when we last looked, and when (by our clock) we last saw it change. */
+  private waitSeen: { mtimeMs: number; changedAt: number } | undefined;
   /** When the lease began, or a tight loop last looked for waiters (ms). */
   private heldSince = 0;
   /** Until then (ms), this writer lets a writer that was waiting take the lock before trying again. */
@@ -122,8 +121,8 @@ export class FileLock {
     this.held = false;
     if (heldHere.get(this.path) === this) heldHere.delete(this.path);
     try {
-      // An older lock may have been broken as stale and taken by another writer: remove only ours.
-      if (Date.now() - this.acquiredAt < UNCONTESTED_MS || this.readHolder()?.token === this.token) unlinkSync(this.path);
+      // Ours may have been broken as stale and the lock taken by another writer: remove only ours.
+      if (this.readHolder()?.token === this.token) unlinkSync(this.path);
     } catch {
       // Already gone: nothing to release.
     }
@@ -140,9 +139,9 @@ export class FileLock {
     // Without stepping aside, a writer logging every turn takes the lock again within microseconds,
     // and a waiter polling every few milliseconds gets in only by luck. Stepping aside at every
     // turn would hand the lock back and forth at a few milliseconds each: once per share instead.
-    const now = Date.now();
-    if (now - this.shareStart >= SHARE_MS && this.waiterSeen()) {
-      this.stepAsideUntil = now + YIELD_MS;
+    if (!this.waiterSeen()) this.shareStart = 0;
+    else if (Date.now() - this.shareStart >= SHARE_MS) {
+      this.stepAsideUntil = Date.now() + YIELD_MS;
       this.shareStart = 0;
     }
     this.release();
@@ -157,8 +156,8 @@ export class FileLock {
     for (;;) {
       if (this.tryCreate()) {
         this.held = true;
-        this.heldSince = this.acquiredAt = Date.now();
-        if (this.shareStart === 0) this.shareStart = this.acquiredAt;
+        this.heldSince = Date.now();
+        if (this.shareStart === 0) this.shareStart = this.heldSince;
         heldHere.set(this.path, this);
         if (pause > 1) this.stopWaiting();
         return;
@@ -176,9 +175,12 @@ export class FileLock {
     }
   }
 
-  /** Waits until the writer that was waiting has taken the lock, or YIELD_MS have passed since we released it. */
+  /**
+   * Waits until the writer that was waiting has taken the lock (the lock file exists, or the wait
+   * file is gone: the waiter removes it once in), or YIELD_MS have passed since we released it.
+   */
   private stepAside(): void {
-    while (Date.now() < this.stepAsideUntil && !existsSync(this.path)) sleepSync(1);
+    while (Date.now() < this.stepAsideUntil && !existsSync(this.path) && existsSync(this.waitPath)) sleepSync(1);
     this.stepAsideUntil = 0;
   }
 
@@ -188,14 +190,25 @@ export class FileLock {
     return this.waiterSeen();
   }
 
-  /** Whether a writer touched the wait file lately (one stat, no exception when it is absent). */
+  /**
+   * Whether a writer touched the wait file lately (one stat, no exception when it is absent).
+   * "Lately" is when we saw its mtime change, by our clock: a waiter on another host may have
+   * another time, and a waiter that died leaves a file that stops changing.
+   */
   private waiterSeen(): boolean {
+    let stats: { mtimeMs: number } | undefined;
     try {
-      const stats = statSync(this.waitPath, { throwIfNoEntry: false });
-      return stats !== undefined && Date.now() - stats.mtimeMs < 4 * MAX_PAUSE_MS;
+      stats = statSync(this.waitPath, { throwIfNoEntry: false });
     } catch {
+      stats = undefined;
+    }
+    const now = Date.now();
+    if (stats === undefined) {
+      this.waitSeen = undefined;
       return false;
     }
+    if (this.waitSeen?.mtimeMs !== stats.mtimeMs) this.waitSeen = { mtimeMs: stats.mtimeMs, changedAt: now };
+    return now - this.waitSeen.changedAt < WAITER_FRESH_MS;
   }
 
   /** Tells the holder that a writer waits (the holder of a long lease steps aside). */
@@ -224,25 +237,26 @@ export class FileLock {
     return createExclusive(this.path, this.holderLine());
   }
 
-  /** What a lock or breaker file holds: `pid host token [start-time]`. */
+  /** What a lock or breaker file holds: `pid host token start-time namespace` ('-' for what is unknown). */
   private holderLine(): string {
-    return `${process.pid} ${HOST} ${this.token}${OWN_START ? ' ' + OWN_START : ''}\n`;
+    return `${process.pid} ${HOST} ${this.token} ${OWN_START ?? '-'} ${OWN_NAMESPACE ?? '-'}\n`;
   }
 
 
   private readHolder(path = this.path): Holder | undefined {
     try {
-      const [pid, host, token, started] = readFileSync(path, 'utf8').trim().split(' ');
+      const [pid, host, token, started, namespace] = readFileSync(path, 'utf8').trim().split(' ');
       // A holder caught between creating and writing its file reads as empty: not stale yet.
       if (!pid || !host || !token) return undefined;
-      return { pid: Number(pid), host, token, started };
+      const known = (field: string | undefined): string | undefined => (field === undefined || field === '-' ? undefined : field);
+      return { pid: Number(pid), host, token, started: known(started), namespace: known(namespace) };
     } catch {
       return undefined;
     }
   }
 
   private isStale(holder: Holder, path = this.path): boolean {
-    if (holder.host === HOST) {
+    if (sameProcessSpace(holder.host, holder.namespace, HOST, OWN_NAMESPACE)) {
       if (!processAlive(holder.pid)) return true;
       // Alive, but is it the holder, or a later process that reused its pid (a restarted container, even this process)?
       const started = holder.started === undefined ? undefined : processStartTime(holder.pid);

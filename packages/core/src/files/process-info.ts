@@ -1,5 +1,5 @@
 // Whether the process named in a lock or lease file is still the one that wrote it.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 
 /** Field 22 of /proc/PID/stat (start time in clock ticks since boot), or undefined off Linux or for a gone process. */
 export function processStartTime(pid: number): string | undefined {
@@ -21,4 +21,22 @@ export function processAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * This process's pid namespace (`pid:[4026531836]`), or undefined off Linux. Containers that share
+ * a hostname (a Kubernetes pod, Docker's host network) each have their own: a pid from another
+ * namespace says nothing about the processes we can see.
+ */
+export function pidNamespace(): string | undefined {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a holder's pid can be checked here: same host and, when both are known, the same pid namespace. */
+export function sameProcessSpace(host: string, namespace: string | undefined, ownHost: string, ownNamespace: string | undefined): boolean {
+  return host === ownHost && (namespace === undefined || ownNamespace === undefined || namespace === ownNamespace);
 }
