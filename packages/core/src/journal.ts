@@ -297,6 +297,8 @@ export class Journal {
       for (const file of this.files) file.close();
       this.checkpoints?.close();
       this.lock?.release();
+      // A copy still being prepared in the background is removed once its current step ends.
+      await Promise.all(this.files.map((file) => file.settled()));
     }
   }
 

@@ -1,7 +1,8 @@
 // The JSON array file of the first seed: it parses as an array after every event and after a SIGKILL at any instant.
 // Oldest-first writes each event into whitespace reserved before "]" (json-array-layout.ts: one
-// write inside one page, constant cost); newest-first rewrites a copy and renames it into place.
-import { closeSync, constants, copyFileSync, existsSync, fsyncSync, ftruncateSync, linkSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+// write inside one page, constant cost), and regrows the reserve from a copy prepared in the
+// background (json-array-precopy.ts); newest-first rewrites a copy and renames it into place.
+import { closeSync, constants, copyFileSync, existsSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, linkSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { AuditWriteError } from '../errors';
@@ -9,7 +10,15 @@ import type { AuditEvent } from '../event';
 import { encodeText } from '../files/append-text';
 import { lastLineBefore, linesBackward, readAt, sizeOf, writeAll } from '../files/fs-util';
 import { CLOSE, PAGE, appendedSince, findEnd, placeFor, reserveBytes, reserveFor } from './json-array-layout';
+import { JsonArrayPrecopy } from './json-array-precopy';
 import { LogFile, tailFromJson, type LogFileOptions, type RecordedEvent, type TailState } from './log-file';
+
+/** A file smaller than this regrows by a plain copy: it takes well under a millisecond. */
+const PRECOPY_FROM = 64 * 1024;
+/** The copy for the next regrowth starts once this share of the reserve is used. */
+const PRECOPY_AT = 0.75;
+/** Bytes moved per read and write when the swap copies what was appended since the precopy. */
+const DELTA_CHUNK = 1 << 20;
 
 /** Order of events in the JSON array. */
 export type JsonArrayOrder = 'oldest-first' | 'newest-first';
@@ -30,6 +39,14 @@ export class JsonArrayFile extends LogFile {
   private end = 0;
   /** A failed write left bytes in the reserve that could not be given back: repair before the next write. */
   private damaged = false;
+  /** Oldest-first: where the events ended when the reserve was last made (the reserve's start). */
+  private reserveFrom = 0;
+  /** Oldest-first: the furthest offset any write reached since the precopy started (a failed one included). */
+  private highWater = 0;
+  /** Oldest-first: the copy being prepared for the next regrowth, if any. */
+  private precopy: JsonArrayPrecopy | undefined;
+  /** Settles once every background copy started so far has finished or been removed. */
+  private background: Promise<unknown> = Promise.resolve();
 
   constructor(path: string, options: JsonArrayFileOptions = {}) {
     super(path, options);
@@ -99,6 +116,8 @@ export class JsonArrayFile extends LogFile {
     if (!this.endsWithClose(size)) this.normalise(size);
     this.knownSize = sizeOf(this.fd);
     if (this.order === 'oldest-first') this.end = findEnd(this.fd, this.knownSize - CLOSE.length);
+    // Another writer appended since (or the file was new to us): where the reserve started is not known, say here.
+    this.reserveFrom = Math.min(this.reserveFrom, this.end);
     return this.readTail();
   }
 
@@ -135,10 +154,12 @@ export class JsonArrayFile extends LogFile {
     const closeAt = this.knownSize - CLOSE.length;
     const at = placeFor(this.end, data.length, closeAt);
     if (at === undefined) {
-      this.replace(this.end, Buffer.from(data), true);
+      // The reserve is used up, or the record is longer than a page: a copy holding it is renamed into place.
+      if (!this.swapInPrecopy(data)) this.replace(this.end, Buffer.from(data), true);
       return;
     }
     this.unsynced = true;
+    this.highWater = Math.max(this.highWater, at + data.length);
     try {
       writeAll(this.fd, data, at);
     } catch (err) {
@@ -146,6 +167,92 @@ export class JsonArrayFile extends LogFile {
       throw new AuditWriteError(this.path, err);
     }
     this.end = at + data.length;
+    if (!this.precopy && closeAt >= PRECOPY_FROM && this.end - this.reserveFrom >= (closeAt - this.reserveFrom) * PRECOPY_AT) this.startPrecopy(closeAt);
+  }
+
+  /** Starts copying the file in the background for the next regrowth. */
+  private startPrecopy(closeAt: number): void {
+    try {
+      const target = this.options.allowSymlink ? realpathSync(this.path) : this.path;
+      const ino = fstatSync(this.fd).ino;
+      this.highWater = this.end;
+      this.precopy = new JsonArrayPrecopy({ target, ino, closeAt, stableEnd: () => this.end }, this.tempPath(target));
+      this.background = Promise.all([this.background, this.precopy.settled]);
+    } catch {
+      // Without it, the regrowth copies the whole file as it is.
+    }
+  }
+
+  override close(): void {
+    this.dropPrecopy();
+    super.close();
+  }
+
+  override settled(): Promise<void> {
+    return this.background.then(() => undefined);
+  }
+
+  /** Gives up the background copy (the file changed under it, or is closed). */
+  private dropPrecopy(): void {
+    this.precopy?.drop();
+    this.precopy = undefined;
+  }
+
+  /**
+   * Regrows from the background copy: copies into it what was written since it was made, then
+   * `insert` at the end of the events; syncs it and renames it into place. False when there is no
+   * copy ready for this very file (the caller then copies the whole file), or when it fails.
+   */
+  private swapInPrecopy(insert: Buffer): boolean {
+    const precopy = this.precopy;
+    this.precopy = undefined;
+    if (!precopy?.ready) {
+      precopy?.drop();
+      return false;
+    }
+    let target = this.path;
+    let taken: { fd: number; copiedTo: number } | undefined;
+    try {
+      if (this.options.allowSymlink) target = realpathSync(this.path);
+      // The copy is of this file only if the path and our descriptor still name the file it copied.
+      if (statSync(target).ino !== precopy.ino || fstatSync(this.fd).ino !== precopy.ino || this.end + insert.length > precopy.closeAt) {
+        precopy.drop();
+        return false;
+      }
+      taken = precopy.take();
+      if (!taken) return false;
+      this.copyInto(taken.fd, taken.copiedTo, Math.max(this.end, this.highWater));
+      writeAll(taken.fd, insert, this.end);
+      fdatasyncSync(taken.fd);
+      renameSync(precopy.temp, target);
+    } catch {
+      if (taken) closeSync(taken.fd);
+      try {
+        unlinkSync(precopy.temp);
+      } catch {
+        // not there
+      }
+      return false;
+    }
+    this.installCopy(taken.fd, target, this.end + insert.length);
+    return true;
+  }
+
+  /** Copies the bytes [from, to) of our file into `fd` at the same offsets. */
+  private copyInto(fd: number, from: number, to: number): void {
+    for (let at = from; at < to; at += DELTA_CHUNK) writeAll(fd, readAt(this.fd, at, Math.min(DELTA_CHUNK, to - at)), at);
+  }
+
+  /** Takes the descriptor of a copy just renamed into place, whose events end at `end`. */
+  private installCopy(fd: number, target: string, end: number): void {
+    if (target !== this.path) this.renamedIn = dirname(target);
+    // The old file's events are all in the new one, synced before the rename: only the directory entry is left to sync.
+    this.closeDescriptor(this.fd);
+    this.fd = fd;
+    this.unsynced = false;
+    this.renamed = true;
+    this.knownSize = sizeOf(fd);
+    this.end = this.reserveFrom = this.highWater = end;
   }
 
   /**
@@ -174,14 +281,8 @@ export class JsonArrayFile extends LogFile {
       }
       throw new AuditWriteError(this.path, err);
     }
-    if (target !== this.path) this.renamedIn = dirname(target);
-    // The old file's events are all in the new one, synced before the rename: only the directory entry is left to sync.
-    this.closeDescriptor(this.fd);
-    this.fd = fd;
-    this.unsynced = false;
-    this.renamed = true;
-    this.knownSize = sizeOf(fd);
-    this.end = keep + insert.length;
+    this.dropPrecopy();
+    this.installCopy(fd, target, keep + insert.length);
   }
 
   /** What a rewrite puts at file offset `at`: `head` then, oldest-first, the reserve and the closing bracket. */
@@ -211,6 +312,7 @@ export class JsonArrayFile extends LogFile {
   private followRename(): void {
     const { replaced, missing } = this.replacedOnDisk();
     if (!replaced) return;
+    this.dropPrecopy();
     this.closeForReopen();
     if (missing) this.create();
     try {
@@ -334,6 +436,7 @@ export class JsonArrayFile extends LogFile {
     if (cut === undefined) throw new AuditWriteError(this.path, new Error('is not a JSON array and holds no whole event to keep'));
     this.keepTorn(text.slice(cut));
     const from = Buffer.byteLength(text.slice(0, cut));
+    this.dropPrecopy(); // it may hold the bytes cut here
     writeAll(this.fd, reserveBytes(from, this.end), from);
     this.end = from;
     return this.readTail();

@@ -170,6 +170,11 @@ export abstract class LogFile implements Sink {
     }
   }
 
+  /** Settles once the file's background work (a copy in preparation) is over, removed files included. */
+  settled(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** Closes the file. */
   close(): void {
     if (this.fd >= 0) {

@@ -1,0 +1,120 @@
+// audit_log.json regrows from a copy prepared in the background: the copy renamed into place is that copy, and no event is lost or doubled.
+import { expect } from 'chai';
+import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AuditLogger, verifyAuditLog } from '@auditrail/core';
+import { tempDir } from '../../../test/helpers/tmp';
+import { readJsonArray } from './helpers';
+
+const PAD = 'x'.repeat(400);
+
+/** Inodes of the background copies (`.tmp-` files) in `dir` now. */
+function copiesIn(dir: string): number[] {
+  const inodes: number[] = [];
+  for (const name of readdirSync(dir)) {
+    if (!name.includes('.tmp-')) continue;
+    try {
+      inodes.push(statSync(join(dir, name)).ino);
+    } catch {
+      // renamed or removed meanwhile
+    }
+  }
+  return inodes;
+}
+
+/** Logs `count` events through `loggers` in turn, giving the event loop a turn every 20; counts regrowths, and those that renamed a copy seen beforehand. */
+async function logWatching(dir: string, loggers: AuditLogger[], count: number): Promise<{ regrowths: number; fromCopies: number }> {
+  const path = join(dir, 'audit_log.json');
+  const seen = new Set<number>();
+  let inode = statSync(path).ino;
+  let regrowths = 0;
+  let fromCopies = 0;
+  for (let i = 0; i < count; i++) {
+    await loggers[i % loggers.length]!.logEvent('step', { i, pad: PAD });
+    if (i % 20 === 19) {
+      await new Promise((r) => setTimeout(r, 1)); // the background copy runs between bursts
+      for (const ino of copiesIn(dir)) seen.add(ino);
+    }
+    const now = statSync(path).ino;
+    if (now !== inode) {
+      regrowths++;
+      if (seen.has(now)) fromCopies++;
+      inode = now;
+    }
+  }
+  return { regrowths, fromCopies };
+}
+
+function expectWhole(dir: string, count: number): void {
+  const events = readJsonArray(dir);
+  expect(events.map((e) => e.seq)).to.deep.equal(Array.from({ length: count }, (_, i) => i + 1));
+  for (let i = 1; i < events.length; i++) expect(events[i]!.prev_hash).to.equal(events[i - 1]!.hash);
+  expect(readdirSync(dir).filter((name) => name.includes('.tmp-')), 'no copy left behind').to.deep.equal([]);
+}
+
+describe('JSON array: regrowth from a background copy', () => {
+  it('renames the copy prepared in the background into place, with every event written meanwhile', async () => {
+    const dir = tempDir();
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'json', fsync: 'never' });
+    const { regrowths, fromCopies } = await logWatching(dir, [logger], 4000);
+    await logger.close();
+    expect(fromCopies, `${regrowths} regrowths`).to.be.greaterThan(0);
+    expectWhole(dir, 4000);
+    expect((await verifyAuditLog(join(dir, 'audit_log.json'))).ok).to.equal(true);
+  });
+
+  it('copies what another writer appended while the copy was made', async () => {
+    const dir = tempDir();
+    const a = new AuditLogger({ rootLogDir: dir, format: 'json', fsync: 'never' });
+    const b = new AuditLogger({ rootLogDir: dir, format: 'json', fsync: 'never' });
+    const { fromCopies } = await logWatching(dir, [a, b, b], 4000);
+    await Promise.all([a.close(), b.close()]);
+    expect(fromCopies).to.be.greaterThan(0);
+    expectWhole(dir, 4000);
+  });
+
+  it('takes an event longer than a page through a ready copy, and drops a copy whose file was replaced', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'audit_log.json');
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'json', fsync: 'never' });
+    // Fill until a copy is being prepared, then give it time to be ready.
+    let i = 0;
+    while (copiesIn(dir).length === 0) {
+      await logger.logEvent('step', { i: i++, pad: PAD });
+      if (i % 20 === 0) await new Promise((r) => setTimeout(r, 1));
+      expect(i, 'a copy starts once the reserve is three quarters used').to.be.below(20_000);
+    }
+    const copy = copiesIn(dir)[0]!;
+    await new Promise((r) => setTimeout(r, 200));
+    await logger.logEvent('large', { i: i++, pad: 'y'.repeat(10_000) });
+    expect(statSync(path).ino, 'the large event came in with the copy').to.equal(copy);
+
+    // The file is restored from an older backup (fewer events) while a copy of the newer one is
+    // ready: that copy must not be renamed over the restored file.
+    const backup = readFileSync(path);
+    const backupCount = readJsonArray(dir).length;
+    while (copiesIn(dir).length === 0) {
+      await logger.logEvent('step', { i: i++, pad: PAD });
+      if (i % 20 === 0) await new Promise((r) => setTimeout(r, 1));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    writeFileSync(path + '.restore', backup, { mode: 0o600 });
+    renameSync(path + '.restore', path);
+    await new Promise((r) => setTimeout(r, 20)); // the lease ends: the next event reads the restored tail
+    for (let k = 0; k < 2000; k++) await logger.logEvent('after', { k, pad: PAD });
+    await logger.close();
+    expectWhole(dir, backupCount + 2000);
+  });
+
+  it('removes a copy still in preparation on close()', async () => {
+    const dir = tempDir();
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'json', fsync: 'never' });
+    let i = 0;
+    while (copiesIn(dir).length === 0) {
+      await logger.logEvent('step', { i: i++, pad: PAD });
+      expect(i).to.be.below(20_000);
+    }
+    await logger.close();
+    expectWhole(dir, i);
+  });
+});
