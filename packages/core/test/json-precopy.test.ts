@@ -106,12 +106,59 @@ describe('JSON array: regrowth from a background copy', () => {
     expectWhole(dir, backupCount + 2000);
   });
 
+  it('drops a ready copy when the file is overwritten in place by an older backup (same inode, fewer events)', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'audit_log.json');
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'json', fsync: 'never' });
+    let i = 0;
+    while (statSync(path).size < 256 * 1024) await logger.logEvent('step', { i: i++, pad: PAD });
+    const backup = readFileSync(path);
+    const backupCount = readJsonArray(dir).length;
+    const inode = statSync(path).ino;
+    // At least one regrowth (so the backup is smaller than the file), then a copy made of the file and ready.
+    while (statSync(path).ino === inode || copiesIn(dir).length === 0) {
+      await logger.logEvent('step', { i: i++, pad: PAD });
+      if (i % 20 === 0) await new Promise((r) => setTimeout(r, 1));
+      expect(i).to.be.below(50_000);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    writeFileSync(path, backup); // as cp does: the same inode, truncated and rewritten
+    await new Promise((r) => setTimeout(r, 20));
+    for (let k = 0; k < 3000; k++) await logger.logEvent('after', { k, pad: PAD });
+    await logger.close();
+    expectWhole(dir, backupCount + 3000);
+  });
+
+  it('starts no copy at a new logger\'s first events while half of the reserve is left', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'audit_log.json');
+    let logger = new AuditLogger({ rootLogDir: dir, format: 'json', fsync: 'never' });
+    let i = 0;
+    while (statSync(path).size < 512 * 1024) await logger.logEvent('step', { i: i++, pad: PAD });
+    // Just past a regrowth (the reserve is then a third of the file), then half of the reserve used.
+    const inode = statSync(path).ino;
+    while (statSync(path).ino === inode) await logger.logEvent('step', { i: i++, pad: PAD });
+    const line = JSON.stringify(readJsonArray(dir).at(-1)).length + 2;
+    const half = Math.floor(statSync(path).size / 3 / 2 / line);
+    for (let k = 0; k < half; k++) await logger.logEvent('step', { i: i++, pad: PAD });
+    await logger.close();
+    for (let k = 0; k < 5; k++) {
+      logger = new AuditLogger({ rootLogDir: dir, format: 'json', fsync: 'never' });
+      await logger.logEvent('one', { i: i++ });
+      await new Promise((r) => setTimeout(r, 5));
+      expect(copiesIn(dir), `logger ${k}`).to.deep.equal([]);
+      await logger.close();
+    }
+    expectWhole(dir, i);
+  });
+
   it('removes a copy still in preparation on close()', async () => {
     const dir = tempDir();
     const logger = new AuditLogger({ rootLogDir: dir, format: 'json', fsync: 'never' });
     let i = 0;
     while (copiesIn(dir).length === 0) {
       await logger.logEvent('step', { i: i++, pad: PAD });
+      if (i % 20 === 0) await new Promise((r) => setImmediate(r)); // the copy starts at a turn of the event loop
       expect(i).to.be.below(20_000);
     }
     await logger.close();

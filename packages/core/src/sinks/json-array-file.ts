@@ -39,12 +39,12 @@ export class JsonArrayFile extends LogFile {
   private end = 0;
   /** A failed write left bytes in the reserve that could not be given back: repair before the next write. */
   private damaged = false;
-  /** Oldest-first: where the events ended when the reserve was last made (the reserve's start). */
+  /** Oldest-first: where the events ended when the reserve was made (the reserve's start), or an estimate. */
   private reserveFrom = 0;
-  /** Oldest-first: the furthest offset any write reached since the precopy started (a failed one included). */
-  private highWater = 0;
   /** Oldest-first: the copy being prepared for the next regrowth, if any. */
   private precopy: JsonArrayPrecopy | undefined;
+  /** Oldest-first: a precopy is to start at the next turn of the event loop. */
+  private precopyQueued = false;
   /** Settles once every background copy started so far has finished or been removed. */
   private background: Promise<unknown> = Promise.resolve();
 
@@ -115,9 +115,15 @@ export class JsonArrayFile extends LogFile {
     }
     if (!this.endsWithClose(size)) this.normalise(size);
     this.knownSize = sizeOf(this.fd);
-    if (this.order === 'oldest-first') this.end = findEnd(this.fd, this.knownSize - CLOSE.length);
-    // Another writer appended since (or the file was new to us): where the reserve started is not known, say here.
-    this.reserveFrom = Math.min(this.reserveFrom, this.end);
+    if (this.order === 'oldest-first') {
+      const before = this.end;
+      this.end = findEnd(this.fd, this.knownSize - CLOSE.length);
+      // Events are only ever added: an end that moved back means the file was changed in place (a
+      // backup copied over it, a repair), and a copy of it made before may hold bytes it no longer has.
+      if (this.precopy && (this.end < before || this.knownSize - CLOSE.length !== this.precopy.sourceCloseAt)) this.dropPrecopy();
+      // Another writer may have regrown it: a regrowth leaves the events two thirds of the file, or less.
+      this.reserveFrom = Math.min(this.end, Math.max(this.reserveFrom, Math.floor(((this.knownSize - CLOSE.length) * 2) / 3)));
+    }
     return this.readTail();
   }
 
@@ -159,7 +165,6 @@ export class JsonArrayFile extends LogFile {
       return;
     }
     this.unsynced = true;
-    this.highWater = Math.max(this.highWater, at + data.length);
     try {
       writeAll(this.fd, data, at);
     } catch (err) {
@@ -167,16 +172,27 @@ export class JsonArrayFile extends LogFile {
       throw new AuditWriteError(this.path, err);
     }
     this.end = at + data.length;
-    if (!this.precopy && closeAt >= PRECOPY_FROM && this.end - this.reserveFrom >= (closeAt - this.reserveFrom) * PRECOPY_AT) this.startPrecopy(closeAt);
+    if (!this.precopy && !this.precopyQueued && closeAt >= PRECOPY_FROM && this.end - this.reserveFrom >= (closeAt - this.reserveFrom) * PRECOPY_AT) {
+      // At the next turn: a program that never yields to the event loop could not finish the copy
+      // in the background, and would pay for it twice (the copy, then the whole copy at the regrowth).
+      this.precopyQueued = true;
+      setImmediate(() => {
+        this.precopyQueued = false;
+        this.startPrecopy();
+      }).unref();
+    }
   }
 
-  /** Starts copying the file in the background for the next regrowth. */
-  private startPrecopy(closeAt: number): void {
+  /** Starts copying the file in the background for the next regrowth, unless another writer's copy is being made. */
+  private startPrecopy(): void {
+    if (this.precopy || this.fd < 0) return;
     try {
       const target = this.options.allowSymlink ? realpathSync(this.path) : this.path;
+      const prefix = basename(target) + '.tmp-';
+      // One copy per file: several writers of one file would each hold a copy the size of the file.
+      if (readdirSync(dirname(target)).some((name) => name.startsWith(prefix))) return;
       const ino = fstatSync(this.fd).ino;
-      this.highWater = this.end;
-      this.precopy = new JsonArrayPrecopy({ target, ino, closeAt, stableEnd: () => this.end }, this.tempPath(target));
+      this.precopy = new JsonArrayPrecopy({ target, ino, closeAt: this.knownSize - CLOSE.length, stableEnd: () => this.end }, this.tempPath(target));
       this.background = Promise.all([this.background, this.precopy.settled]);
     } catch {
       // Without it, the regrowth copies the whole file as it is.
@@ -214,24 +230,25 @@ export class JsonArrayFile extends LogFile {
     let taken: { fd: number; copiedTo: number } | undefined;
     try {
       if (this.options.allowSymlink) target = realpathSync(this.path);
-      // The copy is of this file only if the path and our descriptor still name the file it copied.
-      if (statSync(target).ino !== precopy.ino || fstatSync(this.fd).ino !== precopy.ino || this.end + insert.length > precopy.closeAt) {
+      // The copy is of this file only if the path and our descriptor still name the file it copied, unchanged in size.
+      const closeAt = this.knownSize - CLOSE.length;
+      if (statSync(target).ino !== precopy.ino || fstatSync(this.fd).ino !== precopy.ino || closeAt !== precopy.sourceCloseAt || this.end + insert.length > precopy.closeAt) {
         precopy.drop();
         return false;
       }
       taken = precopy.take();
-      if (!taken) return false;
-      this.copyInto(taken.fd, taken.copiedTo, Math.max(this.end, this.highWater));
-      writeAll(taken.fd, insert, this.end);
-      fdatasyncSync(taken.fd);
+      if (!taken || this.end < taken.copiedTo || !this.sameBytes(taken.fd, Math.max(0, taken.copiedTo - PAGE), taken.copiedTo)) throw new Error('stale');
+      const fd = taken.fd;
+      // What was appended since the copy was made, then the event, then reserve up to the old closing bracket:
+      // the copy's bytes there were read while events were being written, and may hold half of one.
+      this.copyInto(fd, taken.copiedTo, this.end);
+      writeAll(fd, insert, this.end);
+      for (let at = this.end + insert.length; at < closeAt; at += DELTA_CHUNK) writeAll(fd, reserveBytes(at, Math.min(closeAt, at + DELTA_CHUNK)), at);
+      fdatasyncSync(fd);
       renameSync(precopy.temp, target);
     } catch {
       if (taken) closeSync(taken.fd);
-      try {
-        unlinkSync(precopy.temp);
-      } catch {
-        // not there
-      }
+      precopy.drop();
       return false;
     }
     this.installCopy(taken.fd, target, this.end + insert.length);
@@ -243,6 +260,11 @@ export class JsonArrayFile extends LogFile {
     for (let at = from; at < to; at += DELTA_CHUNK) writeAll(fd, readAt(this.fd, at, Math.min(DELTA_CHUNK, to - at)), at);
   }
 
+  /** Whether the bytes [from, to) are the same in our file and in `fd`: a copy of bytes since rewritten in place is stale. */
+  private sameBytes(fd: number, from: number, to: number): boolean {
+    return readAt(this.fd, from, to - from).equals(readAt(fd, from, to - from));
+  }
+
   /** Takes the descriptor of a copy just renamed into place, whose events end at `end`. */
   private installCopy(fd: number, target: string, end: number): void {
     if (target !== this.path) this.renamedIn = dirname(target);
@@ -252,7 +274,7 @@ export class JsonArrayFile extends LogFile {
     this.unsynced = false;
     this.renamed = true;
     this.knownSize = sizeOf(fd);
-    this.end = this.reserveFrom = this.highWater = end;
+    this.end = this.reserveFrom = end;
   }
 
   /**

@@ -65,6 +65,11 @@ export class JsonArrayPrecopy {
     return this.source.ino;
   }
 
+  /** Where the closing bracket of the file copied starts. */
+  get sourceCloseAt(): number {
+    return this.source.closeAt;
+  }
+
   /**
    * Opens the ready copy for the swap; undefined unless it is ready and still at its path. The
    * caller copies the file's bytes from `copiedTo` on, syncs the descriptor and renames `temp`.
