@@ -28,11 +28,11 @@ async function rowCounts(pg: Client, table: string): Promise<{ rows: number; ids
   return { rows: Number(row.rows), ids: Number(row.ids), logs: Number(row.logs) };
 }
 
-async function until(check: () => Promise<boolean>, what: string, ms: number): Promise<void> {
+async function until(check: () => Promise<boolean>, what: string, ms: number, everyMs = 250): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
@@ -120,20 +120,21 @@ describe('NATS JetStream end to end (auditrail collect)', function () {
     const table = `e2e_nats_kill_${id}`;
     const stream = `E2E_KILL_${id}`;
     track(table, stream);
-    const produced = await runTs(PRODUCER, [tempDir(), '6000', NATS_URL, `e2e_${id}`, stream]);
+    // A backlog large enough that the collector is still at work when it is killed, whatever the machine's speed.
+    const produced = await runTs(PRODUCER, [tempDir(), '20000', NATS_URL, `e2e_${id}`, stream]);
     expect(produced.code, produced.stderr).to.equal(0);
     const first = collect(stream, table);
     cleanups.push(async () => first.kill('SIGKILL'));
-    await until(async () => (await rowCounts(pg, table)).rows >= 1000, 'the first rows', 60_000);
+    await until(async () => (await rowCounts(pg, table)).rows >= 1000, 'the first rows', 60_000, 10);
     first.kill('SIGKILL');
     await once(first, 'exit');
     const landed = (await rowCounts(pg, table)).rows;
-    expect(landed).to.be.below(6000);
+    expect(landed).to.be.below(20000);
     const second = collect(stream, table);
     cleanups.push(async () => second.kill('SIGKILL'));
-    await until(async () => (await rowCounts(pg, table)).rows >= 6000, 'all 6,000 rows', 120_000);
+    await until(async () => (await rowCounts(pg, table)).rows >= 20000, 'all 20,000 rows', 180_000);
     expect(await stopGracefully(second)).to.equal(0);
-    expect(await rowCounts(pg, table)).to.deep.equal({ rows: 6000, ids: 6000, logs: 1 });
+    expect(await rowCounts(pg, table)).to.deep.equal({ rows: 20000, ids: 20000, logs: 1 });
     expect((await verifyPostgresTable({ connection: PG_URL, table })).ok).to.equal(true);
   });
 
