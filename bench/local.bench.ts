@@ -82,7 +82,7 @@ async function jsonArray(): Promise<BenchSection> {
     rows,
     targets: [{ description: 'JSON array within 2× of JSONL at 100,000 events', met: array * 2 >= jsonl, detail: `${fmt(array)} vs ${fmt(jsonl)} events/s: the array at ${(array / jsonl).toFixed(2)}× the JSONL rate` }],
     notes: [
-      'Oldest-first: each event is one pwrite of `,\\n{event}` into whitespace reserved before the closing `]`, inside one 4 KiB page (so a SIGKILL never tears it); when the reserve runs out, a copy with a reserve of half the file’s size, prepared in the background since three quarters of the reserve were used (the rounds yield to the event loop every 1,000 events), gets the bytes appended since, is synced and renamed into place. The 100,000-event rounds include those copies: the rate over the whole file.',
+      'Oldest-first: each event is one pwrite of `,\\n{event}` into whitespace reserved before the closing `]`, inside one 4 KiB page (so a SIGKILL never tears it); when the reserve runs out, the file is copied with a reserve of half its size, synced and renamed into place (at this rate the copy is made there and then: one prepared in the background would not be ready in time). The 100,000-event rounds include those copies: the rate over the whole file.',
       "Newest-first (the first seed's order): every event rewrites the whole array into a temp file, fsyncs it and renames it over the old one, so that a crash leaves either array; the cost per event grows with the file (O(n), O(n²) for a log of n events). Measured once over 500 events from an empty file; use it for small logs only.",
     ],
   };

@@ -4,10 +4,27 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLOSE, PAGE, appendedSince, findEnd, placeFor, reserveBytes, reserveFor } from '../src/sinks/json-array-layout';
+import { CLOSE, PAGE, appendedSince, findEnd, pageSlices, placeFor, reserveBytes, reserveFor } from '../src/sinks/json-array-layout';
 import { tempDir } from '../../../test/helpers/tmp';
 
 describe('JSON array layout', () => {
+  it('splits a write into slices that cover it in order, each inside one page', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1 << 20 }), fc.integer({ min: 0, max: 1 << 22 }), (length, at) => {
+        const slices = pageSlices(length, at);
+        let next = 0;
+        for (const [offset, end] of slices) {
+          expect(offset).to.equal(next);
+          expect(end).to.be.greaterThan(offset);
+          expect(Math.floor((at + offset) / PAGE), 'one page').to.equal(Math.floor((at + end - 1) / PAGE));
+          if (end < length) expect((at + end) % PAGE, 'ends on a page boundary').to.equal(0);
+          next = end;
+        }
+        expect(next).to.equal(length);
+      }),
+    );
+  });
+
   it('places every record inside one page and before the closing bracket, or nowhere when it cannot', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 1 << 22 }), fc.integer({ min: 1, max: 3 * PAGE }), fc.integer({ min: 0, max: 1 << 16 }), (end, length, room) => {

@@ -9,14 +9,21 @@ import { AuditWriteError } from '../errors';
 import type { AuditEvent } from '../event';
 import { encodeText } from '../files/append-text';
 import { lastLineBefore, linesBackward, readAt, sizeOf, writeAll } from '../files/fs-util';
-import { CLOSE, PAGE, appendedSince, findEnd, placeFor, reserveBytes, reserveFor } from './json-array-layout';
+import { CLOSE, PAGE, appendedSince, findEnd, pageSlices, placeFor, reserveBytes, reserveFor } from './json-array-layout';
 import { JsonArrayPrecopy } from './json-array-precopy';
 import { LogFile, tailFromJson, type LogFileOptions, type RecordedEvent, type TailState } from './log-file';
 
 /** A file smaller than this regrows by a plain copy: it takes well under a millisecond. */
 const PRECOPY_FROM = 64 * 1024;
-/** The copy for the next regrowth starts once this share of the reserve is used. */
-const PRECOPY_AT = 0.75;
+/** The copy for the next regrowth starts once this share of the reserve is used... */
+const PRECOPY_AT = 0.5;
+/**
+ * ...if, at the rate the reserve was used so far, the rest lasts this long plus the time to copy
+ * and sync the file at COPY_BYTES_PER_MS: a program logging faster would fill the reserve before
+ * the copy is ready, and pay for two copies (see docs/local-files.md).
+ */
+const PRECOPY_LEAD_MS = 50;
+const COPY_BYTES_PER_MS = 200 * 1024;
 /** Bytes moved per read and write when the swap copies what was appended since the precopy. */
 const DELTA_CHUNK = 1 << 20;
 
@@ -41,6 +48,10 @@ export class JsonArrayFile extends LogFile {
   private damaged = false;
   /** Oldest-first: where the events ended when the reserve was made (the reserve's start), or an estimate. */
   private reserveFrom = 0;
+  /** Oldest-first: when reserveFrom was set (ms): the rate the reserve fills at is measured from then. */
+  private reserveSince = Date.now();
+  /** Oldest-first: whether this reserve's precopy was started or ruled out. */
+  private precopyDecided = false;
   /** Oldest-first: the copy being prepared for the next regrowth, if any. */
   private precopy: JsonArrayPrecopy | undefined;
   /** Oldest-first: a precopy is to start at the next turn of the event loop. */
@@ -76,7 +87,12 @@ export class JsonArrayFile extends LogFile {
   private create(): void {
     const temp = this.tempPath(this.path);
     try {
-      writeFileSync(temp, this.tailOf(this.emptyHead(), 0), { mode: 0o600, flag: 'wx' });
+      const fd = openSync(temp, 'wx', 0o600);
+      try {
+        writeByPages(fd, this.tailOf(this.emptyHead(), 0), 0);
+      } finally {
+        closeSync(fd);
+      }
       linkSync(temp, this.path); // never over a file that appeared meanwhile
       this.renamed = true;
     } catch (err) {
@@ -122,7 +138,8 @@ export class JsonArrayFile extends LogFile {
       // backup copied over it, a repair), and a copy of it made before may hold bytes it no longer has.
       if (this.precopy && (this.end < before || this.knownSize - CLOSE.length !== this.precopy.sourceCloseAt)) this.dropPrecopy();
       // Another writer may have regrown it: a regrowth leaves the events two thirds of the file, or less.
-      this.reserveFrom = Math.min(this.end, Math.max(this.reserveFrom, Math.floor(((this.knownSize - CLOSE.length) * 2) / 3)));
+      const reserveFrom = Math.min(this.end, Math.max(this.reserveFrom, Math.floor(((this.knownSize - CLOSE.length) * 2) / 3)));
+      if (reserveFrom !== this.reserveFrom) this.resetReserve(reserveFrom);
     }
     return this.readTail();
   }
@@ -172,15 +189,30 @@ export class JsonArrayFile extends LogFile {
       throw new AuditWriteError(this.path, err);
     }
     this.end = at + data.length;
-    if (!this.precopy && !this.precopyQueued && closeAt >= PRECOPY_FROM && this.end - this.reserveFrom >= (closeAt - this.reserveFrom) * PRECOPY_AT) {
-      // At the next turn: a program that never yields to the event loop could not finish the copy
-      // in the background, and would pay for it twice (the copy, then the whole copy at the regrowth).
-      this.precopyQueued = true;
-      setImmediate(() => {
-        this.precopyQueued = false;
-        this.startPrecopy();
-      }).unref();
-    }
+    if (!this.precopyDecided && closeAt >= PRECOPY_FROM && this.end - this.reserveFrom >= (closeAt - this.reserveFrom) * PRECOPY_AT) this.considerPrecopy(closeAt);
+  }
+
+  /** A new reserve starts at `from` (now, as far as this writer can tell). */
+  private resetReserve(from: number): void {
+    this.reserveFrom = from;
+    this.reserveSince = Date.now();
+    this.precopyDecided = false;
+  }
+
+  /** Queues a precopy when the rest of the reserve will last long enough for it to be ready. */
+  private considerPrecopy(closeAt: number): void {
+    this.precopyDecided = true;
+    if (this.precopy || this.precopyQueued) return;
+    const used = Math.max(1, this.end - this.reserveFrom);
+    const msLeft = ((closeAt - this.end) * Math.max(1, Date.now() - this.reserveSince)) / used;
+    if (msLeft < PRECOPY_LEAD_MS + closeAt / COPY_BYTES_PER_MS) return;
+    // At the next turn: a program that never yields to the event loop could not finish the copy
+    // in the background, and would pay for it twice (the copy, then the whole copy at the regrowth).
+    this.precopyQueued = true;
+    setImmediate(() => {
+      this.precopyQueued = false;
+      this.startPrecopy();
+    }).unref();
   }
 
   /** Starts copying the file in the background for the next regrowth, unless another writer's copy is being made. */
@@ -243,7 +275,7 @@ export class JsonArrayFile extends LogFile {
       // the copy's bytes there were read while events were being written, and may hold half of one.
       this.copyInto(fd, taken.copiedTo, this.end);
       writeAll(fd, insert, this.end);
-      for (let at = this.end + insert.length; at < closeAt; at += DELTA_CHUNK) writeAll(fd, reserveBytes(at, Math.min(closeAt, at + DELTA_CHUNK)), at);
+      for (let at = this.end + insert.length; at < closeAt; at += DELTA_CHUNK) writeByPages(fd, reserveBytes(at, Math.min(closeAt, at + DELTA_CHUNK)), at);
       fdatasyncSync(fd);
       renameSync(precopy.temp, target);
     } catch {
@@ -274,7 +306,8 @@ export class JsonArrayFile extends LogFile {
     this.unsynced = false;
     this.renamed = true;
     this.knownSize = sizeOf(fd);
-    this.end = this.reserveFrom = end;
+    this.end = end;
+    this.resetReserve(end);
   }
 
   /**
@@ -291,7 +324,7 @@ export class JsonArrayFile extends LogFile {
       if (copy) copyFileSync(target, temp, constants.COPYFILE_EXCL); // in the kernel: copy_file_range
       fd = openSync(temp, copy ? constants.O_RDWR : constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
       ftruncateSync(fd, keep);
-      writeAll(fd, this.tailOf(insert, keep), keep);
+      writeByPages(fd, this.tailOf(insert, keep), keep);
       fsyncSync(fd);
       renameSync(temp, target);
     } catch (err) {
@@ -459,7 +492,7 @@ export class JsonArrayFile extends LogFile {
     this.keepTorn(text.slice(cut));
     const from = Buffer.byteLength(text.slice(0, cut));
     this.dropPrecopy(); // it may hold the bytes cut here
-    writeAll(this.fd, reserveBytes(from, this.end), from);
+    writeByPages(this.fd, reserveBytes(from, this.end), from);
     this.end = from;
     return this.readTail();
   }
@@ -473,7 +506,7 @@ export class JsonArrayFile extends LogFile {
   /** Gives the bytes of a failed write back to the reserve; false when even that fails (the next write repairs first). */
   private restoreReserve(from: number, to: number): boolean {
     try {
-      writeAll(this.fd, reserveBytes(from, to), from);
+      writeByPages(this.fd, reserveBytes(from, to), from);
       return true;
     } catch {
       return false;
@@ -508,4 +541,9 @@ function lastWholeEventEnd(text: string): number | undefined {
     }
     end = newline;
   }
+}
+
+/** Writes `data` at `at` one page at a time (see pageSlices). */
+function writeByPages(fd: number, data: Buffer, at: number): void {
+  for (const [offset, end] of pageSlices(data.length, at)) writeAll(fd, data.subarray(offset, end), at + offset);
 }

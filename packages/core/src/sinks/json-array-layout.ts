@@ -50,6 +50,22 @@ export function placeFor(end: number, length: number, closeAt: number): number |
   return length <= PAGE && pageEnd + length <= closeAt ? pageEnd : undefined;
 }
 
+/**
+ * The slices [offset, end) of `length` bytes written at file offset `at` that each end on a page
+ * boundary. Reserve is written a page at a time: on kernels that cache files in large folios
+ * (ext4 on Linux 6.x), one large write would put it in multi-page folios, and every later write
+ * of an event into it would walk all the blocks of its folio (several times the cost of an append).
+ */
+export function pageSlices(length: number, at: number): [number, number][] {
+  const slices: [number, number][] = [];
+  for (let offset = 0; offset < length; ) {
+    const end = Math.min(length, (Math.floor((at + offset) / PAGE) + 1) * PAGE - at);
+    slices.push([offset, end]);
+    offset = end;
+  }
+  return slices;
+}
+
 /** JSON whitespace. */
 function isBlank(byte: number): boolean {
   return byte === SPACE || byte === NEWLINE || byte === 0x09 || byte === 0x0d;

@@ -12,7 +12,7 @@
 // the lock, copies the rest, syncs and renames. Until that rename the copy is not the log.
 import { closeSync, constants, fstatSync, openSync, unlinkSync } from 'node:fs';
 import { copyFile, open, type FileHandle } from 'node:fs/promises';
-import { CLOSE, reserveBytes, reserveFor } from './json-array-layout';
+import { CLOSE, pageSlices, reserveBytes, reserveFor } from './json-array-layout';
 
 /** Catch-up passes stop once this little is left to copy: the swap copies it. */
 const SMALL_DELTA = 256 * 1024;
@@ -110,8 +110,10 @@ export class JsonArrayPrecopy {
       if ((await source.stat()).ino !== this.source.ino) throw new Error('the file was replaced');
       this.check();
       // The old closing bracket becomes reserve, and a larger reserve and a new bracket follow it.
+      // A page per write (see pageSlices), all queued at once: the thread pool writes them without waiting for the event loop.
       const tail = Buffer.concat([reserveBytes(this.source.closeAt, this.closeAt), CLOSE]);
-      await this.handle.write(tail, 0, tail.length, this.source.closeAt);
+      const handle = this.handle;
+      await Promise.all(pageSlices(tail.length, this.source.closeAt).map(([offset, end]) => handle.write(tail, offset, end - offset, this.source.closeAt + offset)));
       for (let pass = 0; pass < MAX_PASSES; pass++) {
         this.check();
         const stable = this.source.stableEnd();
