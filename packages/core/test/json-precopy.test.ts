@@ -175,6 +175,27 @@ describe('JSON array: regrowth from a background copy', () => {
     expectWhole(dir, 6000);
   });
 
+  it("removes another writer's copy when it regrows the file itself: that copy is of the file replaced", async () => {
+    const dir = tempDir();
+    const path = join(dir, 'audit_log.json');
+    const a = new AuditLogger({ rootLogDir: dir, format: 'json', fsync: 'never' });
+    const b = new AuditLogger({ rootLogDir: dir, format: 'json', fsync: 'never' });
+    let i = 0;
+    while (copiesIn(dir).length === 0) {
+      await a.logEvent('a', { i: i++, pad: PAD });
+      if (i % 5 === 0) await new Promise((r) => setTimeout(r, 2));
+      expect(i).to.be.below(50_000);
+    }
+    await new Promise((r) => setTimeout(r, 200)); // a's copy is ready; a goes idle
+    const inode = statSync(path).ino;
+    // b logs at full speed (no copy of its own) until it regrows the file.
+    while (statSync(path).ino === inode) await b.logEvent('b', { i: i++, pad: PAD });
+    expect(copiesIn(dir), "a's copy, of the file b replaced").to.deep.equal([]);
+    await a.logEvent('a again', { i: i++ });
+    await Promise.all([a.close(), b.close()]);
+    expectWhole(dir, i);
+  });
+
   it('removes a copy still in preparation on close()', async () => {
     const dir = tempDir();
     const logger = new AuditLogger({ rootLogDir: dir, format: 'json', fsync: 'never' });

@@ -9,7 +9,7 @@ import { AuditWriteError } from '../errors';
 import type { AuditEvent } from '../event';
 import { encodeText } from '../files/append-text';
 import { lastLineBefore, linesBackward, readAt, sizeOf, writeAll } from '../files/fs-util';
-import { CLOSE, PAGE, appendedSince, findEnd, pageSlices, placeFor, reserveBytes, reserveFor } from './json-array-layout';
+import { CLOSE, PAGE, appendedSince, findEnd, placeFor, reserveFor, writeReserve } from './json-array-layout';
 import { JsonArrayPrecopy } from './json-array-precopy';
 import { LogFile, tailFromJson, type LogFileOptions, type RecordedEvent, type TailState } from './log-file';
 
@@ -23,6 +23,8 @@ const PRECOPY_AT = 0.5;
  * the copy is ready, and pay for two copies (see docs/local-files.md).
  */
 const PRECOPY_LEAD_MS = 50;
+/** The fill rate is judged over at least this many bytes appended (or a quarter of the reserve). */
+const RATE_SAMPLE_BYTES = 256 * 1024;
 const COPY_BYTES_PER_MS = 200 * 1024;
 /** Bytes moved per read and write when the swap copies what was appended since the precopy. */
 const DELTA_CHUNK = 1 << 20;
@@ -48,8 +50,8 @@ export class JsonArrayFile extends LogFile {
   private damaged = false;
   /** Oldest-first: where the events ended when the reserve was made (the reserve's start), or an estimate. */
   private reserveFrom = 0;
-  /** Oldest-first: when reserveFrom was set (ms): the rate the reserve fills at is measured from then. */
-  private reserveSince = Date.now();
+  /** Oldest-first: where the events ended, and when (performance.now()), when this writer began to measure how fast the reserve fills. */
+  private rateFrom = { end: 0, at: performance.now() };
   /** Oldest-first: whether this reserve's precopy was started or ruled out. */
   private precopyDecided = false;
   /** Oldest-first: the copy being prepared for the next regrowth, if any. */
@@ -89,7 +91,7 @@ export class JsonArrayFile extends LogFile {
     try {
       const fd = openSync(temp, 'wx', 0o600);
       try {
-        writeByPages(fd, this.tailOf(this.emptyHead(), 0), 0);
+        this.writeTail(fd, this.emptyHead(), 0);
       } finally {
         closeSync(fd);
       }
@@ -195,16 +197,18 @@ export class JsonArrayFile extends LogFile {
   /** A new reserve starts at `from` (now, as far as this writer can tell). */
   private resetReserve(from: number): void {
     this.reserveFrom = from;
-    this.reserveSince = Date.now();
+    this.rateFrom = { end: this.end, at: performance.now() };
     this.precopyDecided = false;
   }
 
   /** Queues a precopy when the rest of the reserve will last long enough for it to be ready. */
   private considerPrecopy(closeAt: number): void {
+    // The rate is measured over what this writer saw appended: wait until that is enough to tell.
+    const appended = this.end - this.rateFrom.end;
+    if (appended < RATE_SAMPLE_BYTES && appended < (closeAt - this.reserveFrom) / 4) return;
     this.precopyDecided = true;
     if (this.precopy || this.precopyQueued) return;
-    const used = Math.max(1, this.end - this.reserveFrom);
-    const msLeft = ((closeAt - this.end) * Math.max(1, Date.now() - this.reserveSince)) / used;
+    const msLeft = ((closeAt - this.end) * Math.max(0.001, performance.now() - this.rateFrom.at)) / Math.max(1, appended);
     if (msLeft < PRECOPY_LEAD_MS + closeAt / COPY_BYTES_PER_MS) return;
     // At the next turn: a program that never yields to the event loop could not finish the copy
     // in the background, and would pay for it twice (the copy, then the whole copy at the regrowth).
@@ -275,12 +279,17 @@ export class JsonArrayFile extends LogFile {
       // the copy's bytes there were read while events were being written, and may hold half of one.
       this.copyInto(fd, taken.copiedTo, this.end);
       writeAll(fd, insert, this.end);
-      for (let at = this.end + insert.length; at < closeAt; at += DELTA_CHUNK) writeByPages(fd, reserveBytes(at, Math.min(closeAt, at + DELTA_CHUNK)), at);
+      writeReserve(fd, this.end + insert.length, closeAt);
       fdatasyncSync(fd);
       renameSync(precopy.temp, target);
     } catch {
       if (taken) closeSync(taken.fd);
       precopy.drop();
+      try {
+        unlinkSync(precopy.temp); // taken, the copy is ours to remove
+      } catch {
+        // renamed, or never there
+      }
       return false;
     }
     this.installCopy(taken.fd, target, this.end + insert.length);
@@ -308,6 +317,8 @@ export class JsonArrayFile extends LogFile {
     this.knownSize = sizeOf(fd);
     this.end = end;
     this.resetReserve(end);
+    // Copies other writers were making are of the file just replaced: useless now, and each the size of the file.
+    this.removeLeftoverCopies();
   }
 
   /**
@@ -324,7 +335,7 @@ export class JsonArrayFile extends LogFile {
       if (copy) copyFileSync(target, temp, constants.COPYFILE_EXCL); // in the kernel: copy_file_range
       fd = openSync(temp, copy ? constants.O_RDWR : constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
       ftruncateSync(fd, keep);
-      writeByPages(fd, this.tailOf(insert, keep), keep);
+      this.writeTail(fd, insert, keep);
       fsyncSync(fd);
       renameSync(temp, target);
     } catch (err) {
@@ -341,10 +352,11 @@ export class JsonArrayFile extends LogFile {
   }
 
   /** What a rewrite puts at file offset `at`: `head` then, oldest-first, the reserve and the closing bracket. */
-  private tailOf(head: Buffer, at: number): Buffer {
-    if (this.order === 'newest-first') return head;
+  private writeTail(fd: number, head: Buffer, at: number): void {
+    writeAll(fd, head, at);
+    if (this.order === 'newest-first') return;
     const used = at + head.length;
-    return Buffer.concat([head, reserveBytes(used, used + reserveFor(used)), CLOSE]);
+    writeReserve(fd, used, used + reserveFor(used), CLOSE);
   }
 
   /** The start of an empty array: whole for newest-first, to be followed by the reserve oldest-first. */
@@ -492,7 +504,7 @@ export class JsonArrayFile extends LogFile {
     this.keepTorn(text.slice(cut));
     const from = Buffer.byteLength(text.slice(0, cut));
     this.dropPrecopy(); // it may hold the bytes cut here
-    writeByPages(this.fd, reserveBytes(from, this.end), from);
+    writeReserve(this.fd, from, this.end);
     this.end = from;
     return this.readTail();
   }
@@ -506,7 +518,7 @@ export class JsonArrayFile extends LogFile {
   /** Gives the bytes of a failed write back to the reserve; false when even that fails (the next write repairs first). */
   private restoreReserve(from: number, to: number): boolean {
     try {
-      writeByPages(this.fd, reserveBytes(from, to), from);
+      writeReserve(this.fd, from, to);
       return true;
     } catch {
       return false;
@@ -543,7 +555,3 @@ function lastWholeEventEnd(text: string): number | undefined {
   }
 }
 
-/** Writes `data` at `at` one page at a time (see pageSlices). */
-function writeByPages(fd: number, data: Buffer, at: number): void {
-  for (const [offset, end] of pageSlices(data.length, at)) writeAll(fd, data.subarray(offset, end), at + offset);
-}

@@ -9,7 +9,7 @@
 // touched by an append. When the reserve runs out, the file is copied with a new reserve and
 // renamed into place (amortised constant: the reserve grows with the file); a record longer than
 // a page takes the same path, as no in-place write of it could be whole after a SIGKILL.
-import { readAt } from '../files/fs-util';
+import { readAt, writeAll } from '../files/fs-util';
 
 /** The unit Linux writes whole: the page (4 KiB, or a multiple of it on every Linux platform). */
 export const PAGE = 4096;
@@ -64,6 +64,24 @@ export function pageSlices(length: number, at: number): [number, number][] {
     offset = end;
   }
   return slices;
+}
+
+/** A whole page of reserve: every page-aligned page of reserve holds these bytes. */
+const FULL_PAGE = reserveBytes(0, PAGE);
+
+/**
+ * Writes reserve over the file offsets [from, to) and then `after` (the closing bracket, say), a
+ * page per write (see pageSlices); whole pages of reserve share one buffer.
+ */
+export function writeReserve(fd: number, from: number, to: number, after: Buffer = Buffer.alloc(0)): void {
+  for (const [start, end] of pageSlices(to + after.length - from, from)) {
+    const a = from + start;
+    const b = from + end;
+    let data: Buffer;
+    if (b <= to) data = b - a === PAGE ? FULL_PAGE : reserveBytes(a, b);
+    else data = Buffer.concat([reserveBytes(a, Math.max(a, to)), after.subarray(Math.max(0, a - to), b - to)]);
+    writeAll(fd, data, a);
+  }
 }
 
 /** JSON whitespace. */

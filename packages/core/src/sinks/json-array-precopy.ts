@@ -12,12 +12,14 @@
 // the lock, copies the rest, syncs and renames. Until that rename the copy is not the log.
 import { closeSync, constants, fstatSync, openSync, unlinkSync } from 'node:fs';
 import { copyFile, open, type FileHandle } from 'node:fs/promises';
-import { CLOSE, pageSlices, reserveBytes, reserveFor } from './json-array-layout';
+import { CLOSE, reserveFor, writeReserve } from './json-array-layout';
 
 /** Catch-up passes stop once this little is left to copy: the swap copies it. */
 const SMALL_DELTA = 256 * 1024;
 /** At most this many catch-up passes (a writer faster than the copy would never let them end). */
 const MAX_PASSES = 8;
+/** Bytes of reserve written per turn of the event loop (256 page writes, well under a millisecond). */
+const RESERVE_SLICE = 1 << 20;
 /** Bytes moved per read and write of a catch-up pass. */
 const CHUNK = 1 << 20;
 
@@ -109,11 +111,15 @@ export class JsonArrayPrecopy {
       source = await open(this.source.target, 'r');
       if ((await source.stat()).ino !== this.source.ino) throw new Error('the file was replaced');
       this.check();
-      // The old closing bracket becomes reserve, and a larger reserve and a new bracket follow it.
-      // A page per write (see pageSlices), all queued at once: the thread pool writes them without waiting for the event loop.
-      const tail = Buffer.concat([reserveBytes(this.source.closeAt, this.closeAt), CLOSE]);
-      const handle = this.handle;
-      await Promise.all(pageSlices(tail.length, this.source.closeAt).map(([offset, end]) => handle.write(tail, offset, end - offset, this.source.closeAt + offset)));
+      // The old closing bracket becomes reserve, then a larger reserve and a new bracket: a page per
+      // write (see pageSlices), a slice of them per turn of the event loop, so that no turn is long.
+      for (let at = this.source.closeAt; at < this.closeAt; ) {
+        const to = Math.min(this.closeAt, at + RESERVE_SLICE);
+        writeReserve(this.handle.fd, at, to, to === this.closeAt ? CLOSE : undefined);
+        at = to;
+        await new Promise((resolve) => setImmediate(resolve));
+        this.check();
+      }
       for (let pass = 0; pass < MAX_PASSES; pass++) {
         this.check();
         const stable = this.source.stableEnd();
