@@ -46,6 +46,16 @@ async function logWatching(dir: string, loggers: AuditLogger[], count: number): 
   return { regrowths, fromCopies };
 }
 
+/** Logs at a pipeline's pace (a 2 ms pause every 5 events: the copy is made only for a reserve filling slowly enough) until `done()`; returns the next i. */
+async function logPacedUntil(logger: AuditLogger, i: number, done: () => boolean): Promise<number> {
+  while (!done()) {
+    await logger.logEvent('step', { i: i++, pad: PAD });
+    if (i % 5 === 0) await new Promise((r) => setTimeout(r, 2));
+    expect(i, 'a copy is made once half of the reserve is used').to.be.below(50_000);
+  }
+  return i;
+}
+
 function expectWhole(dir: string, count: number): void {
   const events = readJsonArray(dir);
   expect(events.map((e) => e.seq)).to.deep.equal(Array.from({ length: count }, (_, i) => i + 1));
@@ -80,11 +90,7 @@ describe('JSON array: regrowth from a background copy', () => {
     const logger = new AuditLogger({ rootLogDir: dir, format: 'json', fsync: 'never' });
     // Fill at a pipeline's pace until a copy is being prepared, then give it time to be ready.
     let i = 0;
-    while (copiesIn(dir).length === 0) {
-      await logger.logEvent('step', { i: i++, pad: PAD });
-      if (i % 5 === 0) await new Promise((r) => setTimeout(r, 2));
-      expect(i, 'a copy starts once half of the reserve is used').to.be.below(20_000);
-    }
+    i = await logPacedUntil(logger, i, () => copiesIn(dir).length > 0);
     const copy = copiesIn(dir)[0]!;
     await new Promise((r) => setTimeout(r, 200));
     await logger.logEvent('large', { i: i++, pad: 'y'.repeat(10_000) });
@@ -94,10 +100,7 @@ describe('JSON array: regrowth from a background copy', () => {
     // ready: that copy must not be renamed over the restored file.
     const backup = readFileSync(path);
     const backupCount = readJsonArray(dir).length;
-    while (copiesIn(dir).length === 0) {
-      await logger.logEvent('step', { i: i++, pad: PAD });
-      if (i % 5 === 0) await new Promise((r) => setTimeout(r, 2));
-    }
+    i = await logPacedUntil(logger, i, () => copiesIn(dir).length > 0);
     await new Promise((r) => setTimeout(r, 200));
     writeFileSync(path + '.restore', backup, { mode: 0o600 });
     renameSync(path + '.restore', path);
@@ -117,11 +120,7 @@ describe('JSON array: regrowth from a background copy', () => {
     const backupCount = readJsonArray(dir).length;
     const inode = statSync(path).ino;
     // At least one regrowth (so the backup is smaller than the file), then a copy made of the file and ready.
-    while (statSync(path).ino === inode || copiesIn(dir).length === 0) {
-      await logger.logEvent('step', { i: i++, pad: PAD });
-      if (i % 5 === 0) await new Promise((r) => setTimeout(r, 2));
-      expect(i).to.be.below(50_000);
-    }
+    i = await logPacedUntil(logger, i, () => statSync(path).ino !== inode && copiesIn(dir).length > 0);
     await new Promise((r) => setTimeout(r, 200));
     writeFileSync(path, backup); // as cp does: the same inode, truncated and rewritten
     await new Promise((r) => setTimeout(r, 20));
@@ -181,11 +180,7 @@ describe('JSON array: regrowth from a background copy', () => {
     const a = new AuditLogger({ rootLogDir: dir, format: 'json', fsync: 'never' });
     const b = new AuditLogger({ rootLogDir: dir, format: 'json', fsync: 'never' });
     let i = 0;
-    while (copiesIn(dir).length === 0) {
-      await a.logEvent('a', { i: i++, pad: PAD });
-      if (i % 5 === 0) await new Promise((r) => setTimeout(r, 2));
-      expect(i).to.be.below(50_000);
-    }
+    i = await logPacedUntil(a, i, () => copiesIn(dir).length > 0);
     await new Promise((r) => setTimeout(r, 200)); // a's copy is ready; a goes idle
     const inode = statSync(path).ino;
     // b logs at full speed (no copy of its own) until it regrows the file.
@@ -200,11 +195,7 @@ describe('JSON array: regrowth from a background copy', () => {
     const dir = tempDir();
     const logger = new AuditLogger({ rootLogDir: dir, format: 'json', fsync: 'never' });
     let i = 0;
-    while (copiesIn(dir).length === 0) {
-      await logger.logEvent('step', { i: i++, pad: PAD });
-      if (i % 5 === 0) await new Promise((r) => setTimeout(r, 2)); // a pipeline's pace: the copy starts at a turn of the event loop
-      expect(i).to.be.below(20_000);
-    }
+    i = await logPacedUntil(logger, i, () => copiesIn(dir).length > 0);
     await logger.close();
     expectWhole(dir, i);
   });
