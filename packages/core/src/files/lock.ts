@@ -45,6 +45,11 @@ const WAITER_FRESH_MS = 4 * MAX_PAUSE_MS;
 const SHARE_MS = 20;
 /** How long a holder steps aside for a waiter: longer than the waiter's pause, so that it gets in. */
 const YIELD_MS = 2 * MAX_PAUSE_MS;
+/** A field of a holder line, or undefined when absent or written as '-' (unknown). */
+function known(field: string | undefined): string | undefined {
+  return field === undefined || field === '-' ? undefined : field;
+}
+
 /** Locks held by this thread, so that two loggers of one process hand the lease over instead of deadlocking. */
 const heldHere = new Map<string, FileLock>();
 // A process that ends inside a burst (its lease's release still queued) leaves no lock file behind.
@@ -56,9 +61,7 @@ process.once('exit', () => {
 export class FileLock {
   private held = false;
   private readonly token = randomBytes(8).toString('hex');
-  /** The release at the end of the current turn is queued. */
-  private turnEndQueued = false;
-  /** The two callbacks that end the turn (whichever runs first): an immediate and a timer. */
+  /** The two callbacks queued to end the current turn (whichever runs first): an immediate and a timer. */
   private turnEnd: { immediate: NodeJS.Immediate; timer: NodeJS.Timeout } | undefined;
   /** The wait file's mtime when we last looked, and when (by our clock) we last saw it change. */
   private waitSeen: { mtimeMs: number; changedAt: number } | undefined;
@@ -98,13 +101,11 @@ export class FileLock {
     } else if (Date.now() - this.heldSince > MAX_LEASE_MS && this.someoneWaits()) {
       // A loop that never yields to the event loop would keep the lock for ever: let the waiter in.
       this.release();
-      this.stepAsideUntil = Date.now() + YIELD_MS;
-      this.shareStart = 0;
+      this.makeWay();
       this.acquire();
       fresh = true;
     }
-    if (!this.turnEndQueued) {
-      this.turnEndQueued = true;
+    if (!this.turnEnd) {
       // Both unreferenced, so that neither keeps the process alive (nor runs 'beforeExit' again).
       // An unreferenced immediate runs only once something else wakes the event loop: alone, a
       // writer that logs and then awaits a slow call would hold the lock all along. The timer
@@ -130,22 +131,24 @@ export class FileLock {
 
   /** The end of a turn that used the lease: release it, and step aside for a moment if a writer was waiting. */
   private readonly endTurn = (): void => {
-    if (!this.turnEndQueued) return;
-    this.turnEndQueued = false;
-    clearImmediate(this.turnEnd!.immediate);
-    clearTimeout(this.turnEnd!.timer);
+    if (!this.turnEnd) return;
+    clearImmediate(this.turnEnd.immediate);
+    clearTimeout(this.turnEnd.timer);
     this.turnEnd = undefined;
     if (!this.held) return;
     // Without stepping aside, a writer logging every turn takes the lock again within microseconds,
     // and a waiter polling every few milliseconds gets in only by luck. Stepping aside at every
     // turn would hand the lock back and forth at a few milliseconds each: once per share instead.
     if (!this.waiterSeen()) this.shareStart = 0;
-    else if (Date.now() - this.shareStart >= SHARE_MS) {
-      this.stepAsideUntil = Date.now() + YIELD_MS;
-      this.shareStart = 0;
-    }
+    else if (Date.now() - this.shareStart >= SHARE_MS) this.makeWay();
     this.release();
   };
+
+  /** The next acquire steps aside for the waiting writer first, and a new share starts after it. */
+  private makeWay(): void {
+    this.stepAsideUntil = Date.now() + YIELD_MS;
+    this.shareStart = 0;
+  }
 
   private acquire(): void {
     const sibling = heldHere.get(this.path);
@@ -248,7 +251,6 @@ export class FileLock {
       const [pid, host, token, started, namespace] = readFileSync(path, 'utf8').trim().split(' ');
       // A holder caught between creating and writing its file reads as empty: not stale yet.
       if (!pid || !host || !token) return undefined;
-      const known = (field: string | undefined): string | undefined => (field === undefined || field === '-' ? undefined : field);
       return { pid: Number(pid), host, token, started: known(started), namespace: known(namespace) };
     } catch {
       return undefined;

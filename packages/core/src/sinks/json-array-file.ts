@@ -285,11 +285,6 @@ export class JsonArrayFile extends LogFile {
     } catch {
       if (taken) closeSync(taken.fd);
       precopy.drop();
-      try {
-        unlinkSync(precopy.temp); // taken, the copy is ours to remove
-      } catch {
-        // renamed, or never there
-      }
       return false;
     }
     this.installCopy(taken.fd, target, this.end + insert.length);
@@ -554,4 +549,3 @@ function lastWholeEventEnd(text: string): number | undefined {
     end = newline;
   }
 }
-

@@ -68,12 +68,13 @@ export function pageSlices(length: number, at: number): [number, number][] {
 
 /** A whole page of reserve: every page-aligned page of reserve holds these bytes. */
 const FULL_PAGE = reserveBytes(0, PAGE);
+const NOTHING = Buffer.alloc(0);
 
 /**
  * Writes reserve over the file offsets [from, to) and then `after` (the closing bracket, say), a
  * page per write (see pageSlices); whole pages of reserve share one buffer.
  */
-export function writeReserve(fd: number, from: number, to: number, after: Buffer = Buffer.alloc(0)): void {
+export function writeReserve(fd: number, from: number, to: number, after: Buffer = NOTHING): void {
   for (const [start, end] of pageSlices(to + after.length - from, from)) {
     const a = from + start;
     const b = from + end;

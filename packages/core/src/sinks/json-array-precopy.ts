@@ -88,13 +88,15 @@ export class JsonArrayPrecopy {
       return undefined;
     }
     this.state = 'taken';
-    void this.handle?.close().catch(() => undefined);
+    const handle = this.handle;
+    this.handle = undefined;
+    void handle?.close().catch(() => undefined);
     return { fd, copiedTo: this.copiedTo };
   }
 
-  /** Gives the copy up and removes it; background work still running stops at its next step. */
+  /** Gives the copy up and removes it (taken too: a swap that failed); background work still running stops at its next step. */
   drop(): void {
-    if (this.state === 'taken' || this.state === 'dropped') return;
+    if (this.state === 'dropped') return;
     const running = this.state === 'running';
     this.state = 'dropped';
     unlinkQuietly(this.temp);
@@ -141,7 +143,6 @@ export class JsonArrayPrecopy {
   }
 
   private async cleanUp(): Promise<void> {
-    if (this.state === 'taken') return;
     this.state = 'dropped';
     unlinkQuietly(this.temp);
     const handle = this.handle;
