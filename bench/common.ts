@@ -61,19 +61,20 @@ export async function logEventMeasured(round: LogRound): Promise<Measured> {
 }
 
 /** pino writing an equivalent object through a synchronous destination (fs.writeSync per line). */
-export async function pinoRound(events: number): Promise<number> {
-  return (await pinoMeasured(events)).opsPerSec;
+export async function pinoRound(events: number, yieldEachEvent = false): Promise<number> {
+  return (await pinoMeasured(events, yieldEachEvent)).opsPerSec;
 }
 
 /** pinoRound, with the rate per CPU second too. */
-export async function pinoMeasured(events: number): Promise<Measured> {
+export async function pinoMeasured(events: number, yieldEachEvent = false): Promise<Measured> {
   const dir = benchDir();
   const destination = pino.destination({ dest: join(dir, 'pino.log'), sync: true });
   const log = pino({}, destination);
+  const every = yieldEachEvent ? 1 : YIELD_EVERY;
   const done = startMeasure();
   for (let i = 1; i <= events; i++) {
     log.info({ action_type: 'tag_add', status: 'success', details: tagAddDetails(), error: null });
-    if (i % YIELD_EVERY === 0) await nextTurn();
+    if (i % every === 0) await nextTurn();
   }
   const measured = done(events);
   destination.flushSync();

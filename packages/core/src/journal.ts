@@ -7,7 +7,7 @@ import { formatTimestamp, processClock } from './clock';
 import type { AuditEvent, Details, DraftEvent, EventSource } from './event';
 import { AuditError, AuditWriteError, InvalidOptionError } from './errors';
 import { FileLock } from './files/lock';
-import { ensurePrivateDir } from './files/fs-util';
+import { cannotLink, createExclusive, ensurePrivateDir } from './files/fs-util';
 import { sleepSync } from './files/sleep';
 import { FORMAT_FILES, type LogFormat } from './format';
 import { uuidv7 } from './id';
@@ -296,7 +296,7 @@ export class Journal {
     } finally {
       for (const file of this.files) file.close();
       this.checkpoints?.close();
-      this.lock?.release();
+      this.lock?.dispose();
       // A copy still being prepared in the background is removed once its current step ends.
       await Promise.all(this.files.map((file) => file.settled()));
     }
@@ -529,7 +529,7 @@ function publishLogId(path: string, replace: boolean): void {
       closeSync(fd);
     }
     if (replace) renameSync(temp, path);
-    else linkSync(temp, path);
+    else linkOrCreate(temp, path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new AuditWriteError(path, err);
   } finally {
@@ -538,6 +538,16 @@ function publishLogId(path: string, replace: boolean): void {
     } catch {
       // Renamed into place, or never made.
     }
+  }
+}
+
+/** Links `temp` (whole) to `path`; where the filesystem cannot hard-link, creates `path` with O_EXCL and copies it in (readers wait out the empty moment). */
+function linkOrCreate(temp: string, path: string): void {
+  try {
+    linkSync(temp, path);
+  } catch (err) {
+    if (!cannotLink(err)) throw err;
+    if (!createExclusive(path, readFileSync(temp, 'utf8'))) throw Object.assign(new Error(`EEXIST: ${path}`), { code: 'EEXIST' });
   }
 }
 

@@ -90,6 +90,14 @@ export function isSymlink(path: string): boolean {
   }
 }
 
+/** link(2) errors that mean the filesystem cannot hard-link (vfat, some SMB shares): the caller falls back to O_EXCL. */
+const CANNOT_LINK = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK', 'EXDEV']);
+
+/** Whether `err` says that the filesystem cannot hard-link. */
+export function cannotLink(err: unknown): boolean {
+  return CANNOT_LINK.has((err as NodeJS.ErrnoException).code ?? '');
+}
+
 /** Creates `path` with `content` only if nothing is there (O_EXCL, mode 0600); false when it exists. */
 export function createExclusive(path: string, content: string): boolean {
   let fd: number;

@@ -1,12 +1,15 @@
-// The directory lock that orders writers of one log across processes: an O_EXCL lock file
-// held as a lease (for a burst of events, released at the end of the turn of the event loop).
-import { closeSync, existsSync, openSync, readFileSync, renameSync, linkSync, unlinkSync, utimesSync, statSync } from 'node:fs';
+// The directory lock that orders writers of one log across processes: a lock file (each writer's
+// holder file, hard-linked; or created with O_EXCL where links are not supported) held as a lease
+// (for a burst of events, released at the end of the turn of the event loop).
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, renameSync, linkSync, unlinkSync, utimesSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LockTimeoutError } from '../errors';
 import { sleepSync } from './sleep';
 import { pidNamespace, processAlive, processStartTime, sameProcessSpace } from './process-info';
 import { createExclusive } from './fs-util';
+import { HolderFile, removeHolderFiles } from './lock-holder';
 
 /** Options of a directory lock. */
 export interface LockOptions {
@@ -52,9 +55,11 @@ function known(field: string | undefined): string | undefined {
 
 /** Locks held by this thread, so that two loggers of one process hand the lease over instead of deadlocking. */
 const heldHere = new Map<string, FileLock>();
-// A process that ends inside a burst (its lease's release still queued) leaves no lock file behind.
+// A process that ends inside a burst (its lease's release still queued) leaves no lock file behind,
+// and no holder file (released first: a linked lock is recognised as ours through its holder file).
 process.once('exit', () => {
   for (const lock of [...heldHere.values()]) lock.release();
+  removeHolderFiles();
 });
 
 /** An inter-process lock on one path. */
@@ -73,6 +78,12 @@ export class FileLock {
   private shareStart = 0;
   private readonly waitPath: string;
   private readonly breakPath: string;
+  /** This writer's holder file, linked as the lock file at each acquisition. */
+  private readonly holder: HolderFile;
+  /** Whether the lock held now is the holder file linked (else a lock file created with O_EXCL). */
+  private heldByLink = false;
+  /** Whether holder files left by dead writers were looked for. */
+  private swept = false;
   private readonly timeoutMs: number;
   private readonly staleMs: number;
 
@@ -81,6 +92,7 @@ export class FileLock {
     this.staleMs = options.staleMs ?? 30_000;
     this.waitPath = path + '.wait';
     this.breakPath = path + '.break';
+    this.holder = new HolderFile(`${path}.holder-${this.token}`, this.holderLine());
   }
 
   /** Whether this instance holds the lock now. */
@@ -123,10 +135,17 @@ export class FileLock {
     if (heldHere.get(this.path) === this) heldHere.delete(this.path);
     try {
       // Ours may have been broken as stale and the lock taken by another writer: remove only ours.
-      if (this.readHolder()?.token === this.token) unlinkSync(this.path);
+      const ours = this.heldByLink ? this.holder.isLinkedAt(this.path) : this.readHolder()?.token === this.token;
+      if (ours) unlinkSync(this.path);
     } catch {
       // Already gone: nothing to release.
     }
+  }
+
+  /** Releases the lock and removes this writer's holder file (when its log closes). */
+  dispose(): void {
+    this.release();
+    this.holder.remove();
   }
 
   /** The end of a turn that used the lease: release it, and step aside for a moment if a writer was waiting. */
@@ -237,7 +256,34 @@ export class FileLock {
   }
 
   private tryCreate(): boolean {
-    return createExclusive(this.path, this.holderLine());
+    if (!this.swept) this.sweepHolderFiles();
+    const linked = this.holder.linkAs(this.path);
+    this.heldByLink = linked !== undefined;
+    return linked ?? createExclusive(this.path, this.holderLine());
+  }
+
+  /** Removes the holder files of writers that are gone (killed before they could remove their own); once per lock. */
+  private sweepHolderFiles(): void {
+    this.swept = true;
+    const prefix = `${basename(this.path)}.holder-`;
+    let names: string[];
+    try {
+      names = readdirSync(dirname(this.path)).filter((name) => name.startsWith(prefix));
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const path = join(dirname(this.path), name);
+      if (path === this.holder.path) continue;
+      const holder = this.readHolder(path);
+      // Removing one that is still the lock is harmless: the lock is its other link, broken (or not) on its own merits.
+      if (!(holder ? this.isStale(holder, path) : this.isAbandonedEmpty(path))) continue;
+      try {
+        unlinkSync(path);
+      } catch {
+        // Another writer swept it first.
+      }
+    }
   }
 
   /** What a lock or breaker file holds: `pid host token start-time namespace` ('-' for what is unknown). */
@@ -265,7 +311,9 @@ export class FileLock {
       return started !== undefined && started !== holder.started;
     }
     try {
-      return Date.now() - statSync(path).mtimeMs > this.staleMs;
+      // A linked lock file (two links) was taken when its ctime says: its mtime is when its holder file was written.
+      const stats = statSync(path);
+      return Date.now() - (stats.nlink > 1 ? Math.max(stats.mtimeMs, stats.ctimeMs) : stats.mtimeMs) > this.staleMs;
     } catch {
       return false;
     }

@@ -1,0 +1,129 @@
+// The lock taken by hard-linking each writer's holder file: one inode per writer, swept when its writer died, and the O_EXCL fallback.
+import { expect } from 'chai';
+import fs from 'node:fs';
+import { existsSync, linkSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import sinon from 'sinon';
+import { AuditLogger, LockTimeoutError, type AuditEvent } from '@auditrail/core';
+import { spawnTs } from '../../../test/helpers/node';
+import { tempDir } from '../../../test/helpers/tmp';
+import { leaseEnds, readFormat, rejectionOf } from './helpers';
+
+const holderFiles = (dir: string): string[] => readdirSync(dir).filter((name) => name.startsWith('audit_log.lock.holder-'));
+
+function expectChain(events: AuditEvent[], count: number): void {
+  expect(events.map((e) => e.seq)).to.deep.equal(Array.from({ length: count }, (_, i) => i + 1));
+  for (let i = 1; i < events.length; i++) expect(events[i]!.prev_hash).to.equal(events[i - 1]!.hash);
+}
+
+describe('directory lock: holder files', () => {
+  it('takes the lock by linking its holder file (one inode, no new one per turn), and close leaves neither file', async () => {
+    const dir = tempDir();
+    const lockPath = join(dir, 'audit_log.lock');
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
+    await logger.logEvent('first');
+    const [holder] = holderFiles(dir);
+    expect(holder, 'a holder file beside the lock').to.be.a('string');
+    const holderPath = join(dir, holder!);
+    const held = statSync(lockPath);
+    expect(held.ino, 'the lock file is the holder file').to.equal(statSync(holderPath).ino);
+    expect(held.nlink).to.equal(2);
+    expect(held.mode & 0o777).to.equal(0o600);
+    expect(readFileSync(lockPath, 'utf8')).to.match(new RegExp(`^${process.pid} ${hostname()} [0-9a-f]{16} `));
+    await leaseEnds();
+    expect(existsSync(lockPath), 'released at the end of the turn').to.equal(false);
+    expect(statSync(holderPath).nlink).to.equal(1);
+    for (let i = 0; i < 5; i++) {
+      await logger.logEvent('again', { i });
+      expect(statSync(lockPath).ino, 'the same inode at every turn').to.equal(held.ino);
+      await new Promise((r) => setImmediate(r));
+    }
+    await logger.close();
+    expect(readdirSync(dir).filter((name) => name.startsWith('audit_log.lock'))).to.deep.equal([]);
+    expectChain(readFormat(dir, 'jsonl'), 6);
+  });
+
+  it("removes the holder file of a writer killed with SIGKILL when the next writer starts, and keeps a live writer's", async () => {
+    const dir = tempDir();
+    const child = spawnTs(resolve(__dirname, '../../../test/fixtures/log-then-wait.ts'), [dir, '60000']);
+    const exited = new Promise((r) => child.on('exit', r));
+    await new Promise<void>((ok, fail) => {
+      child.stdout!.on('data', (d: Buffer) => d.toString().includes('logged') && ok());
+      child.on('exit', (code) => fail(new Error(`child exited early with ${code}`)));
+    });
+    const [childHolder] = holderFiles(dir);
+    expect(childHolder, "the child's holder file").to.be.a('string');
+    // A live writer's holder file stays.
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
+    await logger.logEvent('while the child lives');
+    expect(holderFiles(dir)).to.include(childHolder);
+    await logger.close();
+    child.kill('SIGKILL');
+    await exited;
+    expect(holderFiles(dir), 'left behind by the kill').to.deep.equal([childHolder]);
+    const next = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
+    await next.logEvent('after the kill');
+    expect(holderFiles(dir)).to.not.include(childHolder);
+    await next.close();
+    expect(holderFiles(dir)).to.deep.equal([]);
+    expectChain(readFormat(dir, 'jsonl'), 3);
+  });
+
+  it('makes its holder file again when it was removed under it (a directory cleaned by hand)', async () => {
+    const dir = tempDir();
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
+    await logger.logEvent('a');
+    await leaseEnds();
+    for (const name of holderFiles(dir)) unlinkSync(join(dir, name));
+    await logger.logEvent('b');
+    expect(holderFiles(dir)).to.have.length(1);
+    await logger.close();
+    expectChain(readFormat(dir, 'jsonl'), 2);
+  });
+
+  it('judges a linked lock from another namespace by when it was linked (ctime), not by when its holder file was written', async () => {
+    const dir = tempDir();
+    const lockPath = join(dir, 'audit_log.lock');
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', lockTimeoutMs: 150 });
+    await leaseEnds();
+    // Another pod container's holder file, written two minutes ago and linked as the lock just now.
+    const theirs = join(dir, 'audit_log.lock.holder-0123456789abcdef');
+    writeFileSync(theirs, `4242 ${hostname()} 0123456789abcdef 4242 pid:[1]\n`);
+    const old = new Date(Date.now() - 120_000);
+    utimesSync(theirs, old, old);
+    linkSync(theirs, lockPath);
+    const err = await rejectionOf(logger.logEvent('a'));
+    expect(err, 'a lock linked just now is fresh').to.be.instanceOf(LockTimeoutError);
+    expect(existsSync(lockPath)).to.equal(true);
+    await logger.close();
+  });
+
+  describe('on a filesystem without hard links', () => {
+    // No such filesystem can be mounted here (no vfat module, no FUSE tooling): link(2) is made to fail as vfat's does.
+    let link: sinon.SinonStub;
+    beforeEach(() => {
+      link = sinon.stub(fs, 'linkSync').throws(Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM', errno: -1, syscall: 'link' }));
+    });
+    afterEach(() => link.restore());
+
+    it('falls back to lock files created with O_EXCL, and leaves no holder file', async () => {
+      const dir = tempDir();
+      const lockPath = join(dir, 'audit_log.lock');
+      const logger = new AuditLogger({ rootLogDir: dir, format: ['jsonl', 'csv'] });
+      for (let i = 0; i < 3; i++) {
+        await logger.logEvent('step', { i });
+        const held = statSync(lockPath);
+        expect(held.nlink, 'a lock file of its own').to.equal(1);
+        expect(readFileSync(lockPath, 'utf8')).to.match(new RegExp(`^${process.pid} `));
+        expect(holderFiles(dir)).to.deep.equal([]);
+        await leaseEnds();
+        expect(existsSync(lockPath)).to.equal(false);
+      }
+      await logger.close();
+      expect(link.called, 'link was tried').to.equal(true);
+      expectChain(readFormat(dir, 'jsonl'), 3);
+      expectChain(readFormat(dir, 'csv'), 3);
+    });
+  });
+});
