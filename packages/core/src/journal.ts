@@ -53,6 +53,8 @@ export interface JournalOptions {
   hmacKey: BinaryLike | KeyObject | undefined;
   /** How long to wait for another writer's lock. */
   lockTimeoutMs: number;
+  /** When a lock from another host or pid namespace is taken as stale. */
+  lockStaleMs: number;
   /** Allow log files to be symbolic links. */
   allowSymlink: boolean;
   /** Details larger than this (serialised bytes) are cut. */
@@ -118,6 +120,7 @@ export class Journal {
     if (dir === undefined || this.files.length === 0) return;
     this.lock = new FileLock(join(dir, 'audit_log.lock'), {
       timeoutMs: options.lockTimeoutMs,
+      staleMs: options.lockStaleMs,
       onStale: (message) => context.warn('STALE_LOCK_BROKEN', message),
     });
     if (options.rotation || options.retention) this.rotation = this.createRotation(options);
@@ -547,7 +550,7 @@ function linkOrCreate(temp: string, path: string): void {
     linkSync(temp, path);
   } catch (err) {
     if (!cannotLink(err)) throw err;
-    if (!createExclusive(path, readFileSync(temp, 'utf8'))) throw Object.assign(new Error(`EEXIST: ${path}`), { code: 'EEXIST' });
+    if (!createExclusive(path, readFileSync(temp, 'utf8'), true)) throw Object.assign(new Error(`EEXIST: ${path}`), { code: 'EEXIST' });
   }
 }
 

@@ -78,6 +78,7 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
         fsyncIntervalMs: options.fsyncIntervalMs ?? 1000,
         hmacKey: options.hmacKey ?? (process.env.AUDIT_LOG_HMAC_KEY || undefined),
         lockTimeoutMs: options.lockTimeoutMs ?? 10_000,
+        lockStaleMs: checkPositive('lockStaleMs', options.lockStaleMs ?? 30_000),
         allowSymlink: options.allowSymlink ?? false,
         maxDetailsBytes: this.limits.maxDetailsBytes,
         checkpoints: options.checkpoints,
@@ -369,6 +370,11 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
 
 function asAuditError(err: unknown): AuditError {
   return err instanceof AuditError ? err : new AuditWriteError('sink', err);
+}
+
+function checkPositive(option: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new InvalidOptionError(option, `${String(value)} is not a positive number of milliseconds`);
+  return value;
 }
 
 function checkChoice<T extends string>(option: string, value: T, choices: readonly T[]): T {

@@ -42,6 +42,8 @@ export interface AuditLoggerOptions {
   hmacKey?: BinaryLike | KeyObject;
   /** How long to wait for another process's lock on the directory (default 10,000 ms). */
   lockTimeoutMs?: number;
+  /** A lock that another host or pid namespace holds (or that cannot be read) is broken once this old (default 30,000 ms). */
+  lockStaleMs?: number;
   /** Allow log files to be symbolic links (refused by default). */
   allowSymlink?: boolean;
   /** Delivery to batch sinks: policy (batching, retry, timeouts), the in-memory queue of format 'none', acknowledged events. */

@@ -165,6 +165,8 @@ describe('AuditLogger API', () => {
         [{ order: 'random' as 'newest-first' }, /Invalid option "order"/],
         [{ experimentName: '../escape' }, /Invalid option "experimentName"/],
         [{ experimentName: '' }, /Invalid option "experimentName": must be a non-empty string/],
+        [{ lockStaleMs: 0 }, /Invalid option "lockStaleMs": 0 is not a positive number of milliseconds/],
+        [{ lockStaleMs: Number.NaN }, /Invalid option "lockStaleMs": NaN is not a positive number/],
       ];
       for (const [options, message] of bad) {
         expect(() => new AuditLogger({ rootLogDir: dir, ...options }), message.source).to.throw(InvalidOptionError, message);

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { existsSync, linkSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import sinon from 'sinon';
 import { AuditLogger, LockTimeoutError, type AuditEvent } from '@auditrail/core';
 import { spawnTs } from '../../../test/helpers/node';
@@ -99,6 +100,69 @@ describe('directory lock: holder files', () => {
     await logger.close();
   });
 
+  it("keeps a linked lock fresh when its holder file's name is removed, and sweeps no live writer's holder file from elsewhere", async () => {
+    const dir = tempDir();
+    const lockPath = join(dir, 'audit_log.lock');
+    // Another pod container's holder files: one linked as the lock, one idle; both written two minutes ago.
+    const linked = join(dir, 'audit_log.lock.holder-0123456789abcdef');
+    const idle = join(dir, 'audit_log.lock.holder-fedcba9876543210');
+    const old = new Date(Date.now() - 120_000);
+    writeFileSync(linked, `4242 ${hostname()} 0123456789abcdef 4242 pid:[1]\n`);
+    writeFileSync(idle, `4243 ${hostname()} fedcba9876543210 4243 pid:[1]\n`);
+    utimesSync(linked, old, old);
+    utimesSync(idle, old, old);
+    linkSync(linked, lockPath);
+    unlinkSync(linked); // its name removed by hand: the lock is left with one link and an old mtime
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', lockTimeoutMs: 150 });
+    const err = await rejectionOf(logger.logEvent('a'));
+    expect(err, 'a lock linked just now is fresh').to.be.instanceOf(LockTimeoutError);
+    expect(existsSync(lockPath)).to.equal(true);
+    expect(existsSync(idle), 'a holder file from another namespace, unused for minutes, may be a live writer’s').to.equal(true);
+    await logger.close();
+  });
+
+  it("never removes another writer's lock at release, when its own was broken and the lock taken meanwhile", async () => {
+    const dir = tempDir();
+    const lockPath = join(dir, 'audit_log.lock');
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
+    await logger.logEvent('a');
+    // Within the lease: broken as stale by a writer on another host, which then took the lock.
+    unlinkSync(lockPath);
+    writeFileSync(lockPath, '4242 some-other-host 0123456789abcdef\n');
+    await leaseEnds();
+    expect(readFileSync(lockPath, 'utf8'), 'the other writer’s lock is left alone').to.include('some-other-host');
+    unlinkSync(lockPath);
+    await logger.close();
+  });
+
+  it('takes a lock file with O_EXCL in a worker thread (terminate() runs no exit handler), and leaves no holder file', async () => {
+    const dir = tempDir();
+    const core = require.resolve('@auditrail/core');
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const { AuditLogger } = require(workerData.core);
+       const logger = new AuditLogger({ rootLogDir: workerData.dir, format: 'jsonl' });
+       (async () => {
+         for (let i = 0; i < 3; i++) {
+           await logger.logEvent('in a worker', { i });
+           await new Promise((r) => setImmediate(r));
+         }
+         parentPort.postMessage('logged');
+       })();`,
+      { eval: true, workerData: { dir, core } },
+    );
+    await new Promise<void>((ok, fail) => {
+      worker.once('message', () => ok());
+      worker.once('error', fail);
+    });
+    await worker.terminate();
+    expect(holderFiles(dir)).to.deep.equal([]);
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
+    await logger.logEvent('after the worker');
+    await logger.close();
+    expectChain(readFormat(dir, 'jsonl'), 4);
+  });
+
   describe('on a filesystem without hard links', () => {
     // No such filesystem can be mounted here (no vfat module, no FUSE tooling): link(2) is made to fail as vfat's does.
     let link: sinon.SinonStub;
@@ -121,7 +185,7 @@ describe('directory lock: holder files', () => {
         expect(existsSync(lockPath)).to.equal(false);
       }
       await logger.close();
-      expect(link.called, 'link was tried').to.equal(true);
+      expect(link.calledWith(sinon.match(/audit_log\.lock\.holder-[0-9a-f]{16}$/), lockPath), 'the lock tried to link its holder file').to.equal(true);
       expectChain(readFormat(dir, 'jsonl'), 3);
       expectChain(readFormat(dir, 'csv'), 3);
     });

@@ -98,8 +98,8 @@ export function cannotLink(err: unknown): boolean {
   return CANNOT_LINK.has((err as NodeJS.ErrnoException).code ?? '');
 }
 
-/** Creates `path` with `content` only if nothing is there (O_EXCL, mode 0600); false when it exists. */
-export function createExclusive(path: string, content: string): boolean {
+/** Creates `path` with `content` only if nothing is there (O_EXCL, mode 0600; synced when `sync`); false when it exists. */
+export function createExclusive(path: string, content: string, sync = false): boolean {
   let fd: number;
   try {
     fd = openSync(path, 'wx', 0o600);
@@ -109,6 +109,7 @@ export function createExclusive(path: string, content: string): boolean {
   }
   try {
     writeSync(fd, content);
+    if (sync) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }

@@ -1,15 +1,13 @@
 // The directory lock that orders writers of one log across processes: a lock file (each writer's
 // holder file, hard-linked; or created with O_EXCL where links are not supported) held as a lease
 // (for a burst of events, released at the end of the turn of the event loop).
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, renameSync, linkSync, unlinkSync, utimesSync, statSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, existsSync, openSync, renameSync, linkSync, unlinkSync, utimesSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { isMainThread } from 'node:worker_threads';
 import { LockTimeoutError } from '../errors';
 import { sleepSync } from './sleep';
-import { pidNamespace, processAlive, processStartTime, sameProcessSpace } from './process-info';
 import { createExclusive } from './fs-util';
-import { HolderFile, removeHolderFiles } from './lock-holder';
+import { HolderFile, holderLine, isHeldBy, isLeftBehind, readHolder, removeHolderFiles, sweepHolderFiles, type HolderRead } from './lock-holder';
 
 /** Options of a directory lock. */
 export interface LockOptions {
@@ -21,21 +19,8 @@ export interface LockOptions {
   onStale?: (message: string) => void;
 }
 
-interface Holder {
-  pid: number;
-  host: string;
-  token: string;
-  /** Start time of the holder process (Linux clock ticks since boot), when known: tells a reused pid apart. */
-  started: string | undefined;
-  /** The holder's pid namespace, when known (written since 0.1: older lock files lack it). */
-  namespace: string | undefined;
-}
-
-const HOST = hostname();
 /** A lock file still empty after this long was left by a writer that died between creating and filling it. */
 const EMPTY_LOCK_GRACE_MS = 2_000;
-const OWN_START = processStartTime(process.pid);
-const OWN_NAMESPACE = pidNamespace();
 /** A breaker file whose writer is gone (or, from another host, this old) was left by a writer that died while breaking a lock. */
 const BREAKER_GRACE_MS = 1_000;
 /** A lease held longer than this without a turn of the event loop (a tight loop of awaited events) is handed to a waiting writer. */
@@ -48,10 +33,6 @@ const WAITER_FRESH_MS = 4 * MAX_PAUSE_MS;
 const SHARE_MS = 20;
 /** How long a holder steps aside for a waiter: longer than the waiter's pause, so that it gets in. */
 const YIELD_MS = 2 * MAX_PAUSE_MS;
-/** A field of a holder line, or undefined when absent or written as '-' (unknown). */
-function known(field: string | undefined): string | undefined {
-  return field === undefined || field === '-' ? undefined : field;
-}
 
 /** Locks held by this thread, so that two loggers of one process hand the lease over instead of deadlocking. */
 const heldHere = new Map<string, FileLock>();
@@ -78,8 +59,13 @@ export class FileLock {
   private shareStart = 0;
   private readonly waitPath: string;
   private readonly breakPath: string;
-  /** This writer's holder file, linked as the lock file at each acquisition. */
-  private readonly holder: HolderFile;
+  /** What this writer writes into its lock and breaker files. */
+  private readonly line = holderLine(this.token);
+  /**
+   * This writer's holder file, linked as the lock file at each acquisition; none in a worker thread, whose
+   * `terminate()` runs no exit handler that could remove it (a worker creates its lock files with O_EXCL).
+   */
+  private readonly holder: HolderFile | undefined;
   /** Whether the lock held now is the holder file linked (else a lock file created with O_EXCL). */
   private heldByLink = false;
   /** Whether holder files left by dead writers were looked for. */
@@ -92,7 +78,7 @@ export class FileLock {
     this.staleMs = options.staleMs ?? 30_000;
     this.waitPath = path + '.wait';
     this.breakPath = path + '.break';
-    this.holder = new HolderFile(`${path}.holder-${this.token}`, this.holderLine());
+    this.holder = isMainThread ? new HolderFile(`${path}.holder-${this.token}`, this.line) : undefined;
   }
 
   /** Whether this instance holds the lock now. */
@@ -135,8 +121,8 @@ export class FileLock {
     if (heldHere.get(this.path) === this) heldHere.delete(this.path);
     try {
       // Ours may have been broken as stale and the lock taken by another writer: remove only ours.
-      const ours = this.heldByLink ? this.holder.isLinkedAt(this.path) : this.readHolder()?.token === this.token;
-      if (ours) unlinkSync(this.path);
+      // One stat when it is our holder file; otherwise (an O_EXCL lock file, inode numbers that differ between links) the token.
+      if ((this.heldByLink && this.holder?.isLinkedAt(this.path)) || isHeldBy(readHolder(this.path), this.token)) unlinkSync(this.path);
     } catch {
       // Already gone: nothing to release.
     }
@@ -145,7 +131,7 @@ export class FileLock {
   /** Releases the lock and removes this writer's holder file (when its log closes). */
   dispose(): void {
     this.release();
-    this.holder.remove();
+    this.holder?.remove();
   }
 
   /** The end of a turn that used the lease: release it, and step aside for a moment if a writer was waiting. */
@@ -185,12 +171,12 @@ export class FileLock {
         return;
       }
       this.signalWaiting();
-      const holder = this.readHolder();
-      if ((holder ? this.isStale(holder) : this.isAbandonedEmpty()) && this.breakStale()) continue;
+      const holder = readHolder(this.path);
+      if (this.isLeft(holder) && this.breakStale()) continue;
       const waited = Date.now() - started;
       if (waited >= this.timeoutMs) {
         this.stopWaiting();
-        throw new LockTimeoutError(this.path, waited, holder ? `pid ${holder.pid} on ${holder.host}` : 'an unknown writer');
+        throw new LockTimeoutError(this.path, waited, typeof holder === 'object' ? `pid ${holder.pid} on ${holder.host}` : 'an unknown writer');
       }
       sleepSync(pause);
       pause = Math.min(pause * 2, MAX_PAUSE_MS);
@@ -256,75 +242,25 @@ export class FileLock {
   }
 
   private tryCreate(): boolean {
-    if (!this.swept) this.sweepHolderFiles();
-    const linked = this.holder.linkAs(this.path);
+    if (this.holder && !this.swept) this.sweep();
+    const linked = this.holder?.linkAs(this.path);
     this.heldByLink = linked !== undefined;
-    return linked ?? createExclusive(this.path, this.holderLine());
+    return linked ?? createExclusive(this.path, this.line);
   }
 
-  /** Removes the holder files of writers that are gone (killed before they could remove their own); once per lock. */
-  private sweepHolderFiles(): void {
-    this.swept = true;
-    const prefix = `${basename(this.path)}.holder-`;
-    let names: string[];
+  /** Once per lock, before its first acquisition: removes the holder files of writers that are gone. */
+  private sweep(): void {
     try {
-      names = readdirSync(dirname(this.path)).filter((name) => name.startsWith(prefix));
+      sweepHolderFiles(this.path, this.holder!.path, EMPTY_LOCK_GRACE_MS);
+      this.swept = true;
     } catch {
-      return;
-    }
-    for (const name of names) {
-      const path = join(dirname(this.path), name);
-      if (path === this.holder.path) continue;
-      const holder = this.readHolder(path);
-      // Removing one that is still the lock is harmless: the lock is its other link, broken (or not) on its own merits.
-      if (!(holder ? this.isStale(holder, path) : this.isAbandonedEmpty(path))) continue;
-      try {
-        unlinkSync(path);
-      } catch {
-        // Another writer swept it first.
-      }
+      // The directory cannot be listed now: the next acquisition tries again.
     }
   }
 
-  /** What a lock or breaker file holds: `pid host token start-time namespace` ('-' for what is unknown). */
-  private holderLine(): string {
-    return `${process.pid} ${HOST} ${this.token} ${OWN_START ?? '-'} ${OWN_NAMESPACE ?? '-'}\n`;
-  }
-
-
-  private readHolder(path = this.path): Holder | undefined {
-    try {
-      const [pid, host, token, started, namespace] = readFileSync(path, 'utf8').trim().split(' ');
-      // A holder caught between creating and writing its file reads as empty: not stale yet.
-      if (!pid || !host || !token) return undefined;
-      return { pid: Number(pid), host, token, started: known(started), namespace: known(namespace) };
-    } catch {
-      return undefined;
-    }
-  }
-
-  private isStale(holder: Holder, path = this.path): boolean {
-    if (sameProcessSpace(holder.host, holder.namespace, HOST, OWN_NAMESPACE)) {
-      if (!processAlive(holder.pid)) return true;
-      // Alive, but is it the holder, or a later process that reused its pid (a restarted container, even this process)?
-      const started = holder.started === undefined ? undefined : processStartTime(holder.pid);
-      return started !== undefined && started !== holder.started;
-    }
-    try {
-      // A linked lock file (two links) was taken when its ctime says: its mtime is when its holder file was written.
-      const stats = statSync(path);
-      return Date.now() - (stats.nlink > 1 ? Math.max(stats.mtimeMs, stats.ctimeMs) : stats.mtimeMs) > this.staleMs;
-    } catch {
-      return false;
-    }
-  }
-
-  private isAbandonedEmpty(path = this.path, graceMs = EMPTY_LOCK_GRACE_MS): boolean {
-    try {
-      return Date.now() - statSync(path).mtimeMs > graceMs;
-    } catch {
-      return false;
-    }
+  /** Whether the lock file, read as `holder`, was left by a writer that is gone. */
+  private isLeft(holder: HolderRead): boolean {
+    return isLeftBehind(holder, this.path, this.staleMs, EMPTY_LOCK_GRACE_MS);
   }
 
   /**
@@ -337,18 +273,19 @@ export class FileLock {
   private breakStale(): boolean {
     if (!this.takeBreaker()) return false;
     try {
-      const holder = this.readHolder();
-      if (!(holder ? this.isStale(holder) : this.isAbandonedEmpty())) return false; // broken and retaken meanwhile
+      const holder = readHolder(this.path);
+      if (!this.isLeft(holder)) return false; // broken and retaken meanwhile
       try {
         unlinkSync(this.path);
       } catch {
         return false; // gone already: nothing was broken here
       }
-      const by = holder ? `pid ${holder.pid} on ${holder.host}` : 'a writer that died before filling it in';
+      const by =
+        typeof holder === 'object' ? `pid ${holder.pid} on ${holder.host}` : holder === 'empty' ? 'a writer that died before filling it in' : 'a writer whose lock file cannot be read';
       this.options.onStale?.(`broke stale lock ${this.path} left by ${by}`);
       return true;
     } finally {
-      if (this.readHolder(this.breakPath)?.token === this.token) {
+      if (isHeldBy(readHolder(this.breakPath), this.token)) {
         try {
           unlinkSync(this.breakPath);
         } catch {
@@ -361,7 +298,7 @@ export class FileLock {
   /** Creates the breaker file; when another writer's is there, removes it only if that writer is gone. */
   private takeBreaker(): boolean {
     try {
-      if (createExclusive(this.breakPath, this.holderLine())) return true;
+      if (createExclusive(this.breakPath, this.line)) return true;
     } catch {
       return false; // the directory is not writable now: try again at the next attempt
     }
@@ -376,16 +313,16 @@ export class FileLock {
    * created it meanwhile), it is put back, which fails harmlessly if yet another writer made one.
    */
   private removeAbandonedBreaker(): void {
-    const breaker = this.readHolder(this.breakPath);
-    const abandoned = breaker ? this.isStale(breaker, this.breakPath) : this.isAbandonedEmpty(this.breakPath, BREAKER_GRACE_MS);
-    if (!abandoned) return;
+    const breaker = readHolder(this.breakPath);
+    if (!isLeftBehind(breaker, this.breakPath, this.staleMs, BREAKER_GRACE_MS)) return;
     const aside = `${this.breakPath}.stale-${this.token}`;
     try {
       renameSync(this.breakPath, aside);
     } catch {
       return; // another writer moved it first
     }
-    if (this.readHolder(aside)?.token !== breaker?.token) {
+    const tokenOf = (read: HolderRead): string | undefined => (typeof read === 'object' ? read.token : undefined);
+    if (tokenOf(readHolder(aside)) !== tokenOf(breaker)) {
       try {
         linkSync(aside, this.breakPath);
       } catch {
