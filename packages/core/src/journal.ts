@@ -127,7 +127,10 @@ export class Journal {
     try {
       this.beginLease();
     } catch (err) {
-      if (err instanceof InvalidOptionError) throw err;
+      if (err instanceof InvalidOptionError) {
+        this.abandon();
+        throw err;
+      }
       // Not thrown here: an audit logger reports write failures where events are logged (rejecting
       // logEvent, or on the bus with onError 'emit'). A directory not there yet (an unmounted volume,
       // EACCES), a file in the way or a lock held too long: every lease retries until it works.
@@ -288,6 +291,14 @@ export class Journal {
   /** Flushes to stable storage unless the policy is 'never'. */
   flush(): Promise<void> {
     return this.options.fsync === 'never' ? Promise.resolve() : this.durable();
+  }
+
+  /** Closes the files and lets go of the lock at once, without syncing or signing (a logger whose construction failed). */
+  abandon(): void {
+    if (this.timer) clearInterval(this.timer);
+    for (const file of this.files) file.close();
+    this.checkpoints?.close();
+    this.lock?.dispose();
   }
 
   /** Syncs (unless 'never'), closes the files and releases the lock. */

@@ -78,7 +78,7 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
         fsyncIntervalMs: options.fsyncIntervalMs ?? 1000,
         hmacKey: options.hmacKey ?? (process.env.AUDIT_LOG_HMAC_KEY || undefined),
         lockTimeoutMs: options.lockTimeoutMs ?? 10_000,
-        lockStaleMs: checkPositive('lockStaleMs', options.lockStaleMs ?? 30_000),
+        lockStaleMs: checkAtLeast('lockStaleMs', options.lockStaleMs ?? 30_000, MIN_LOCK_STALE_MS),
         allowSymlink: options.allowSymlink ?? false,
         maxDetailsBytes: this.limits.maxDetailsBytes,
         checkpoints: options.checkpoints,
@@ -98,8 +98,15 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
     if (formats.length === 0) this.memorySummary = emptySummary();
     this.deliveryOptions = options.delivery;
     this.jsonlPath = this.rootLogDir !== undefined && formats.includes('jsonl') ? join(this.rootLogDir, FORMAT_FILES.jsonl) : undefined;
-    for (const sink of options.sinks ?? []) this.addSink(sink);
-    for (const plugin of options.plugins ?? []) this.use(plugin);
+    try {
+      for (const sink of options.sinks ?? []) this.addSink(sink);
+      for (const plugin of options.plugins ?? []) this.use(plugin);
+    } catch (err) {
+      // Nobody can close a logger that was never returned: let go of its files and lock now.
+      this.journal.abandon();
+      void this.delivery?.close({ timeoutMs: 0 }).catch(() => undefined);
+      throw err;
+    }
     this.constructed = true;
   }
 
@@ -372,8 +379,11 @@ function asAuditError(err: unknown): AuditError {
   return err instanceof AuditError ? err : new AuditWriteError('sink', err);
 }
 
-function checkPositive(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new InvalidOptionError(option, `${String(value)} is not a positive number of milliseconds`);
+/** Below this, a live writer's lock (held through a GC pause, a synchronous stretch, an fsync) could be taken for abandoned. */
+const MIN_LOCK_STALE_MS = 1000;
+
+function checkAtLeast(option: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) throw new InvalidOptionError(option, `${String(value)} is not a number of milliseconds of at least ${min}`);
   return value;
 }
 

@@ -165,8 +165,8 @@ describe('AuditLogger API', () => {
         [{ order: 'random' as 'newest-first' }, /Invalid option "order"/],
         [{ experimentName: '../escape' }, /Invalid option "experimentName"/],
         [{ experimentName: '' }, /Invalid option "experimentName": must be a non-empty string/],
-        [{ lockStaleMs: 0 }, /Invalid option "lockStaleMs": 0 is not a positive number of milliseconds/],
-        [{ lockStaleMs: Number.NaN }, /Invalid option "lockStaleMs": NaN is not a positive number/],
+        [{ lockStaleMs: 999 }, /Invalid option "lockStaleMs": 999 is not a number of milliseconds of at least 1000/],
+        [{ lockStaleMs: Number.NaN }, /Invalid option "lockStaleMs": NaN is not a number of milliseconds/],
       ];
       for (const [options, message] of bad) {
         expect(() => new AuditLogger({ rootLogDir: dir, ...options }), message.source).to.throw(InvalidOptionError, message);

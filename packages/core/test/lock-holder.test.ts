@@ -148,6 +148,7 @@ describe('directory lock: holder files', () => {
            await new Promise((r) => setImmediate(r));
          }
          parentPort.postMessage('logged');
+         setInterval(() => {}, 1000); // alive until terminate(), which runs no exit handler
        })();`,
       { eval: true, workerData: { dir, core } },
     );
@@ -161,6 +162,110 @@ describe('directory lock: holder files', () => {
     await logger.logEvent('after the worker');
     await logger.close();
     expectChain(readFormat(dir, 'jsonl'), 4);
+  });
+
+  it("breaks by its age the lock of a worker terminated while it held it (its pid lives on)", async () => {
+    const dir = tempDir();
+    const core = require.resolve('@auditrail/core');
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const { AuditLogger } = require(workerData.core);
+       const logger = new AuditLogger({ rootLogDir: workerData.dir, format: 'jsonl' });
+       (async () => {
+         await logger.logEvent('in a worker');
+         parentPort.postMessage('logging');
+         for (;;) await logger.logEvent('in a worker'); // never yields: the lease is held until terminate()
+       })();`,
+      { eval: true, workerData: { dir, core } },
+    );
+    await new Promise<void>((ok, fail) => {
+      worker.once('message', () => ok());
+      worker.once('error', fail);
+    });
+    await worker.terminate();
+    const lockPath = join(dir, 'audit_log.lock');
+    expect(readFileSync(lockPath, 'utf8'), "the worker's lock, left behind").to.match(new RegExp(`^${process.pid} .* thread:\\d+\\n$`));
+    const started = Date.now();
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', lockStaleMs: 1000, lockTimeoutMs: 5000 });
+    const event = await logger.logEvent('after the worker');
+    expect(Date.now() - started, 'not before the lock is 1 s old').to.be.at.least(900);
+    await logger.close();
+    const events = readFormat(dir, 'jsonl');
+    expectChain(events, event.seq);
+  });
+
+  it('refreshes the mtime of its holder file when it links it, so that the lock looks as old as it is to writers that judge by mtime', async () => {
+    const dir = tempDir();
+    const lockPath = join(dir, 'audit_log.lock');
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
+    await logger.logEvent('a');
+    await leaseEnds();
+    const [holder] = holderFiles(dir);
+    const old = new Date(Date.now() - 120_000);
+    utimesSync(join(dir, holder!), old, old);
+    const before = Date.now();
+    await logger.logEvent('b');
+    expect(statSync(lockPath).mtimeMs).to.be.at.least(before - 1000);
+    await logger.close();
+  });
+
+  it('counts a link that failed with EEXIST although it was made (an NFS reply lost) as taken', async () => {
+    const dir = tempDir();
+    const lockPath = join(dir, 'audit_log.lock');
+    const real = fs.linkSync;
+    const link = sinon.stub(fs, 'linkSync').callsFake((from: fs.PathLike, to: fs.PathLike) => {
+      real(from, to);
+      if (to === lockPath) throw Object.assign(new Error(`EEXIST: file already exists, link '${String(from)}' -> '${lockPath}'`), { code: 'EEXIST', syscall: 'link' });
+    });
+    try {
+      const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', lockTimeoutMs: 300 });
+      await logger.logEvent('a');
+      await leaseEnds();
+      await logger.logEvent('b');
+      await logger.close();
+    } finally {
+      link.restore();
+    }
+    expectChain(readFormat(dir, 'jsonl'), 2);
+  });
+
+  it('waits for a lock file it cannot read (another user’s) as for another host’s, instead of breaking it as empty', async () => {
+    const dir = tempDir();
+    const lockPath = join(dir, 'audit_log.lock');
+    writeFileSync(lockPath, '4242 some-host 0123456789abcdef\n');
+    // Tests run as root, who reads any file: the EACCES another user would get is made here.
+    const real = fs.readFileSync;
+    const read = sinon.stub(fs, 'readFileSync').callsFake(((path: fs.PathOrFileDescriptor, options?: unknown) => {
+      if (path === lockPath) throw Object.assign(new Error(`EACCES: permission denied, open '${lockPath}'`), { code: 'EACCES', syscall: 'open' });
+      return real(path, options as BufferEncoding);
+    }) as typeof fs.readFileSync);
+    try {
+      const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', lockTimeoutMs: 2600 });
+      const err = await rejectionOf(logger.logEvent('a')); // past the 2 s after which an empty lock file is broken
+      expect(err).to.be.instanceOf(LockTimeoutError);
+      expect(err.message).to.include('an unknown writer');
+      await logger.close();
+    } finally {
+      read.restore();
+    }
+    expect(existsSync(lockPath)).to.equal(true);
+  });
+
+  it('leaks no file descriptor and no holder file over many loggers, nor from a constructor that throws', async () => {
+    const dir = tempDir();
+    const fds = (): number => readdirSync('/proc/self/fd').length;
+    const warm = new AuditLogger({ rootLogDir: dir, format: 'jsonl', fsync: 'never' });
+    await warm.logEvent('warm-up');
+    await warm.close();
+    const before = fds();
+    for (let i = 0; i < 20; i++) {
+      const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', fsync: 'never' });
+      await logger.logEvent('one', { i });
+      await logger.close();
+      expect(() => new AuditLogger({ rootLogDir: dir, format: 'jsonl', sinks: [{ name: 'no-write' } as never] })).to.throw(/has no write\(\)/);
+    }
+    expect(fds()).to.equal(before);
+    expect(holderFiles(dir)).to.deep.equal([]);
   });
 
   describe('on a filesystem without hard links', () => {

@@ -3,9 +3,10 @@
 // acquisition, so that taking and releasing the lock creates and frees no inode (on ext4 without a journal,
 // each new inode scans past the ones freed in the last minute: a lock file created and removed every turn got
 // slower and slower).
-import { closeSync, fstatSync, linkSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, futimesSync, linkSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { isMainThread, threadId } from 'node:worker_threads';
 import { cannotLink } from './fs-util';
 import { pidNamespace, processAlive, processStartTime, sameProcessSpace } from './process-info';
 
@@ -18,6 +19,8 @@ export interface Holder {
   started: string | undefined;
   /** The holder's pid namespace, when known (written since 0.1: older lock files lack it). */
   namespace: string | undefined;
+  /** `thread:<id>` for a worker thread's lock: its pid outlives it (`terminate()` runs no exit handler), so it is judged by age. */
+  thread: string | undefined;
 }
 
 /**
@@ -35,7 +38,8 @@ const FOREIGN_HOLDER_FILE_MS = 24 * 3600_000;
 
 /** The line a writer with `token` writes into its lock, breaker and holder files ('-' for what is unknown). */
 export function holderLine(token: string): string {
-  return `${process.pid} ${HOST} ${token} ${OWN_START ?? '-'} ${OWN_NAMESPACE ?? '-'}\n`;
+  const thread = isMainThread ? '' : ` thread:${threadId}`;
+  return `${process.pid} ${HOST} ${token} ${OWN_START ?? '-'} ${OWN_NAMESPACE ?? '-'}${thread}\n`;
 }
 
 /** A field of a holder line, or undefined when absent or written as '-' (unknown). */
@@ -51,9 +55,9 @@ export function readHolder(path: string): HolderRead {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : 'unreadable';
   }
-  const [pid, host, token, started, namespace] = text.trim().split(' ');
+  const [pid, host, token, started, namespace, thread] = text.trim().split(' ');
   if (!pid || !host || !token) return 'empty';
-  return { pid: Number(pid), host, token, started: known(started), namespace: known(namespace) };
+  return { pid: Number(pid), host, token, started: known(started), namespace: known(namespace), thread: known(thread) };
 }
 
 /** Whether `read` names the writer with `token`. */
@@ -77,8 +81,9 @@ export function olderThan(path: string, ms: number): boolean {
 
 /**
  * Whether the lock (or breaker) file at `path`, read as `read`, was left by a writer that is gone: on this
- * host and pid namespace, a dead pid or one reused by a later process; otherwise (another host, another pid
- * namespace, a file we cannot read), older than `staleMs`; an empty one, older than `emptyGraceMs`.
+ * host and pid namespace, a dead pid or one reused by a later process (or, for a worker thread's, a live
+ * pid and a file older than `staleMs`); otherwise (another host, another pid namespace, a file we cannot
+ * read), older than `staleMs`; an empty one, older than `emptyGraceMs`.
  */
 export function isLeftBehind(read: HolderRead, path: string, staleMs: number, emptyGraceMs: number): boolean {
   if (read === undefined) return false;
@@ -87,7 +92,8 @@ export function isLeftBehind(read: HolderRead, path: string, staleMs: number, em
   if (!processAlive(read.pid)) return true;
   // Alive, but is it the holder, or a later process that reused its pid (a restarted container, even this process)?
   const started = read.started === undefined ? undefined : processStartTime(read.pid);
-  return started !== undefined && started !== read.started;
+  if (started !== undefined && started !== read.started) return true;
+  return read.thread !== undefined && olderThan(path, staleMs);
 }
 
 /**
@@ -106,9 +112,8 @@ export function sweepHolderFiles(lockPath: string, keep: string, emptyGraceMs: n
     } catch {
       continue;
     }
-    const read = readHolder(path);
-    const local = typeof read === 'object' && sameProcessSpace(read.host, read.namespace, HOST, OWN_NAMESPACE);
-    if (!isLeftBehind(read, path, local ? 0 : FOREIGN_HOLDER_FILE_MS, emptyGraceMs)) continue;
+    // On this host the pid tells; from elsewhere only the age does, and a live writer's may sit unused for long.
+    if (!isLeftBehind(readHolder(path), path, FOREIGN_HOLDER_FILE_MS, emptyGraceMs)) continue;
     try {
       unlinkSync(path);
     } catch {
@@ -122,7 +127,13 @@ const live = new Set<HolderFile>();
 
 /** Removes every holder file of this thread (at exit, once its locks are released). */
 export function removeHolderFiles(): void {
-  for (const holder of [...live]) holder.remove();
+  for (const holder of [...live]) {
+    try {
+      holder.remove();
+    } catch {
+      // The others are still removed.
+    }
+  }
 }
 
 /** One writer's holder file beside the lock (`<lock>.holder-<token>`), holding its holder line. */
@@ -134,11 +145,14 @@ export class HolderFile {
   private file: { fd: number; ino: number; dev: number } | undefined;
   /** False once this filesystem refused a hard link. */
   private linkable = true;
+  private readonly line: string;
 
   constructor(
     readonly path: string,
-    private readonly line: string,
-  ) {}
+    private readonly token: string,
+  ) {
+    this.line = holderLine(token);
+  }
 
   /**
    * Links the holder file as `target`: true when that took the lock, false when `target` is another
@@ -150,11 +164,14 @@ export class HolderFile {
     for (let attempt = 0; ; attempt++) {
       if (!this.file) this.create();
       try {
+        // The lock's mtime says when it was taken, as an O_EXCL lock file's does (which older versions judge it by).
+        const now = Date.now() / 1000;
+        futimesSync(this.file!.fd, now, now);
         linkSync(this.path, target);
         return true;
       } catch (err) {
-        // Over NFS a link whose reply was lost is sent again and fails with EEXIST although it was made.
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return this.isLinkedAt(target);
+        // Over NFS a link whose reply was lost is sent again and fails with EEXIST although it was made: ours all the same.
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return this.isLinkedAt(target) || isHeldBy(readHolder(target), this.token);
         if (cannotLink(err)) {
           this.linkable = false;
           this.remove();

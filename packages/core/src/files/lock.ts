@@ -36,8 +36,7 @@ const YIELD_MS = 2 * MAX_PAUSE_MS;
 
 /** Locks held by this thread, so that two loggers of one process hand the lease over instead of deadlocking. */
 const heldHere = new Map<string, FileLock>();
-// A process that ends inside a burst (its lease's release still queued) leaves no lock file behind,
-// and no holder file (released first: a linked lock is recognised as ours through its holder file).
+// A process that ends inside a burst (its lease's release still queued) leaves no lock file behind, and no holder file.
 process.once('exit', () => {
   for (const lock of [...heldHere.values()]) lock.release();
   removeHolderFiles();
@@ -78,7 +77,7 @@ export class FileLock {
     this.staleMs = options.staleMs ?? 30_000;
     this.waitPath = path + '.wait';
     this.breakPath = path + '.break';
-    this.holder = isMainThread ? new HolderFile(`${path}.holder-${this.token}`, this.line) : undefined;
+    this.holder = isMainThread ? new HolderFile(`${path}.holder-${this.token}`, this.token) : undefined;
   }
 
   /** Whether this instance holds the lock now. */
@@ -268,7 +267,9 @@ export class FileLock {
    * breaker file (O_EXCL) may remove the lock, and it checks staleness again while holding it:
    * no other writer can remove or replace a lock file that exists, so the lock it removes is the
    * stale one it checked, never a fresh lock taken meanwhile (which a rename-and-link-back could
-   * orphan, or hand to two writers at once).
+   * orphan, or hand to two writers at once). The one exception is a lock judged by its age whose
+   * writer is in fact alive and had held it longer than `staleMs`: if it releases and takes it
+   * again between the check and the unlink, the fresh lock goes.
    */
   private breakStale(): boolean {
     if (!this.takeBreaker()) return false;
@@ -313,6 +314,12 @@ export class FileLock {
    * created it meanwhile), it is put back, which fails harmlessly if yet another writer made one.
    */
   private removeAbandonedBreaker(): void {
+    let judged: { ino: number; dev: number };
+    try {
+      judged = statSync(this.breakPath);
+    } catch {
+      return; // gone: its writer is done
+    }
     const breaker = readHolder(this.breakPath);
     if (!isLeftBehind(breaker, this.breakPath, this.staleMs, BREAKER_GRACE_MS)) return;
     const aside = `${this.breakPath}.stale-${this.token}`;
@@ -321,8 +328,16 @@ export class FileLock {
     } catch {
       return; // another writer moved it first
     }
+    // The same file (inode) with the same content; two empty or unreadable reads alone could be two writers' files.
     const tokenOf = (read: HolderRead): string | undefined => (typeof read === 'object' ? read.token : undefined);
-    if (tokenOf(readHolder(aside)) !== tokenOf(breaker)) {
+    let moved: { ino: number; dev: number } | undefined;
+    try {
+      moved = statSync(aside);
+    } catch {
+      moved = undefined;
+    }
+    const same = moved !== undefined && moved.ino === judged.ino && moved.dev === judged.dev && tokenOf(readHolder(aside)) === tokenOf(breaker);
+    if (!same) {
       try {
         linkSync(aside, this.breakPath);
       } catch {
