@@ -108,7 +108,7 @@ async function groupCommit(): Promise<BenchSection> {
     targets: [{ description: "fsync 'always' with 64 callers at least 20× the one-caller rate", met: many >= 20 * single, detail: `${fmt(many)} vs ${fmt(single)} events/s, ${(many / single).toFixed(1)}×` }],
     notes: [
       "logEvent resolves only after fdatasync of the file returned. One caller: each event waits for its own fdatasync. 64 callers: each loops on `await logEvent`; the events written while one fdatasync runs share the next one (group commit), so one fdatasync covers up to 64 events.",
-      'These figures depend on the disk far more than on auditrail: they are the disk’s fdatasync rate, and the ratio is the larger the slower one small fdatasync is next to one of 64 events. One caller's every event is also a turn of the event loop of its own, with the directory lock taken and released around it; 64 callers share one lease a turn.',
+      'These figures depend on the disk far more than on auditrail: they are the disk’s fdatasync rate, and the ratio is bounded by how much longer an fdatasync of 64 events takes than one of a single event. Each event of the one caller is also a turn of the event loop of its own, with the directory lock taken and released around it; 64 callers share one lease a turn.',
     ],
   };
 }
