@@ -13,7 +13,7 @@ import { HolderFile, holderLine, isHeldBy, isLeftBehind, readHolder, removeHolde
 export interface LockOptions {
   /** How long to wait for another writer before failing (default 10,000 ms). */
   timeoutMs?: number;
-  /** A lock from another host older than this is taken as stale (default 30,000 ms). */
+  /** A lock judged by its age (another host or pid namespace, a worker thread's, an unreadable one) is stale once this old (default 30,000 ms). */
   staleMs?: number;
   /** Called when a stale lock is broken. */
   onStale?: (message: string) => void;
