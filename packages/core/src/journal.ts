@@ -112,6 +112,8 @@ export class Journal {
   private rotation: JournalRotation | undefined;
   /** Written right after the primary file and caught up at each lease (the delivery outbox of a json/csv-only log). */
   private follower: JournalFollower | undefined;
+  /** Set by abandon(): nothing takes the lock again. */
+  private abandoned = false;
 
   constructor(private readonly options: JournalOptions, private readonly context: SinkContext) {
     this.hasher = new ChainHasher(options.hmacKey);
@@ -122,6 +124,7 @@ export class Journal {
       timeoutMs: options.lockTimeoutMs,
       staleMs: options.lockStaleMs,
       onStale: (message) => context.warn('STALE_LOCK_BROKEN', message),
+      onLost: (message) => context.warn('LOCK_LOST', message),
     });
     if (options.rotation || options.retention) this.rotation = this.createRotation(options);
     try {
@@ -167,6 +170,7 @@ export class Journal {
 
   /** Takes a new lease, so that the follower copies what other writers (or a crash) left it without; failures are warned. */
   refresh(): void {
+    if (this.abandoned) return; // a delivery poll still due after the logger's construction failed
     this.leaseReady = false; // held or not: prepare the lease again, which runs the catch-up
     try {
       this.beginLease();
@@ -295,10 +299,16 @@ export class Journal {
 
   /** Closes the files and lets go of the lock at once, without syncing or signing (a logger whose construction failed). */
   abandon(): void {
+    this.abandoned = true;
     if (this.timer) clearInterval(this.timer);
-    for (const file of this.files) file.close();
-    this.checkpoints?.close();
-    this.lock?.dispose();
+    const steps = [...this.files.map((file) => () => file.close()), () => this.checkpoints?.close(), () => this.lock?.dispose()];
+    for (const step of steps) {
+      try {
+        step();
+      } catch {
+        // The constructor's error is the one to report; the other steps still run.
+      }
+    }
   }
 
   /** Syncs (unless 'never'), closes the files and releases the lock. */

@@ -102,9 +102,10 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
       for (const sink of options.sinks ?? []) this.addSink(sink);
       for (const plugin of options.plugins ?? []) this.use(plugin);
     } catch (err) {
-      // Nobody can close a logger that was never returned: let go of its files and lock now.
+      // Nobody can close a logger that was never returned: let go of its files, lock and sinks now.
       this.journal.abandon();
       void this.delivery?.close({ timeoutMs: 0 }).catch(() => undefined);
+      for (const { sink } of this.sinks) void Promise.resolve().then(() => sink.close?.()).catch(() => undefined);
       throw err;
     }
     this.constructed = true;

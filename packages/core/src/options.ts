@@ -42,7 +42,7 @@ export interface AuditLoggerOptions {
   hmacKey?: BinaryLike | KeyObject;
   /** How long to wait for another process's lock on the directory (default 10,000 ms). */
   lockTimeoutMs?: number;
-  /** A lock that another host or pid namespace holds (or that cannot be read) is broken once this old (default 30,000 ms). */
+  /** A lock judged by its age (another host's or pid namespace's, a worker thread's, an unreadable one) is broken once this old (default 30,000 ms, at least 1,000). */
   lockStaleMs?: number;
   /** Allow log files to be symbolic links (refused by default). */
   allowSymlink?: boolean;

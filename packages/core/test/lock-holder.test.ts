@@ -1,7 +1,7 @@
 // The lock taken by hard-linking each writer's holder file: one inode per writer, swept when its writer died, and the O_EXCL fallback.
 import { expect } from 'chai';
 import fs from 'node:fs';
-import { existsSync, linkSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -194,6 +194,69 @@ describe('directory lock: holder files', () => {
     expectChain(events, event.seq);
   });
 
+  it("does not break the lock of a live worker whose lease lasts longer than lockStaleMs (a loop that never ends its turn)", async () => {
+    const dir = tempDir();
+    const core = require.resolve('@auditrail/core');
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const { AuditLogger } = require(workerData.core);
+       const logger = new AuditLogger({ rootLogDir: workerData.dir, format: 'jsonl', fsync: 'never', lockStaleMs: 1000 });
+       (async () => {
+         await logger.logEvent('in a worker');
+         parentPort.postMessage('logging');
+         const until = Date.now() + 2500;
+         while (Date.now() < until) await logger.logEvent('in a worker'); // settled awaits: one turn, one lease
+         await logger.close();
+         parentPort.postMessage('done');
+       })();`,
+      { eval: true, workerData: { dir, core } },
+    );
+    const messages: string[] = [];
+    const done = new Promise<void>((ok, fail) => {
+      worker.on('message', (m: string) => (messages.push(m), m === 'done' && ok()));
+      worker.once('error', fail);
+    });
+    while (!messages.includes('logging')) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 1500)); // the worker's lease is now older than lockStaleMs
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', fsync: 'never', lockStaleMs: 1000, lockTimeoutMs: 5000 });
+    const warnings: string[] = [];
+    logger.on('warning', (w) => warnings.push(`${w.code}: ${w.message}`));
+    await logger.logEvent('from the main thread');
+    await done;
+    await logger.close();
+    await worker.terminate();
+    expect(warnings.filter((w) => w.startsWith('STALE_LOCK_BROKEN'))).to.deep.equal([]);
+    const events = readFormat(dir, 'jsonl');
+    expectChain(events, events.length);
+  });
+
+  it('notices a lease broken by another writer while it lasted (LOCK_LOST), takes the lock again and keeps the chain', async () => {
+    const dir = tempDir();
+    const lockPath = join(dir, 'audit_log.lock');
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', fsync: 'never', lockStaleMs: 1000 });
+    const warnings: string[] = [];
+    logger.on('warning', (w) => warnings.push(w.code));
+    const { spawnSync } = await import('node:child_process');
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const started = Date.now();
+    let replaced = false;
+    let count = 0;
+    while (Date.now() - started < 600) {
+      await logger.logEvent('tight loop'); // settled awaits: one turn, one lease
+      count++;
+      if (!replaced && Date.now() - started > 50) {
+        // Another writer broke the lease and took the lock, then died (its lock is stale at once).
+        unlinkSync(lockPath);
+        writeFileSync(lockPath, `${dead} ${hostname()} 0123456789abcdef\n`);
+        replaced = true;
+      }
+    }
+    await logger.close();
+    expect(warnings).to.include('LOCK_LOST');
+    expect(warnings).to.include('STALE_LOCK_BROKEN');
+    expectChain(readFormat(dir, 'jsonl'), count);
+  });
+
   it('refreshes the mtime of its holder file when it links it, so that the lock looks as old as it is to writers that judge by mtime', async () => {
     const dir = tempDir();
     const lockPath = join(dir, 'audit_log.lock');
@@ -203,6 +266,7 @@ describe('directory lock: holder files', () => {
     const [holder] = holderFiles(dir);
     const old = new Date(Date.now() - 120_000);
     utimesSync(join(dir, holder!), old, old);
+    await new Promise((r) => setTimeout(r, 1100)); // it sets the mtime at most once a second
     const before = Date.now();
     await logger.logEvent('b');
     expect(statSync(lockPath).mtimeMs).to.be.at.least(before - 1000);
@@ -214,8 +278,10 @@ describe('directory lock: holder files', () => {
     const lockPath = join(dir, 'audit_log.lock');
     const real = fs.linkSync;
     const link = sinon.stub(fs, 'linkSync').callsFake((from: fs.PathLike, to: fs.PathLike) => {
-      real(from, to);
-      if (to === lockPath) throw Object.assign(new Error(`EEXIST: file already exists, link '${String(from)}' -> '${lockPath}'`), { code: 'EEXIST', syscall: 'link' });
+      if (to !== lockPath) return real(from, to);
+      // Made, on a server whose links report an inode number of their own: only the token says it is ours.
+      fs.copyFileSync(from, to);
+      throw Object.assign(new Error(`EEXIST: file already exists, link '${String(from)}' -> '${lockPath}'`), { code: 'EEXIST', syscall: 'link' });
     });
     try {
       const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', lockTimeoutMs: 300 });
@@ -264,8 +330,13 @@ describe('directory lock: holder files', () => {
       await logger.close();
       expect(() => new AuditLogger({ rootLogDir: dir, format: 'jsonl', sinks: [{ name: 'no-write' } as never] })).to.throw(/has no write\(\)/);
     }
+    // A symbolic link where the log file should be fails the journal's own construction.
+    const planted = tempDir();
+    symlinkSync(join(planted, 'elsewhere.jsonl'), join(planted, 'audit_log.jsonl'));
+    expect(() => new AuditLogger({ rootLogDir: planted, format: 'jsonl' })).to.throw(/symbolic link|symlink/i);
     expect(fds()).to.equal(before);
     expect(holderFiles(dir)).to.deep.equal([]);
+    expect(holderFiles(planted)).to.deep.equal([]);
   });
 
   describe('on a filesystem without hard links', () => {

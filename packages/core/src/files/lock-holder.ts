@@ -145,6 +145,8 @@ export class HolderFile {
   private file: { fd: number; ino: number; dev: number } | undefined;
   /** False once this filesystem refused a hard link. */
   private linkable = true;
+  /** When the holder file's mtime was last set to now (ms). */
+  private stampedAt = 0;
   private readonly line: string;
 
   constructor(
@@ -163,10 +165,8 @@ export class HolderFile {
     if (!this.linkable) return undefined;
     for (let attempt = 0; ; attempt++) {
       if (!this.file) this.create();
+      this.stamp();
       try {
-        // The lock's mtime says when it was taken, as an O_EXCL lock file's does (which older versions judge it by).
-        const now = Date.now() / 1000;
-        futimesSync(this.file!.fd, now, now);
         linkSync(this.path, target);
         return true;
       } catch (err) {
@@ -181,6 +181,21 @@ export class HolderFile {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 0) throw err;
         this.remove();
       }
+    }
+  }
+
+  /**
+   * Sets the holder file's mtime to now (at most once a second), so that the lock's mtime says within a second
+   * when it was taken, as an O_EXCL lock file's does (older versions judge a lock by its mtime alone).
+   */
+  private stamp(): void {
+    const now = Date.now();
+    if (now - this.stampedAt < 1000) return;
+    try {
+      futimesSync(this.file!.fd, now / 1000, now / 1000);
+      this.stampedAt = now;
+    } catch {
+      // Best effort: the ctime that the link sets tells this version the lock's age.
     }
   }
 

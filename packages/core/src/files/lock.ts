@@ -17,6 +17,8 @@ export interface LockOptions {
   staleMs?: number;
   /** Called when a stale lock is broken. */
   onStale?: (message: string) => void;
+  /** Called when a lease turns out to have been broken by another writer (which took this one for gone). */
+  onLost?: (message: string) => void;
 }
 
 /** A lock file still empty after this long was left by a writer that died between creating and filling it. */
@@ -56,6 +58,8 @@ export class FileLock {
   private stepAsideUntil = 0;
   /** When this writer took the lock first since it last stepped aside (ms), or 0. */
   private shareStart = 0;
+  /** When the lock file's mtime was last set (ms): when it was taken, then every staleMs / 4 while one lease lasts. */
+  private touchedAt = 0;
   private readonly waitPath: string;
   private readonly breakPath: string;
   /** What this writer writes into its lock and breaker files. */
@@ -95,12 +99,22 @@ export class FileLock {
     if (!this.held) {
       this.acquire();
       fresh = true;
-    } else if (Date.now() - this.heldSince > MAX_LEASE_MS && this.someoneWaits()) {
-      // A loop that never yields to the event loop would keep the lock for ever: let the waiter in.
-      this.release();
-      this.makeWay();
-      this.acquire();
-      fresh = true;
+    } else if (Date.now() - this.heldSince > MAX_LEASE_MS) {
+      // A lease that lasts (a loop that never ends its turn), looked at every 100 ms at most.
+      if (Date.now() - this.touchedAt > this.staleMs / 4 && !this.touch()) {
+        // Broken by a writer that took this lease for abandoned: take the lock again (the caller reads the tails again).
+        this.options.onLost?.(`the lease on ${this.path} was broken by another writer; taking the lock again`);
+        this.held = false;
+        if (heldHere.get(this.path) === this) heldHere.delete(this.path);
+        this.acquire();
+        fresh = true;
+      } else if (this.someoneWaits()) {
+        // A loop that never yields to the event loop would keep the lock for ever: let the waiter in.
+        this.release();
+        this.makeWay();
+        this.acquire();
+        fresh = true;
+      }
     }
     if (!this.turnEnd) {
       // Both unreferenced, so that neither keeps the process alive (nor runs 'beforeExit' again).
@@ -120,11 +134,30 @@ export class FileLock {
     if (heldHere.get(this.path) === this) heldHere.delete(this.path);
     try {
       // Ours may have been broken as stale and the lock taken by another writer: remove only ours.
-      // One stat when it is our holder file; otherwise (an O_EXCL lock file, inode numbers that differ between links) the token.
-      if ((this.heldByLink && this.holder?.isLinkedAt(this.path)) || isHeldBy(readHolder(this.path), this.token)) unlinkSync(this.path);
+      if (this.isOurs()) unlinkSync(this.path);
     } catch {
       // Already gone: nothing to release.
     }
+  }
+
+  /** Whether the lock file is ours: one stat when it is our holder file; otherwise (an O_EXCL lock file, inode numbers that differ between links) the token. */
+  private isOurs(): boolean {
+    return (this.heldByLink && this.holder?.isLinkedAt(this.path) === true) || isHeldBy(readHolder(this.path), this.token);
+  }
+
+  /**
+   * Sets the held lock file's mtime to now, so that a lease that lasts (a loop of awaits that never ends
+   * the turn) does not look abandoned to writers that judge it by its age; false when it is no longer ours.
+   */
+  private touch(): boolean {
+    if (!this.isOurs()) return false;
+    this.touchedAt = Date.now();
+    try {
+      utimesSync(this.path, this.touchedAt / 1000, this.touchedAt / 1000);
+    } catch {
+      // Best effort: the lease ends with this turn anyway.
+    }
+    return true;
   }
 
   /** Releases the lock and removes this writer's holder file (when its log closes). */
@@ -163,7 +196,7 @@ export class FileLock {
     for (;;) {
       if (this.tryCreate()) {
         this.held = true;
-        this.heldSince = Date.now();
+        this.heldSince = this.touchedAt = Date.now();
         if (this.shareStart === 0) this.shareStart = this.heldSince;
         heldHere.set(this.path, this);
         if (pause > 1) this.stopWaiting();
@@ -328,15 +361,19 @@ export class FileLock {
     } catch {
       return; // another writer moved it first
     }
-    // The same file (inode) with the same content; two empty or unreadable reads alone could be two writers' files.
-    const tokenOf = (read: HolderRead): string | undefined => (typeof read === 'object' ? read.token : undefined);
-    let moved: { ino: number; dev: number } | undefined;
-    try {
-      moved = statSync(aside);
-    } catch {
-      moved = undefined;
+    // The file judged: the same token when both name a writer; else (empty or unreadable) the same inode, and still no token.
+    const movedRead = readHolder(aside);
+    let same: boolean;
+    if (typeof breaker === 'object' || typeof movedRead === 'object') {
+      same = typeof breaker === 'object' && typeof movedRead === 'object' && breaker.token === movedRead.token;
+    } else {
+      try {
+        const moved = statSync(aside);
+        same = moved.ino === judged.ino && moved.dev === judged.dev;
+      } catch {
+        same = false;
+      }
     }
-    const same = moved !== undefined && moved.ino === judged.ino && moved.dev === judged.dev && tokenOf(readHolder(aside)) === tokenOf(breaker);
     if (!same) {
       try {
         linkSync(aside, this.breakPath);
