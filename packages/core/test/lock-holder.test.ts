@@ -235,7 +235,12 @@ describe('directory lock: holder files', () => {
     const lockPath = join(dir, 'audit_log.lock');
     const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', fsync: 'never', lockStaleMs: 1000 });
     const warnings: string[] = [];
-    logger.on('warning', (w) => warnings.push(w.code));
+    const recorded: Promise<unknown>[] = [];
+    logger.on('warning', (w) => {
+      warnings.push(w.code);
+      // A handler that records warnings in the trail itself must not re-enter the lock's recovery.
+      if (w.code === 'LOCK_LOST') recorded.push(logger.logEvent('lock lost', { message: w.message }));
+    });
     const { spawnSync } = await import('node:child_process');
     const dead = spawnSync(process.execPath, ['-e', '']).pid!;
     const started = Date.now();
@@ -251,10 +256,13 @@ describe('directory lock: holder files', () => {
         replaced = true;
       }
     }
+    await Promise.all(recorded);
     await logger.close();
-    expect(warnings).to.include('LOCK_LOST');
+    expect(warnings.filter((code) => code === 'LOCK_LOST')).to.have.length(1);
     expect(warnings).to.include('STALE_LOCK_BROKEN');
-    expectChain(readFormat(dir, 'jsonl'), count);
+    const events = readFormat(dir, 'jsonl');
+    expect(events.filter((e) => e.action_type === 'lock lost')).to.have.length(1);
+    expectChain(events, count + 1);
   });
 
   it('refreshes the mtime of its holder file when it links it, so that the lock looks as old as it is to writers that judge by mtime', async () => {
@@ -364,6 +372,34 @@ describe('directory lock: holder files', () => {
       expect(link.calledWith(sinon.match(/audit_log\.lock\.holder-[0-9a-f]{16}$/), lockPath), 'the lock tried to link its holder file').to.equal(true);
       expectChain(readFormat(dir, 'jsonl'), 3);
       expectChain(readFormat(dir, 'csv'), 3);
+    });
+
+    it('takes back its own lock file when a release could not read it (EMFILE), instead of waiting on itself', async () => {
+      const dir = tempDir();
+      const lockPath = join(dir, 'audit_log.lock');
+      const real = fs.readFileSync;
+      let failNext = false;
+      const read = sinon.stub(fs, 'readFileSync').callsFake(((path: fs.PathOrFileDescriptor, options?: unknown) => {
+        if (path === lockPath && failNext) {
+          failNext = false;
+          throw Object.assign(new Error(`EMFILE: too many open files, open '${lockPath}'`), { code: 'EMFILE', syscall: 'open' });
+        }
+        return real(path, options as BufferEncoding);
+      }) as typeof fs.readFileSync);
+      try {
+        const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', lockTimeoutMs: 300 });
+        await logger.logEvent('a');
+        failNext = true;
+        await leaseEnds();
+        expect(existsSync(lockPath), 'left: it could not tell it was its own').to.equal(true);
+        await logger.logEvent('b');
+        await leaseEnds();
+        expect(existsSync(lockPath), 'released once it could read it').to.equal(false);
+        await logger.close();
+      } finally {
+        read.restore();
+      }
+      expectChain(readFormat(dir, 'jsonl'), 2);
     });
   });
 });

@@ -100,12 +100,14 @@ export class FileLock {
       this.acquire();
       fresh = true;
     } else if (Date.now() - this.heldSince > MAX_LEASE_MS) {
-      // A lease that lasts (a loop that never ends its turn), looked at every 100 ms at most.
-      if (Date.now() - this.touchedAt > this.staleMs / 4 && !this.touch()) {
+      // A lease that lasts (a loop that never ends its turn), looked at every 100 ms: still ours (one stat)?
+      // Its mtime is set every staleMs / 4, so that writers that judge it by its age do not take it for abandoned.
+      const lost = Date.now() - this.touchedAt > this.staleMs / 4 ? !this.touch() : this.ownership() === 'other';
+      if (lost) {
         // Broken by a writer that took this lease for abandoned: take the lock again (the caller reads the tails again).
-        this.options.onLost?.(`the lease on ${this.path} was broken by another writer; taking the lock again`);
         this.held = false;
         if (heldHere.get(this.path) === this) heldHere.delete(this.path);
+        this.reportLost();
         this.acquire();
         fresh = true;
       } else if (this.someoneWaits()) {
@@ -132,17 +134,30 @@ export class FileLock {
     if (!this.held) return;
     this.held = false;
     if (heldHere.get(this.path) === this) heldHere.delete(this.path);
+    // Ours may have been broken as stale and the lock taken by another writer: remove only ours. One
+    // that cannot be read now is left: this writer takes it back as its own (its token), or it ages out.
+    const owner = this.ownership();
+    if (owner === 'other') {
+      this.reportLost();
+      return;
+    }
+    if (owner === 'unknown') return;
     try {
-      // Ours may have been broken as stale and the lock taken by another writer: remove only ours.
-      if (this.isOurs()) unlinkSync(this.path);
+      unlinkSync(this.path);
     } catch {
       // Already gone: nothing to release.
     }
   }
 
-  /** Whether the lock file is ours: one stat when it is our holder file; otherwise (an O_EXCL lock file, inode numbers that differ between links) the token. */
-  private isOurs(): boolean {
-    return (this.heldByLink && this.holder?.isLinkedAt(this.path) === true) || isHeldBy(readHolder(this.path), this.token);
+  /**
+   * Whose the lock file is: one stat when it is our holder file; otherwise (an O_EXCL lock file, inode
+   * numbers that differ between links) its token; 'unknown' when it cannot be read (EMFILE, EIO).
+   */
+  private ownership(): 'ours' | 'other' | 'unknown' {
+    if (this.heldByLink && this.holder?.isLinkedAt(this.path)) return 'ours';
+    const read = readHolder(this.path);
+    if (read === 'unreadable') return 'unknown';
+    return isHeldBy(read, this.token) ? 'ours' : 'other';
   }
 
   /**
@@ -150,14 +165,23 @@ export class FileLock {
    * the turn) does not look abandoned to writers that judge it by its age; false when it is no longer ours.
    */
   private touch(): boolean {
-    if (!this.isOurs()) return false;
+    const owner = this.ownership();
+    if (owner === 'other') return false;
     this.touchedAt = Date.now();
+    if (owner === 'unknown') return true; // taken for ours: a transient error must not end a lease
     try {
       utimesSync(this.path, this.touchedAt / 1000, this.touchedAt / 1000);
-    } catch {
-      // Best effort: the lease ends with this turn anyway.
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false; // removed since
     }
     return true;
+  }
+
+  /** Tells that a lease was broken by another writer, once this call is done (a warning handler that logs must not re-enter it). */
+  private reportLost(): void {
+    const message = `the lease on ${this.path} was broken by another writer (which took it for abandoned); events written since may have forked the chain`;
+    const onLost = this.options.onLost;
+    if (onLost) queueMicrotask(() => onLost(message));
   }
 
   /** Releases the lock and removes this writer's holder file (when its log closes). */
@@ -277,7 +301,8 @@ export class FileLock {
     if (this.holder && !this.swept) this.sweep();
     const linked = this.holder?.linkAs(this.path);
     this.heldByLink = linked !== undefined;
-    return linked ?? createExclusive(this.path, this.line);
+    // A lock file of ours still there (its release could not read it) is ours to take back.
+    return linked ?? (createExclusive(this.path, this.line) || isHeldBy(readHolder(this.path), this.token));
   }
 
   /** Once per lock, before its first acquisition: removes the holder files of writers that are gone. */
