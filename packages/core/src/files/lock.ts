@@ -341,7 +341,9 @@ export class FileLock {
       }
       const by =
         typeof holder === 'object' ? `pid ${holder.pid} on ${holder.host}` : holder === 'empty' ? 'a writer that died before filling it in' : 'a writer whose lock file cannot be read';
-      this.options.onStale?.(`broke stale lock ${this.path} left by ${by}`);
+      // Told once this call is done: a warning handler that logs must not re-enter the acquisition.
+      const onStale = this.options.onStale;
+      if (onStale) queueMicrotask(() => onStale(`broke stale lock ${this.path} left by ${by}`));
       return true;
     } finally {
       if (isHeldBy(readHolder(this.breakPath), this.token)) {
