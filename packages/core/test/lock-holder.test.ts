@@ -13,6 +13,30 @@ import { leaseEnds, readFormat, rejectionOf } from './helpers';
 
 const holderFiles = (dir: string): string[] => readdirSync(dir).filter((name) => name.startsWith('audit_log.lock.holder-'));
 
+/** A worker thread with a logger on `dir` running `body` (which may use `logger` and `say(message)`); `said(m)` resolves once it said m. */
+function loggingWorker(dir: string, options: Record<string, unknown>, body: string): { worker: Worker; said(message: string): Promise<void> } {
+  const worker = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+     const { AuditLogger } = require(workerData.core);
+     const logger = new AuditLogger({ ...workerData.options, rootLogDir: workerData.dir });
+     const say = (message) => parentPort.postMessage(message);
+     (async () => {
+       ${body}
+     })();`,
+    { eval: true, workerData: { dir, core: require.resolve('@auditrail/core'), options } },
+  );
+  const heard = new Set<string>();
+  const failed = new Promise<never>((_, fail) => worker.once('error', fail));
+  const arrived = new Map<string, () => void>();
+  worker.on('message', (m: string) => {
+    heard.add(m);
+    arrived.get(m)?.();
+  });
+  const said = (message: string): Promise<void> =>
+    heard.has(message) ? Promise.resolve() : Promise.race([new Promise<void>((ok) => arrived.set(message, ok)), failed]);
+  return { worker, said };
+}
+
 function expectChain(events: AuditEvent[], count: number): void {
   expect(events.map((e) => e.seq)).to.deep.equal(Array.from({ length: count }, (_, i) => i + 1));
   for (let i = 1; i < events.length; i++) expect(events[i]!.prev_hash).to.equal(events[i - 1]!.hash);
@@ -137,25 +161,17 @@ describe('directory lock: holder files', () => {
 
   it('takes a lock file with O_EXCL in a worker thread (terminate() runs no exit handler), and leaves no holder file', async () => {
     const dir = tempDir();
-    const core = require.resolve('@auditrail/core');
-    const worker = new Worker(
-      `const { parentPort, workerData } = require('node:worker_threads');
-       const { AuditLogger } = require(workerData.core);
-       const logger = new AuditLogger({ rootLogDir: workerData.dir, format: 'jsonl' });
-       (async () => {
-         for (let i = 0; i < 3; i++) {
-           await logger.logEvent('in a worker', { i });
-           await new Promise((r) => setImmediate(r));
-         }
-         parentPort.postMessage('logged');
-         setInterval(() => {}, 1000); // alive until terminate(), which runs no exit handler
-       })();`,
-      { eval: true, workerData: { dir, core } },
+    const { worker, said } = loggingWorker(
+      dir,
+      { format: 'jsonl' },
+      `for (let i = 0; i < 3; i++) {
+         await logger.logEvent('in a worker', { i });
+         await new Promise((r) => setImmediate(r));
+       }
+       say('logged');
+       setInterval(() => {}, 1000); // alive until terminate(), which runs no exit handler`,
     );
-    await new Promise<void>((ok, fail) => {
-      worker.once('message', () => ok());
-      worker.once('error', fail);
-    });
+    await said('logged');
     await worker.terminate();
     expect(holderFiles(dir)).to.deep.equal([]);
     const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
@@ -166,22 +182,14 @@ describe('directory lock: holder files', () => {
 
   it("breaks by its age the lock of a worker terminated while it held it (its pid lives on)", async () => {
     const dir = tempDir();
-    const core = require.resolve('@auditrail/core');
-    const worker = new Worker(
-      `const { parentPort, workerData } = require('node:worker_threads');
-       const { AuditLogger } = require(workerData.core);
-       const logger = new AuditLogger({ rootLogDir: workerData.dir, format: 'jsonl' });
-       (async () => {
-         await logger.logEvent('in a worker');
-         parentPort.postMessage('logging');
-         for (;;) await logger.logEvent('in a worker'); // never yields: the lease is held until terminate()
-       })();`,
-      { eval: true, workerData: { dir, core } },
+    const { worker, said } = loggingWorker(
+      dir,
+      { format: 'jsonl' },
+      `await logger.logEvent('in a worker');
+       say('logging');
+       for (;;) await logger.logEvent('in a worker'); // never yields: the lease is held until terminate()`,
     );
-    await new Promise<void>((ok, fail) => {
-      worker.once('message', () => ok());
-      worker.once('error', fail);
-    });
+    await said('logging');
     await worker.terminate();
     const lockPath = join(dir, 'audit_log.lock');
     expect(readFileSync(lockPath, 'utf8'), "the worker's lock, left behind").to.match(new RegExp(`^${process.pid} .* thread:\\d+\\n$`));
@@ -196,27 +204,18 @@ describe('directory lock: holder files', () => {
 
   it("does not break the lock of a live worker whose lease lasts longer than lockStaleMs (a loop that never ends its turn)", async () => {
     const dir = tempDir();
-    const core = require.resolve('@auditrail/core');
-    const worker = new Worker(
-      `const { parentPort, workerData } = require('node:worker_threads');
-       const { AuditLogger } = require(workerData.core);
-       const logger = new AuditLogger({ rootLogDir: workerData.dir, format: 'jsonl', fsync: 'never', lockStaleMs: 1000 });
-       (async () => {
-         await logger.logEvent('in a worker');
-         parentPort.postMessage('logging');
-         const until = Date.now() + 2500;
-         while (Date.now() < until) await logger.logEvent('in a worker'); // settled awaits: one turn, one lease
-         await logger.close();
-         parentPort.postMessage('done');
-       })();`,
-      { eval: true, workerData: { dir, core } },
+    const { worker, said } = loggingWorker(
+      dir,
+      { format: 'jsonl', fsync: 'never', lockStaleMs: 1000 },
+      `await logger.logEvent('in a worker');
+       say('logging');
+       const until = Date.now() + 2500;
+       while (Date.now() < until) await logger.logEvent('in a worker'); // settled awaits: one turn, one lease
+       await logger.close();
+       say('done');`,
     );
-    const messages: string[] = [];
-    const done = new Promise<void>((ok, fail) => {
-      worker.on('message', (m: string) => (messages.push(m), m === 'done' && ok()));
-      worker.once('error', fail);
-    });
-    while (!messages.includes('logging')) await new Promise((r) => setTimeout(r, 10));
+    const done = said('done');
+    await said('logging');
     await new Promise((r) => setTimeout(r, 1500)); // the worker's lease is now older than lockStaleMs
     const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', fsync: 'never', lockStaleMs: 1000, lockTimeoutMs: 5000 });
     const warnings: string[] = [];
