@@ -346,6 +346,46 @@ describe('directory lock: holder files', () => {
     expect(holderFiles(planted)).to.deep.equal([]);
   });
 
+  it("puts back a live writer's breaker file that replaced the abandoned one it moved aside", async () => {
+    const dir = tempDir();
+    const lockPath = join(dir, 'audit_log.lock');
+    const breakPath = `${lockPath}.break`;
+    const { spawnSync } = await import('node:child_process');
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    // A stale lock, and the breaker file of a writer that died while breaking it.
+    writeFileSync(lockPath, `${dead} ${hostname()} 00000000000000aa\n`);
+    writeFileSync(breakPath, `${dead} ${hostname()} 00000000000000bb\n`);
+    // Between judging the breaker abandoned and moving it aside, a live writer (this process, another token) makes a new one.
+    const live = `${process.pid} ${hostname()} 00000000000000cc\n`;
+    const real = fs.renameSync;
+    const rename = sinon.stub(fs, 'renameSync').callsFake((from: fs.PathLike, to: fs.PathLike) => {
+      if (from === breakPath && String(to).startsWith(`${breakPath}.stale-`)) {
+        unlinkSync(breakPath);
+        writeFileSync(breakPath, live);
+      }
+      return real(from, to);
+    });
+    try {
+      const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', lockTimeoutMs: 300 });
+      const err = await rejectionOf(logger.logEvent('a'));
+      expect(err, 'the live breaker holds the lock breaking for itself').to.be.instanceOf(LockTimeoutError);
+      await logger.close();
+    } finally {
+      rename.restore();
+    }
+    expect(readFileSync(breakPath, 'utf8'), 'put back').to.equal(live);
+    expect(existsSync(lockPath), 'not broken by a second breaker').to.equal(true);
+  });
+
+  it('closes the sinks it had opened when a later sink makes its constructor throw', async () => {
+    const dir = tempDir();
+    const calls: string[] = [];
+    const first = { name: 'first', open: () => void calls.push('open'), write: () => undefined, close: () => void calls.push('close') };
+    expect(() => new AuditLogger({ rootLogDir: dir, format: 'jsonl', sinks: [first, { name: 'broken' } as never] })).to.throw(/has no write\(\)/);
+    await new Promise((r) => setImmediate(r));
+    expect(calls).to.deep.equal(['open', 'close']);
+  });
+
   describe('on a filesystem without hard links', () => {
     // No such filesystem can be mounted here (no vfat module, no FUSE tooling): link(2) is made to fail as vfat's does.
     let link: sinon.SinonStub;
