@@ -300,30 +300,34 @@ export class Journal {
   /** Closes the files and lets go of the lock at once, without syncing or signing (a logger whose construction failed). */
   abandon(): void {
     this.abandoned = true;
-    if (this.timer) clearInterval(this.timer);
-    const steps = [...this.files.map((file) => () => file.close()), () => this.checkpoints?.close(), () => this.lock?.dispose()];
-    for (const step of steps) {
-      try {
-        step();
-      } catch {
-        // The constructor's error is the one to report; the other steps still run.
-      }
-    }
+    this.letGo(); // the constructor's error is the one to report
   }
 
   /** Syncs (unless 'never'), closes the files and releases the lock. */
   async close(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
     try {
       this.signTailOnClose();
       await this.flush();
     } finally {
-      for (const file of this.files) file.close();
-      this.checkpoints?.close();
-      this.lock?.dispose();
+      const failed = this.letGo();
       // A copy still being prepared in the background is removed once its current step ends.
       await Promise.all(this.files.map((file) => file.settled()));
+      if (failed) throw failed.error;
     }
+  }
+
+  /** Stops the sync timer, closes the files and lets go of the lock: every step runs; the first failure is returned. */
+  private letGo(): { error: unknown } | undefined {
+    if (this.timer) clearInterval(this.timer);
+    let failed: { error: unknown } | undefined;
+    for (const step of [...this.files.map((file) => () => file.close()), () => this.checkpoints?.close(), () => this.lock?.dispose()]) {
+      try {
+        step();
+      } catch (error) {
+        failed ??= { error };
+      }
+    }
+    return failed;
   }
 
   private syncAll(): Promise<void> {

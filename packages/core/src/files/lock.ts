@@ -105,8 +105,7 @@ export class FileLock {
       const lost = Date.now() - this.touchedAt > this.staleMs / 4 ? !this.touch() : this.ownership() === 'other';
       if (lost) {
         // Broken by a writer that took this lease for abandoned: take the lock again (the caller reads the tails again).
-        this.held = false;
-        if (heldHere.get(this.path) === this) heldHere.delete(this.path);
+        this.forget();
         this.reportLost();
         this.acquire();
         fresh = true;
@@ -132,8 +131,7 @@ export class FileLock {
   /** Releases the lock if held. */
   release(): void {
     if (!this.held) return;
-    this.held = false;
-    if (heldHere.get(this.path) === this) heldHere.delete(this.path);
+    this.forget();
     // Ours may have been broken as stale and the lock taken by another writer: remove only ours. One
     // that cannot be read now is left: this writer takes it back as its own (its token), or it ages out.
     const owner = this.ownership();
@@ -147,6 +145,12 @@ export class FileLock {
     } catch {
       // Already gone: nothing to release.
     }
+  }
+
+  /** No longer counts the lock as held (by this writer, or by this thread). */
+  private forget(): void {
+    this.held = false;
+    if (heldHere.get(this.path) === this) heldHere.delete(this.path);
   }
 
   /**
@@ -326,8 +330,9 @@ export class FileLock {
    * no other writer can remove or replace a lock file that exists, so the lock it removes is the
    * stale one it checked, never a fresh lock taken meanwhile (which a rename-and-link-back could
    * orphan, or hand to two writers at once). The one exception is a lock judged by its age whose
-   * writer is in fact alive and had held it longer than `staleMs`: if it releases and takes it
-   * again between the check and the unlink, the fresh lock goes.
+   * writer is in fact alive but blocked for longer than `staleMs` (a lease that keeps logging keeps
+   * its lock young): if it releases and takes it again between the check and the unlink, the fresh
+   * lock goes.
    */
   private breakStale(): boolean {
     if (!this.takeBreaker()) return false;
