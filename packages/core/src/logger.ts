@@ -7,7 +7,7 @@ import type { Handler } from 'mitt';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AuditBus, type AuditBusEventName, type AuditBusEvents } from './bus';
-import { DeliveryEngine, withTimeout, type DeliveryOptions, type FlushResult } from './delivery/engine';
+import { checkDeliveryOptions, DeliveryEngine, withTimeout, type DeliveryOptions, type FlushResult } from './delivery/engine';
 import type { SinkStats } from './delivery/sink-worker';
 import { AuditError, AuditWriteError, InvalidOptionError, LoggerClosedError, SinkError } from './errors';
 import type { ActionCatalog, AnyCatalog, AuditEvent, DraftEvent, EventSource, LogEventArgs } from './event';
@@ -66,6 +66,7 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
     // A plugin's scheme wins over the option; take it now, so that the filters of `sinks` are checked against it.
     this.statusScheme = [...(options.plugins ?? [])].reverse().find((p) => p.statuses)?.statuses ?? options.statuses ?? pipelineStatuses;
     this.onError = checkChoice('onError', options.onError ?? 'throw', ['throw', 'emit'] as const);
+    checkDeliveryOptions(options.delivery);
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.redaction = redactionFor(options.redact, this.limits);
     this.defaultActor = options.actor ?? null;
@@ -75,9 +76,9 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
         formats,
         order: checkChoice('order', options.order ?? 'oldest-first', ['oldest-first', 'newest-first'] as const),
         fsync: checkChoice('fsync', options.fsync ?? 'interval', ['never', 'interval', 'always'] as const),
-        fsyncIntervalMs: options.fsyncIntervalMs ?? 1000,
+        fsyncIntervalMs: checkRange('fsyncIntervalMs', options.fsyncIntervalMs ?? 1000, 1, MAX_TIMER_MS),
         hmacKey: options.hmacKey ?? (process.env.AUDIT_LOG_HMAC_KEY || undefined),
-        lockTimeoutMs: options.lockTimeoutMs ?? 10_000,
+        lockTimeoutMs: checkRange('lockTimeoutMs', options.lockTimeoutMs ?? 10_000, 0, Infinity),
         lockStaleMs: checkAtLeast('lockStaleMs', options.lockStaleMs ?? 30_000, MIN_LOCK_STALE_MS),
         allowSymlink: options.allowSymlink ?? false,
         maxDetailsBytes: this.limits.maxDetailsBytes,
@@ -385,6 +386,17 @@ const MIN_LOCK_STALE_MS = 1000;
 
 function checkAtLeast(option: string, value: unknown, min: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) throw new InvalidOptionError(option, `${String(value)} is not a number of milliseconds of at least ${min}`);
+  return value;
+}
+
+/** The longest delay a Node timer takes (a longer one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function checkRange(option: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < min || value > max) {
+    const range = max === Infinity ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw new InvalidOptionError(option, `${String(value)} is not a number of milliseconds ${range}`);
+  }
   return value;
 }
 

@@ -30,7 +30,7 @@ export interface AuditLoggerOptions {
   plugins?: readonly AuditPlugin[];
   /** 'never', 'interval' (default; at most fsyncIntervalMs of data at risk on power loss) or 'always'. */
   fsync?: FsyncPolicy;
-  /** Window of fsync 'interval' (default 1000 ms). */
+  /** Window of fsync 'interval' (default 1000 ms; from 1 to 2,147,483,647, a Node timer's range). */
   fsyncIntervalMs?: number;
   /** 'throw' (default: logEvent rejects on a failed write) or 'emit' (the error goes to the bus). */
   onError?: 'throw' | 'emit';
@@ -40,7 +40,7 @@ export interface AuditLoggerOptions {
   limits?: Partial<SafeValueLimits>;
   /** Key for an HMAC-SHA256 chain; default AUDIT_LOG_HMAC_KEY. */
   hmacKey?: BinaryLike | KeyObject;
-  /** How long to wait for another process's lock on the directory (default 10,000 ms). */
+  /** How long to wait for another process's lock on the directory (default 10,000 ms; 0 gives up at once, Infinity never). */
   lockTimeoutMs?: number;
   /** A lock judged by its age (another host's or pid namespace's, a worker thread's, an unreadable one) is broken once this old (default 30,000 ms, at least 1,000). */
   lockStaleMs?: number;

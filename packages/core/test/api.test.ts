@@ -167,6 +167,12 @@ describe('AuditLogger API', () => {
         [{ experimentName: '' }, /Invalid option "experimentName": must be a non-empty string/],
         [{ lockStaleMs: 999 }, /Invalid option "lockStaleMs": 999 is not a number of milliseconds of at least 1000/],
         [{ lockStaleMs: Number.NaN }, /Invalid option "lockStaleMs": NaN is not a number of milliseconds/],
+        [{ fsyncIntervalMs: -5 }, /Invalid option "fsyncIntervalMs": -5 is not a number of milliseconds from 1 to 2147483647/],
+        [{ fsyncIntervalMs: 2 ** 31 }, /Invalid option "fsyncIntervalMs"/],
+        [{ lockTimeoutMs: Number.NaN }, /Invalid option "lockTimeoutMs": NaN is not a number of milliseconds of at least 0/],
+        [{ delivery: { policy: { maxBatchSize: 0 } } }, /Invalid option "delivery.policy.maxBatchSize"/],
+        [{ delivery: { pollIntervalMs: 0 } }, /Invalid option "delivery.pollIntervalMs": must be a number of milliseconds from 1 to 2147483647, got 0/],
+        [{ delivery: { pollIntervalMs: '500' as unknown as number } }, /Invalid option "delivery.pollIntervalMs".*got 500/],
       ];
       for (const [options, message] of bad) {
         expect(() => new AuditLogger({ rootLogDir: dir, ...options }), message.source).to.throw(InvalidOptionError, message);

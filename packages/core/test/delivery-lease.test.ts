@@ -1,8 +1,8 @@
 // Several loggers on one directory with the same batch sink: one delivers (the lease holder), the others follow and take over.
 import { expect } from 'chai';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AuditLogger, type AuditEvent } from '@auditrail/core';
+import { AuditLogger, type AuditBusEvents, type AuditEvent } from '@auditrail/core';
 import { spawnTs } from '../../../test/helpers/node';
 import { tempDir } from '../../../test/helpers/tmp';
 import { ScriptedSink } from './delivery-fixtures';
@@ -40,6 +40,34 @@ describe('delivery from a shared directory: the lease', () => {
     await b.close();
     expect(result.sinks.remote).to.include({ done: true, state: 'ok' });
     expect(sinkB.delivered.map((e) => e.id)).to.deep.equal(later.map((e) => e.id));
+  });
+
+  it('a holder whose lease another host took warns LEASE_LOST and stands by, then leads again once that lease is gone', async function () {
+    this.timeout(20_000);
+    const dir = tempDir();
+    const sink = new ScriptedSink({ name: 'remote', delivery: policy });
+    const log = logger(dir, sink);
+    const warnings: AuditBusEvents['warning'][] = [];
+    log.on('warning', (w) => warnings.push(w));
+    const first = await log.logEvent('before');
+    await log.flush({ timeoutMs: 10_000 });
+    // A logger on another host judged this one gone (say its loop stalled for longer than 30 s) and took the lease.
+    const path = join(dir, '.delivery', 'remote.lease');
+    unlinkSync(path);
+    writeFileSync(path, '4242 - another-host 0123456789abcdef -\n');
+    const deadline = Date.now() + 5_000;
+    while (!warnings.some((w) => w.code === 'LEASE_LOST') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(warnings.find((w) => w.code === 'LEASE_LOST')?.message).to.include('taken by pid 4242 on another-host');
+    expect(log.stats().remote!.state).to.equal('standby');
+    const during = await log.logEvent('during');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(sink.delivered.map((e) => e.id)).to.deep.equal([first.id]); // the other host delivers now
+    expect(readFileSync(path, 'utf8')).to.include('another-host'); // left alone, not touched away
+    unlinkSync(path); // that logger closed
+    const result = await log.flush({ timeoutMs: 10_000 });
+    await log.close();
+    expect(result.sinks.remote).to.include({ done: true, state: 'ok' });
+    expect(sink.delivered.map((e) => e.id)).to.deep.equal([first.id, during.id]);
   });
 
   it('takes over from a holder that was killed with SIGKILL, and delivers what it left', async function () {

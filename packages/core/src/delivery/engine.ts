@@ -38,10 +38,24 @@ export interface DeliveryOptions {
   queue?: MemoryQueueOptions;
   /** Events that logEvent only resolves once the named sinks confirmed them ('acknowledged' delivery). */
   acknowledged?: AcknowledgedDelivery;
-  /** How often the journal is checked for events other processes appended (default 1,000 ms). */
+  /** How often the journal is checked for events other processes appended, and a standby logger checks the lease holder (default 1,000 ms). */
   pollIntervalMs?: number;
   /** Size at which the outbox of a json/csv-only logger is closed as a segment (default 64 MiB); segments go once every cursor left them. */
   outboxSegmentBytes?: number;
+}
+
+/** Throws InvalidOptionError naming the first bad field of `options` (the logger checks them before it creates anything). */
+export function checkDeliveryOptions(options: DeliveryOptions | undefined): void {
+  if (options === undefined) return;
+  resolvePolicy('delivery.policy', options.policy);
+  const segmentBytes = options.outboxSegmentBytes;
+  if (segmentBytes !== undefined && !(Number.isInteger(segmentBytes) && segmentBytes > 0)) {
+    throw new InvalidOptionError('delivery.outboxSegmentBytes', `must be a whole number of bytes above 0, got ${String(segmentBytes)}`);
+  }
+  const poll = options.pollIntervalMs;
+  if (poll !== undefined && !(typeof poll === 'number' && poll >= 1 && poll <= 2 ** 31 - 1)) {
+    throw new InvalidOptionError('delivery.pollIntervalMs', `must be a number of milliseconds from 1 to 2147483647, got ${String(poll)}`);
+  }
 }
 
 /** What the logger gives the engine. */
@@ -105,11 +119,7 @@ export class DeliveryEngine {
   private keepAlive: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: DeliveryEngineOptions) {
-    resolvePolicy('delivery.policy', options.policy); // fail fast, before any sink
-    const segmentBytes = options.outboxSegmentBytes;
-    if (segmentBytes !== undefined && !(Number.isInteger(segmentBytes) && segmentBytes > 0)) {
-      throw new InvalidOptionError('delivery.outboxSegmentBytes', `must be a whole number of bytes above 0, got ${String(segmentBytes)}`);
-    }
+    checkDeliveryOptions(options);
     this.deadLetters = new DeadLetterFile(options.rootLogDir);
     if (options.journalPath === undefined && options.rootLogDir !== undefined) {
       this.outbox = new OutboxWriter(outboxPath(options.rootLogDir), options.outboxSegmentBytes);
@@ -160,6 +170,7 @@ export class DeliveryEngine {
       const cursor = new CursorStore(dir, sink.name);
       const lease = new DeliveryLease(join(dir, cursorFileName(sink.name).replace(/\.cursor$/, '.lease')), {
         onStale: (message) => this.options.warn('STALE_LEASE_BROKEN', `sink "${sink.name}": ${message}`),
+        onLost: (message) => this.options.warn('LEASE_LOST', `sink "${sink.name}": ${message}`),
       });
       const relocated = (message: string): void => this.options.warn('CURSOR_RELOCATED', `sink "${sink.name}": ${message}`);
       const lead = (): JournalSource => new JournalSource(new JsonlJournalReader(path, this.segments, relocated), cursor, policy.startFrom, this.options.warn);

@@ -1,41 +1,70 @@
 // Who delivers a sink's events from a shared log directory: `.delivery/<sink>.lease`, held by one logger at a time.
-import { linkSync, readFileSync, renameSync, unlinkSync, utimesSync, statSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, unlinkSync, utimesSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ensurePrivateDir } from '../files/fs-util';
-import { pidNamespace, processAlive, processStartTime, sameProcessSpace } from '../files/process-info';
-import { createExclusive } from '../files/fs-util';
+import { isMainThread, threadId } from 'node:worker_threads';
+import { createExclusive, ensurePrivateDir } from '../files/fs-util';
+import { isHeldBy, isLeftBehind, type HolderRead } from '../files/lock-holder';
+import { pidNamespace, processStartTime } from '../files/process-info';
 
 const HOST = hostname();
 const OWN_NAMESPACE = pidNamespace();
 
 /** A lease file still empty (or cut short) after this long was left by a crash between its creation and its write. */
 const EMPTY_LEASE_GRACE_MS = 2_000;
+/** How often a holder touches its lease file, whatever the engine's poll interval, at most. */
+const TOUCH_MS = 1_000;
 
 /** Options of a delivery lease. */
 export interface LeaseOptions {
-  /** A holder on another host whose lease file was not touched for this long is taken as gone (default 30,000 ms). */
+  /**
+   * A holder whose liveness cannot be checked (on another host or in another pid namespace, in a worker
+   * thread, or whose lease file cannot be read) is taken as gone once the file went untouched this long
+   * (default 30,000 ms). The holder touches it every second (a quarter of `staleMs` if shorter).
+   */
   staleMs?: number;
   /** Told when a stale lease (a dead holder's, or an empty file left by a crash) is broken. */
   onStale?: (message: string) => void;
+  /** Told when the holder finds its lease gone or taken by another logger (which judged it gone). */
+  onLost?: (message: string) => void;
 }
 
 /**
- * An O_EXCL lease file naming its holder (pid, process start time, host, token). Several
- * loggers (processes, or two loggers of one process) may write one directory with the same
- * sink: only the holder delivers; the others follow its cursor and take over when it is gone
- * (its process died, or its lease went unrefreshed for `staleMs` on another host).
+ * Reads a lease file: `pid start-time host token namespace [thread:<id>]` ('-' for what is unknown). The
+ * field order predates the directory lock's and is kept, so that loggers of both versions agree on a lease.
+ */
+export function readLease(path: string): HolderRead {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : 'unreadable';
+  }
+  const [pid, started, host, token, namespace, thread] = text.trim().split(' ');
+  if (!pid || !started || !host || !token) return 'empty';
+  const known = (field: string | undefined) => (field === undefined || field === '-' ? undefined : field);
+  return { pid: Number(pid), host, token, started: known(started), namespace: known(namespace), thread: known(thread) };
+}
+
+/**
+ * An O_EXCL lease file naming its holder. Several loggers (processes, threads, or two loggers of one
+ * process) may write one directory with the same sink: only the holder delivers; the others follow its
+ * cursor and take over when it is gone (its process died, or its lease went untouched for `staleMs` where
+ * its process cannot be checked). The holder checks at each touch that the file is still its own.
  */
 export class DeliveryLease {
   private readonly token = randomBytes(8).toString('hex');
   private held = false;
+  private keepAlive: NodeJS.Timeout | undefined;
   private readonly staleMs: number;
   private readonly onStale: ((message: string) => void) | undefined;
+  private readonly onLost: ((message: string) => void) | undefined;
 
   constructor(readonly path: string, options: LeaseOptions = {}) {
     this.staleMs = options.staleMs ?? 30_000;
     this.onStale = options.onStale;
+    this.onLost = options.onLost;
   }
 
   /** Whether this instance holds the lease. */
@@ -48,97 +77,105 @@ export class DeliveryLease {
     if (this.held) return true;
     ensurePrivateDir(dirname(this.path));
     for (let attempt = 0; attempt < 2; attempt++) {
-      if (this.tryCreate()) return (this.held = true);
-      const holder = this.readHolder();
-      if (!holder) {
-        // Empty or cut short: its creator died before writing it. Past a grace (a creator may be writing it now), break it.
-        if (!this.isAbandonedEmpty()) return false;
-        if (this.breakStale(undefined)) this.onStale?.(`${this.path} was empty (its creator died before writing it): taken over`);
-        continue;
-      }
-      if (!this.isStale(holder)) return false;
-      if (this.breakStale(holder.token)) this.onStale?.(`${this.path}: holder pid ${holder.pid} on ${holder.host} is gone: taken over`);
+      if (this.tryCreate()) return this.hold();
+      const read = readLease(this.path);
+      if (read === undefined) continue; // released meanwhile: try again
+      if (isHeldBy(read, this.token)) return this.hold(); // ours after all (an NFS create retried)
+      if (!isLeftBehind(read, this.path, this.staleMs, EMPTY_LEASE_GRACE_MS)) return false;
+      if (this.breakStale(read)) this.onStale?.(`${this.path}: ${describe(read)}: taken over`);
     }
     return false;
   }
 
-  /** Refreshes the lease file's time, so loggers on other hosts see the holder is alive. */
+  /**
+   * Refreshes the lease file's time, so that loggers which cannot check our process see we are alive; finds
+   * out when the lease was judged gone and taken by another logger (then it is no longer held).
+   */
   touch(): void {
     if (!this.held) return;
+    const read = readLease(this.path);
+    // Gone, or another's: broken by a logger that judged us gone (our loop stalled past staleMs).
+    if (read !== 'unreadable' && !isHeldBy(read, this.token)) {
+      this.letGo();
+      const by = typeof read === 'object' ? ` by pid ${read.pid} on ${read.host}` : '';
+      this.onLost?.(`${this.path} was ${read === undefined ? 'removed' : `taken${by}`} (this logger was judged gone): it follows from now on`);
+      return;
+    }
     try {
       const now = new Date();
       utimesSync(this.path, now, now);
-    } catch {
-      this.held = false; // broken by someone who judged us gone: follow from now on
+    } catch (err) {
+      this.letGo();
+      this.onLost?.(`${this.path} could not be touched (${(err as Error).message}): it follows from now on`);
     }
   }
 
   /** Gives the lease up (if still ours). */
   release(): void {
     if (!this.held) return;
-    this.held = false;
+    this.letGo();
+    if (!isHeldBy(readLease(this.path), this.token)) return;
     try {
-      if (this.readHolder()?.token === this.token) unlinkSync(this.path);
+      unlinkSync(this.path);
     } catch {
       // already gone
     }
   }
 
+  /** Marks the lease held and keeps its file touched, also when the engine polls less often than other hosts judge. */
+  private hold(): true {
+    this.held = true;
+    this.keepAlive = setInterval(() => this.touch(), Math.min(TOUCH_MS, this.staleMs / 4));
+    this.keepAlive.unref();
+    return true;
+  }
+
+  private letGo(): void {
+    this.held = false;
+    clearInterval(this.keepAlive);
+    this.keepAlive = undefined;
+  }
+
   private tryCreate(): boolean {
-    return createExclusive(this.path, `${process.pid} ${processStartTime(process.pid) ?? '-'} ${HOST} ${this.token} ${OWN_NAMESPACE ?? '-'}\n`);
-  }
-
-
-  private readHolder(): { pid: number; start: string; host: string; token: string; namespace: string | undefined; mtimeMs: number } | undefined {
-    try {
-      const [pid, start, host, token, namespace] = readFileSync(this.path, 'utf8').trim().split(' ');
-      if (!pid || !start || !host || !token) return undefined;
-      return { pid: Number(pid), start, host, token, namespace: namespace === '-' ? undefined : namespace, mtimeMs: statSync(this.path).mtimeMs };
-    } catch {
-      return undefined;
-    }
-  }
-
-  private isAbandonedEmpty(): boolean {
-    try {
-      return Date.now() - statSync(this.path).mtimeMs > EMPTY_LEASE_GRACE_MS;
-    } catch {
-      return false;
-    }
-  }
-
-  private isStale(holder: { pid: number; start: string; host: string; namespace: string | undefined; mtimeMs: number }): boolean {
-    // Another host, or a container with its own pid namespace under the same hostname: only the age tells.
-    if (!sameProcessSpace(holder.host, holder.namespace, HOST, OWN_NAMESPACE)) return Date.now() - holder.mtimeMs > this.staleMs;
-    if (!processAlive(holder.pid)) return true;
-    const start = processStartTime(holder.pid);
-    return holder.start !== '-' && start !== undefined && start !== holder.start; // the pid was reused
+    const thread = isMainThread ? '' : ` thread:${threadId}`;
+    return createExclusive(this.path, `${process.pid} ${processStartTime(process.pid) ?? '-'} ${HOST} ${this.token} ${OWN_NAMESPACE ?? '-'}${thread}\n`);
   }
 
   /**
-   * Renames the stale file aside (only one breaker can), and deletes it unless a fresh holder
-   * slipped in (`token` undefined: the file was empty or cut short). True when it was broken.
+   * Renames the stale file aside (only one breaker can) and deletes it if it is still the one judged
+   * gone (`read`); a fresh holder's file, which slipped in meanwhile, is put back. True when it was broken.
    */
-  private breakStale(token: string | undefined): boolean {
+  private breakStale(read: Exclude<HolderRead, undefined>): boolean {
     const aside = `${this.path}.stale-${this.token}`;
     try {
       renameSync(this.path, aside);
     } catch {
       return false;
     }
-    try {
-      const moved = readFileSync(aside, 'utf8').trim().split(' ');
-      const same = token === undefined ? moved.length < 4 || moved.some((part) => part === '') : moved[3] === token;
-      if (same) {
-        unlinkSync(aside);
-        return true;
+    const moved = readLease(aside);
+    const same = typeof read === 'object' ? isHeldBy(moved, read.token) : moved === read;
+    if (!same) {
+      // A fresh lease: put it back, unless yet another logger took the path meanwhile (never clobber it: the
+      // fresh holder then finds at its next touch that the lease is no longer its own).
+      try {
+        linkSync(aside, this.path);
+      } catch {
+        // taken meanwhile
       }
-      // A fresh lease: put it back, unless yet another writer took the path meanwhile (never clobber it).
-      linkSync(aside, this.path);
+    }
+    try {
       unlinkSync(aside);
     } catch {
-      // best effort: at worst two loggers deliver for a while, which at-least-once delivery allows
+      // already gone
     }
-    return false;
+    return same;
   }
+}
+
+/** Why a lease was judged gone, for the message. */
+function describe(read: Exclude<HolderRead, undefined>): string {
+  if (read === 'empty') return 'was empty (its creator died before writing it)';
+  if (read === 'unreadable') return `could not be read and went untouched for longer than the stale time`;
+  const where = read.thread === undefined ? `pid ${read.pid}` : `pid ${read.pid} ${read.thread}`;
+  return `holder ${where} on ${read.host} is gone`;
 }
