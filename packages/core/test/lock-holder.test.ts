@@ -264,6 +264,45 @@ describe('directory lock: holder files', () => {
     expectChain(events, count + 2);
   });
 
+  it('a writer that stalls past lockStaleMs while holding the lock, which another writer then breaks and appends under, notices at its next event: no fork', async () => {
+    const dir = tempDir();
+    const wake = new Int32Array(new SharedArrayBuffer(4));
+    const { worker, said } = loggingWorker(
+      dir,
+      { format: ['jsonl', 'csv'], fsync: 'never', lockStaleMs: 1000, lockTimeoutMs: 5000, wake },
+      `const warned = [];
+       logger.on('warning', (w) => warned.push(w.code));
+       await logger.logEvent('before the stall'); // settled: the turn and the lease go on
+       say('holding');
+       Atomics.wait(workerData.options.wake, 0, 0); // stalled inside its lease (a long synchronous call)
+       await logger.logEvent('after the stall');
+       await logger.close();
+       say('warned ' + warned.join(','));
+       say('done');`,
+    );
+    const done = said('done');
+    await said('holding');
+    await new Promise((r) => setTimeout(r, 1300)); // the worker's lock is now older than lockStaleMs
+    const other = new AuditLogger({ rootLogDir: dir, format: ['jsonl', 'csv'], fsync: 'never', lockStaleMs: 1000, lockTimeoutMs: 5000 });
+    const warnings: string[] = [];
+    other.on('warning', (w) => warnings.push(w.code));
+    await other.logEvent('while it stalls');
+    await other.logEvent('while it stalls');
+    await other.close();
+    Atomics.store(wake, 0, 1);
+    Atomics.notify(wake, 0);
+    await said('warned LOCK_LOST');
+    await done;
+    await worker.terminate();
+    expect(warnings).to.include('STALE_LOCK_BROKEN');
+    expect(existsSync(join(dir, 'audit_log.lock.wait')), 'the wait file of the writer that broke the lock').to.equal(false);
+    for (const format of ['jsonl', 'csv'] as const) {
+      const events = readFormat(dir, format);
+      expect(events.map((e) => e.action_type), format).to.deep.equal(['before the stall', 'while it stalls', 'while it stalls', 'after the stall']);
+      expectChain(events, 4);
+    }
+  });
+
   it('refreshes the mtime of its holder file when it links it, so that the lock looks as old as it is to writers that judge by mtime', async () => {
     const dir = tempDir();
     const lockPath = join(dir, 'audit_log.lock');

@@ -221,16 +221,18 @@ export class FileLock {
     if (Date.now() < this.stepAsideUntil) this.stepAside();
     const started = Date.now();
     let pause = 1;
+    let signalled = false;
     for (;;) {
       if (this.tryCreate()) {
         this.held = true;
         this.heldSince = this.touchedAt = Date.now();
         if (this.shareStart === 0) this.shareStart = this.heldSince;
         heldHere.set(this.path, this);
-        if (pause > 1) this.stopWaiting();
+        if (signalled) this.stopWaiting(); // also after breaking a stale lock at the first try: no wait file left behind
         return;
       }
       this.signalWaiting();
+      signalled = true;
       const holder = readHolder(this.path);
       if (this.isLeft(holder) && this.breakStale()) continue;
       const waited = Date.now() - started;
