@@ -7,7 +7,9 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import sinon from 'sinon';
+import { CursorStore } from '../src/delivery/cursor';
 import { DeliveryLease } from '../src/delivery/lease';
+import { LeasedJournalSource } from '../src/delivery/source';
 import { pidNamespace } from '../src/files/process-info';
 import { tempDir } from '../../../test/helpers/tmp';
 
@@ -159,11 +161,89 @@ describe('delivery lease file', () => {
     fs.utimesSync(path, old, old);
     await sleep(400);
     expect(Date.now() - statSync(path).mtimeMs).to.be.below(1000);
+    const touch = sinon.spy(mine, 'touch');
     mine.release();
     writeFileSync(path, line(4242, '-', 'another-host', 'ffffffffffffffff'));
     fs.utimesSync(path, old, old);
     await sleep(400);
+    expect(touch.callCount, 'the keep-alive timer is stopped').to.equal(0);
     expect(Date.now() - statSync(path).mtimeMs).to.be.above(50_000);
+  });
+
+  it('breaks an empty lease only if it is still the file it judged: a fresh one, caught between its creation and its write, is put back', async function () {
+    this.timeout(10_000);
+    const path = leasePath();
+    writeFileSync(path, '');
+    await sleep(2100);
+    const mine = lease(path);
+    const real = fs.renameSync;
+    let fresh = -1;
+    const rename = sinon.stub(fs, 'renameSync').callsFake((from: fs.PathLike, to: fs.PathLike) => {
+      if (from === path && fresh < 0) {
+        // Meanwhile another logger broke the old one and created its own, not yet written (it may get the
+        // inode number just freed: the birth time tells them apart).
+        fs.unlinkSync(path);
+        writeFileSync(path, '');
+        fresh = statSync(path).ino;
+      }
+      real(from, to);
+    });
+    try {
+      expect(mine.lease.tryAcquire()).to.equal(false);
+    } finally {
+      rename.restore();
+    }
+    expect(mine.said).to.deep.equal([]);
+    expect(statSync(path).ino, 'the fresh lease, put back').to.equal(fresh);
+    expect(fs.readdirSync(dirname(path))).to.deep.equal(['remote.lease']);
+  });
+
+  it('a source that cannot start reading gives the lease back: at construction it throws, later it warns and tries again', () => {
+    const path = leasePath();
+    const cursor = new CursorStore(dirname(path), 'remote');
+    const failing = () => {
+      throw new Error('EIO: i/o error, open audit_log.jsonl');
+    };
+    const first = new DeliveryLease(path);
+    expect(() => new LeasedJournalSource(first, cursor, failing, () => undefined)).to.throw('EIO');
+    expect(first.isHeld).to.equal(false);
+    expect(existsSync(path)).to.equal(false);
+
+    const other = new DeliveryLease(path);
+    expect(other.tryAcquire()).to.equal(true);
+    const warned: string[] = [];
+    const second = new DeliveryLease(path);
+    const source = new LeasedJournalSource(second, cursor, failing, (code, message) => warned.push(`${code}: ${message}`), 0);
+    expect(source.following).to.equal(true);
+    other.release();
+    expect(source.refresh()).to.equal(undefined);
+    expect(warned).to.have.length(1);
+    expect(warned[0]).to.match(/^LEASE_TAKE_FAILED: .*remote\.lease: cannot start delivering from the cursor: EIO/);
+    expect(second.isHeld).to.equal(false);
+    expect(existsSync(path)).to.equal(false);
+    expect(source.following).to.equal(true);
+  });
+
+  it('a cursor write deferred by the throttle that fails is reported, not thrown from a timer, and leaves no temp file', async () => {
+    const dir = dirname(leasePath());
+    const errors: unknown[] = [];
+    const cursor = new CursorStore(dir, 'remote', 50, (err) => errors.push(err));
+    cursor.save({ file: 'audit_log.jsonl', ino: 1, offset: 10, seq: 1 }); // written now
+    cursor.save({ file: 'audit_log.jsonl', ino: 1, offset: 20, seq: 2 }); // deferred
+    const real = fs.fsyncSync;
+    const sync = sinon.stub(fs, 'fsyncSync').callsFake(() => {
+      throw Object.assign(new Error('ENOSPC: no space left on device, fsync'), { code: 'ENOSPC' });
+    });
+    try {
+      await sleep(150);
+    } finally {
+      sync.restore();
+    }
+    expect(real).to.be.a('function');
+    expect(errors).to.have.length(1);
+    expect((errors[0] as Error).message).to.include('ENOSPC');
+    expect(fs.readdirSync(dir)).to.deep.equal(['remote.cursor']);
+    expect(JSON.parse(readFileSync(join(dir, 'remote.cursor'), 'utf8'))).to.include({ seq: 1 });
   });
 
   it("a worker thread's lease is marked with its thread and, once the worker is gone, judged by its age", async () => {

@@ -2,7 +2,8 @@
 import { expect } from 'chai';
 import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AuditLogger, type AuditBusEvents, type AuditEvent } from '@auditrail/core';
+import sinon from 'sinon';
+import { AuditLogger, CursorStore, type AuditBusEvents, type AuditEvent } from '@auditrail/core';
 import { spawnTs } from '../../../test/helpers/node';
 import { tempDir } from '../../../test/helpers/tmp';
 import { ScriptedSink } from './delivery-fixtures';
@@ -68,6 +69,52 @@ describe('delivery from a shared directory: the lease', () => {
     await log.close();
     expect(result.sinks.remote).to.include({ done: true, state: 'ok' });
     expect(sink.delivered.map((e) => e.id)).to.deep.equal([first.id, during.id]);
+  });
+
+  it('a holder that polls seldom steps down as soon as its lease is lost: no batch taken and no cursor written after LEASE_LOST', async function () {
+    this.timeout(20_000);
+    const dir = tempDir();
+    const sink = new ScriptedSink({ name: 'remote', delivery: policy });
+    const log = new AuditLogger({ rootLogDir: dir, format: 'jsonl', fsync: 'never', sinks: [sink], delivery: { pollIntervalMs: 60_000 } });
+    const lost: AuditBusEvents['warning'][] = [];
+    log.on('warning', (w) => w.code === 'LEASE_LOST' && lost.push(w));
+    const first = await log.logEvent('before');
+    await log.flush({ timeoutMs: 10_000 });
+    const path = join(dir, '.delivery', 'remote.lease');
+    const cursorPath = join(dir, '.delivery', 'remote.cursor');
+    unlinkSync(path);
+    writeFileSync(path, '4242 - another-host 0123456789abcdef -\n');
+    const cursorBefore = readFileSync(cursorPath, 'utf8');
+    const deadline = Date.now() + 5_000;
+    while (lost.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(lost, 'the lease keeps itself fresh and checks it is its own every second, whatever the poll interval').to.have.length(1);
+    for (let i = 0; i < 5; i++) await log.logEvent('after', { i });
+    expect(log.stats().remote!.state).to.equal('standby');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(sink.delivered.map((e) => e.id)).to.deep.equal([first.id]);
+    expect(readFileSync(cursorPath, 'utf8'), 'the cursor belongs to the new holder').to.equal(cursorBefore);
+    await log.close({ timeoutMs: 0 });
+    expect(readFileSync(cursorPath, 'utf8')).to.equal(cursorBefore);
+    expect(readFileSync(path, 'utf8')).to.include('another-host');
+  });
+
+  it('gives its lease back at close even when its cursor cannot be saved', async () => {
+    const dir = tempDir();
+    const sink = new ScriptedSink({ name: 'remote', delivery: policy });
+    const log = logger(dir, sink);
+    const warnings: AuditBusEvents['warning'][] = [];
+    log.on('warning', (w) => warnings.push(w));
+    await log.logEvent('a');
+    const path = join(dir, '.delivery', 'remote.lease');
+    expect(existsSync(path)).to.equal(true);
+    const persist = sinon.stub(CursorStore.prototype, 'persist').throws(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+    try {
+      await log.close({ timeoutMs: 2_000 }).catch(() => undefined);
+    } finally {
+      persist.restore();
+    }
+    expect(existsSync(path), 'the lease, given back').to.equal(false);
+    expect(warnings.map((w) => w.code)).to.include('CURSOR_WRITE_FAILED');
   });
 
   it('takes over from a holder that was killed with SIGKILL, and delivers what it left', async function () {

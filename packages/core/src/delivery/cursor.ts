@@ -1,5 +1,5 @@
 // A sink's persisted place in the journal: `{rootLogDir}/.delivery/<sink>.cursor`, replaced atomically.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensurePrivateDir } from '../files/fs-util';
 import type { JournalPosition } from './journal-reader';
@@ -34,7 +34,15 @@ export class CursorStore {
   private lastWrite = 0;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(readonly dir: string, private readonly sink: string, private readonly minIntervalMs = 100) {
+  /**
+   * @param onError told when a deferred write fails (a direct `save`/`persist` throws instead)
+   */
+  constructor(
+    readonly dir: string,
+    private readonly sink: string,
+    private readonly minIntervalMs = 100,
+    private readonly onError: (err: unknown) => void = () => undefined,
+  ) {
     this.path = join(dir, cursorFileName(sink));
   }
 
@@ -71,9 +79,22 @@ export class CursorStore {
       return;
     }
     if (!this.timer) {
-      this.timer = setTimeout(() => this.persist(), this.minIntervalMs - since);
+      this.timer = setTimeout(() => {
+        try {
+          this.persist();
+        } catch (err) {
+          this.onError(err);
+        }
+      }, this.minIntervalMs - since);
       this.timer.unref();
     }
+  }
+
+  /** Drops a position not yet written: another logger owns the cursor now. */
+  cancel(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.wanted = this.saved;
   }
 
   /** Writes the latest position now if it is not on disk yet (flush, close). Synchronous: one small file. */
@@ -86,14 +107,23 @@ export class CursorStore {
     ensurePrivateDir(this.dir);
     const data: CursorFile = { v: 1, sink: this.sink, ...position, updated: new Date().toISOString() };
     const temp = `${this.path}.tmp-${process.pid}`;
-    const fd = openSync(temp, 'w', 0o600);
     try {
-      writeSync(fd, JSON.stringify(data) + '\n');
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      const fd = openSync(temp, 'w', 0o600);
+      try {
+        writeSync(fd, JSON.stringify(data) + '\n');
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(temp, this.path);
+    } catch (err) {
+      try {
+        unlinkSync(temp);
+      } catch {
+        // never created
+      }
+      throw err;
     }
-    renameSync(temp, this.path);
     this.saved = position;
   }
 

@@ -167,17 +167,31 @@ export class DeliveryEngine {
     if (this.journalPath !== undefined) {
       const path = this.journalPath;
       const dir = join(this.options.rootLogDir!, '.delivery');
-      const cursor = new CursorStore(dir, sink.name);
+      const cursor = new CursorStore(dir, sink.name, undefined, (err) =>
+        this.options.warn('CURSOR_WRITE_FAILED', `sink "${sink.name}": cannot save its cursor: ${err instanceof Error ? err.message : String(err)} (events may be sent again after a restart)`),
+      );
       const lease = new DeliveryLease(join(dir, cursorFileName(sink.name).replace(/\.cursor$/, '.lease')), {
         onStale: (message) => this.options.warn('STALE_LEASE_BROKEN', `sink "${sink.name}": ${message}`),
         onLost: (message) => this.options.warn('LEASE_LOST', `sink "${sink.name}": ${message}`),
       });
       const relocated = (message: string): void => this.options.warn('CURSOR_RELOCATED', `sink "${sink.name}": ${message}`);
       const lead = (): JournalSource => new JournalSource(new JsonlJournalReader(path, this.segments, relocated), cursor, policy.startFrom, this.options.warn);
-      const source = new LeasedJournalSource(lease, cursor, lead, this.options.pollIntervalMs ?? 1000);
-      const tail = new JsonlJournalReader(path, this.segments);
-      worker = new SinkWorker(sink, accepts, source, policy, context, tail.start('end').seq);
-      tail.close();
+      const source = new LeasedJournalSource(lease, cursor, lead, this.options.warn, this.options.pollIntervalMs ?? 1000);
+      try {
+        const tail = new JsonlJournalReader(path, this.segments);
+        try {
+          worker = new SinkWorker(sink, accepts, source, policy, context, tail.start('end').seq);
+        } finally {
+          tail.close();
+        }
+      } catch (err) {
+        try {
+          source.close(); // gives the lease back
+        } catch {
+          // the first error is the one to report
+        }
+        throw err;
+      }
     } else {
       const { maxEvents = 10_000, overflow = 'drop-newest' } = this.options.queue ?? {};
       if (!Number.isInteger(maxEvents) || maxEvents < 1) throw new InvalidOptionError('delivery.queue.maxEvents', `must be a whole number of at least 1, got ${String(maxEvents)}`);

@@ -1,5 +1,5 @@
 // Who delivers a sink's events from a shared log directory: `.delivery/<sink>.lease`, held by one logger at a time.
-import { linkSync, readFileSync, renameSync, unlinkSync, utimesSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -78,11 +78,12 @@ export class DeliveryLease {
     ensurePrivateDir(dirname(this.path));
     for (let attempt = 0; attempt < 2; attempt++) {
       if (this.tryCreate()) return this.hold();
+      const identity = identityOf(this.path); // before the read: a file replaced in between is then told apart
       const read = readLease(this.path);
       if (read === undefined) continue; // released meanwhile: try again
       if (isHeldBy(read, this.token)) return this.hold(); // ours after all (an NFS create retried)
       if (!isLeftBehind(read, this.path, this.staleMs, EMPTY_LEASE_GRACE_MS)) return false;
-      if (this.breakStale(read)) this.onStale?.(`${this.path}: ${describe(read)}: taken over`);
+      if (this.breakStale(read, identity)) this.onStale?.(`${this.path}: ${describe(read)}: taken over`);
     }
     return false;
   }
@@ -143,9 +144,10 @@ export class DeliveryLease {
 
   /**
    * Renames the stale file aside (only one breaker can) and deletes it if it is still the one judged
-   * gone (`read`); a fresh holder's file, which slipped in meanwhile, is put back. True when it was broken.
+   * gone (`read`, the file known by `identity`); a fresh holder's file, which slipped in meanwhile, is put
+   * back. True when it was broken.
    */
-  private breakStale(read: Exclude<HolderRead, undefined>): boolean {
+  private breakStale(read: Exclude<HolderRead, undefined>, identity: string | undefined): boolean {
     const aside = `${this.path}.stale-${this.token}`;
     try {
       renameSync(this.path, aside);
@@ -153,7 +155,9 @@ export class DeliveryLease {
       return false;
     }
     const moved = readLease(aside);
-    const same = typeof read === 'object' ? isHeldBy(moved, read.token) : moved === read;
+    // A holder's file is known by its token; an empty or unreadable one only by its inode and birth time (a fresh
+    // lease, between its creation and its write, reads as empty too, and may get the inode number just freed).
+    const same = typeof read === 'object' ? isHeldBy(moved, read.token) : moved === read && identity !== undefined && identityOf(aside) === identity;
     if (!same) {
       // A fresh lease: put it back, unless yet another logger took the path meanwhile (never clobber it: the
       // fresh holder then finds at its next touch that the lease is no longer its own).
@@ -169,6 +173,16 @@ export class DeliveryLease {
       // already gone
     }
     return same;
+  }
+}
+
+/** What tells one file from another at `path`: inode number and birth time (0 where the system has none); a rename keeps both. */
+function identityOf(path: string): string | undefined {
+  try {
+    const stats = statSync(path);
+    return `${stats.ino}:${stats.birthtimeMs}`;
+  } catch {
+    return undefined;
   }
 }
 

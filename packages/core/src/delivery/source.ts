@@ -102,7 +102,16 @@ export class JournalSource implements DeliverySource {
   }
 
   close(): void {
-    this.cursor.persist();
+    try {
+      this.cursor.persist();
+    } finally {
+      this.reader.close();
+    }
+  }
+
+  /** Stops reading without saving the cursor: another logger delivers now and owns it. */
+  abandon(): void {
+    this.cursor.cancel();
     this.reader.close();
   }
 }
@@ -110,83 +119,96 @@ export class JournalSource implements DeliverySource {
 /**
  * A journal source shared through a lease: the logger holding `.delivery/<sink>.lease` reads
  * and delivers; any other logger of the directory with the same sink follows the holder's
- * cursor (for flush and acknowledgements) and takes over when the holder is gone.
+ * cursor (for flush and acknowledgements) and takes over when the holder is gone. A holder
+ * that finds the lease lost (judged gone by another host, and taken) steps down at once: it
+ * takes no more batches and leaves the cursor to the new holder, which resends what it had
+ * in flight.
  */
 export class LeasedJournalSource implements DeliverySource {
   private inner: JournalSource | undefined;
   private lastTry = 0;
-  private lastTouch = 0;
 
   constructor(
     private readonly lease: DeliveryLease,
     private readonly cursor: CursorStore,
     private readonly lead: () => JournalSource,
+    private readonly warn: (code: string, message: string) => void,
     private readonly retryMs = 1000,
   ) {
-    this.promote();
-    if (!this.inner) this.cursor.load(() => undefined);
+    if (!this.promote()) this.cursor.load(() => undefined);
   }
 
   /** Whether another logger delivers for this sink now. */
   get following(): boolean {
-    return this.inner === undefined;
+    return !this.leads();
   }
 
-  /** Leader: keeps the lease fresh. Follower: tries to take over, else returns the holder's cursor seq. */
+  /** Leader: steps down if its lease was lost. Follower: tries to take over, else returns the holder's cursor seq. */
   refresh(): number | undefined {
+    if (this.leads()) return undefined;
     const now = Date.now();
-    if (this.inner) {
-      if (now - this.lastTouch >= this.retryMs) {
-        this.lastTouch = now;
-        this.lease.touch();
-        if (!this.lease.isHeld) {
-          // Judged gone by another host and replaced: stop reading; the new holder resends what we had in flight.
-          this.inner.close();
-          this.inner = undefined;
-        }
-      }
-      if (this.inner) return undefined;
-    }
     if (now - this.lastTry >= this.retryMs) {
       this.lastTry = now;
-      if (this.promote()) return undefined;
+      try {
+        if (this.promote()) return undefined;
+      } catch (err) {
+        this.warn('LEASE_TAKE_FAILED', `${this.lease.path}: cannot start delivering from the cursor: ${(err as Error).message}; it is tried again`);
+      }
     }
     return this.cursor.load(() => undefined)?.seq;
   }
 
   available(): { events: number; bytes: number } {
-    return this.inner ? this.inner.available() : { events: 0, bytes: 0 };
+    return this.leads() ? this.inner!.available() : { events: 0, bytes: 0 };
   }
 
   take(maxEvents: number, maxBytes: number): TakenBatch | undefined {
-    return this.inner?.take(maxEvents, maxBytes);
+    return this.leads() ? this.inner!.take(maxEvents, maxBytes) : undefined;
   }
 
   commit(batch: TakenBatch): void {
-    this.inner?.commit(batch);
+    if (this.leads()) this.inner!.commit(batch);
   }
 
   idle(): boolean {
-    return this.inner ? this.inner.idle() : false;
+    return this.leads() ? this.inner!.idle() : false;
   }
 
   position(): JournalPosition | undefined {
-    return this.inner ? this.inner.position() : this.cursor.current;
+    return this.leads() ? this.inner!.position() : this.cursor.current;
   }
 
   persist(): void {
-    this.inner?.persist();
+    if (this.leads()) this.inner!.persist();
   }
 
   close(): void {
-    this.inner?.close();
-    this.lease.release();
+    try {
+      if (this.leads()) this.inner!.close();
+    } finally {
+      this.inner = undefined;
+      this.lease.release();
+    }
   }
 
+  /** Whether this logger delivers; one whose lease was lost stops here. */
+  private leads(): boolean {
+    if (this.inner && !this.lease.isHeld) {
+      this.inner.abandon();
+      this.inner = undefined;
+    }
+    return this.inner !== undefined;
+  }
+
+  /** Takes the lease if free and starts reading from the cursor; a failure to start gives the lease back. */
   private promote(): boolean {
     if (!this.lease.tryAcquire()) return false;
-    this.inner = this.lead();
-    this.lastTouch = Date.now();
+    try {
+      this.inner = this.lead();
+    } catch (err) {
+      this.lease.release();
+      throw err;
+    }
     return true;
   }
 }
