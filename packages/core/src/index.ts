@@ -16,6 +16,7 @@ export {
   type AuditErrorCode,
 } from './errors';
 export { defineStatuses, statusValidator, pipelineStatuses, outcomeStatuses, type StatusScheme, type StatusListOptions, type StatusValidatorOptions } from './statuses';
+export { MAX_TIMER_MS, checkMilliseconds, checkWholeNumber, checkBoolean } from './option-checks';
 export { compileFilter, type EventFilter, type EventPredicate } from './filter';
 export { AuditBus, type AuditBusEvents, type AuditBusEventName } from './bus';
 export { definePlugin, type AuditPlugin, type Enricher, type Redactor } from './plugin';

@@ -7,6 +7,7 @@ import type { Handler } from 'mitt';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AuditBus, type AuditBusEventName, type AuditBusEvents } from './bus';
+import { checkMilliseconds } from './option-checks';
 import { checkDeliveryOptions, DeliveryEngine, withTimeout, type DeliveryOptions, type FlushResult } from './delivery/engine';
 import type { SinkStats } from './delivery/sink-worker';
 import { AuditError, AuditWriteError, InvalidOptionError, LoggerClosedError, SinkError } from './errors';
@@ -76,10 +77,10 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
         formats,
         order: checkChoice('order', options.order ?? 'oldest-first', ['oldest-first', 'newest-first'] as const),
         fsync: checkChoice('fsync', options.fsync ?? 'interval', ['never', 'interval', 'always'] as const),
-        fsyncIntervalMs: checkRange('fsyncIntervalMs', options.fsyncIntervalMs ?? 1000, 1, MAX_TIMER_MS),
+        fsyncIntervalMs: checkMilliseconds('fsyncIntervalMs', options.fsyncIntervalMs ?? 1000),
         hmacKey: options.hmacKey ?? (process.env.AUDIT_LOG_HMAC_KEY || undefined),
-        lockTimeoutMs: checkRange('lockTimeoutMs', options.lockTimeoutMs ?? 10_000, 0, Infinity),
-        lockStaleMs: checkAtLeast('lockStaleMs', options.lockStaleMs ?? 30_000, MIN_LOCK_STALE_MS),
+        lockTimeoutMs: checkMilliseconds('lockTimeoutMs', options.lockTimeoutMs ?? 10_000, 0, Infinity),
+        lockStaleMs: checkMilliseconds('lockStaleMs', options.lockStaleMs ?? 30_000, MIN_LOCK_STALE_MS, Infinity),
         allowSymlink: options.allowSymlink ?? false,
         maxDetailsBytes: this.limits.maxDetailsBytes,
         checkpoints: options.checkpoints,
@@ -383,22 +384,6 @@ function asAuditError(err: unknown): AuditError {
 
 /** Below this, a live writer's lock (held through a GC pause, a synchronous stretch, an fsync) could be taken for abandoned. */
 const MIN_LOCK_STALE_MS = 1000;
-
-function checkAtLeast(option: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) throw new InvalidOptionError(option, `${String(value)} is not a number of milliseconds of at least ${min}`);
-  return value;
-}
-
-/** The longest delay a Node timer takes (a longer one fires at once). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-function checkRange(option: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || Number.isNaN(value) || value < min || value > max) {
-    const range = max === Infinity ? `of at least ${min}` : `from ${min} to ${max}`;
-    throw new InvalidOptionError(option, `${String(value)} is not a number of milliseconds ${range}`);
-  }
-  return value;
-}
 
 function checkChoice<T extends string>(option: string, value: T, choices: readonly T[]): T {
   if (!choices.includes(value)) {

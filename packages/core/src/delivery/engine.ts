@@ -20,6 +20,7 @@ import { OutboxWriter, outboxFiles, outboxPath } from './outbox';
 import { resolvePolicy, type DeliveryPolicy } from './policy';
 import { SinkWorker, type SinkState, type SinkStats } from './sink-worker';
 import { DeliveryLease } from './lease';
+import { checkMilliseconds } from '../option-checks';
 import { JournalSource, LeasedJournalSource } from './source';
 
 /** Events whose logEvent waits for chosen sinks to confirm them (compare Vault's blocking audit devices). */
@@ -52,10 +53,7 @@ export function checkDeliveryOptions(options: DeliveryOptions | undefined): void
   if (segmentBytes !== undefined && !(Number.isInteger(segmentBytes) && segmentBytes > 0)) {
     throw new InvalidOptionError('delivery.outboxSegmentBytes', `must be a whole number of bytes above 0, got ${String(segmentBytes)}`);
   }
-  const poll = options.pollIntervalMs;
-  if (poll !== undefined && !(typeof poll === 'number' && poll >= 1 && poll <= 2 ** 31 - 1)) {
-    throw new InvalidOptionError('delivery.pollIntervalMs', `must be a number of milliseconds from 1 to 2147483647, got ${String(poll)}`);
-  }
+  if (options.pollIntervalMs !== undefined) checkMilliseconds('delivery.pollIntervalMs', options.pollIntervalMs);
 }
 
 /** What the logger gives the engine. */
