@@ -1,5 +1,5 @@
 // Turns the arguments of logEvent (either seed's form) into a validated draft event.
-import { InvalidEventError, InvalidStatusError } from './errors';
+import { InvalidEventError, InvalidOptionError, InvalidStatusError } from './errors';
 import type { AnyCatalog, DraftEvent, EventInput, EventSource, LogEventArgs } from './event';
 import { capString, copyDetails, copyValue, type CopyHooks, type SafeValueLimits } from './safe-value';
 import type { StatusScheme } from './statuses';
@@ -109,6 +109,13 @@ function textOf(value: unknown, limits: SafeValueLimits): string {
   if (typeof value === 'string') return value;
   const safe = copyValue(value, limits);
   return typeof safe === 'string' ? safe : (JSON.stringify(safe) ?? '');
+}
+
+/** The logger's `actor` option as recorded: capped and well-formed as an event's own actor; null when not given. */
+export function defaultActorOf(actor: unknown, maxLength: number): string | null {
+  if (actor === undefined || actor === null) return null;
+  if (typeof actor !== 'string' || actor === '') throw new InvalidOptionError('actor', `must be a non-empty string, got ${typeof actor === 'string' ? '""' : typeof actor}`);
+  return wellFormed(capString(actor, maxLength));
 }
 
 function actorText(actor: unknown, fallback: string | null, maxLength: number): string | null {

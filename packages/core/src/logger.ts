@@ -7,20 +7,21 @@ import type { Handler } from 'mitt';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AuditBus, type AuditBusEventName, type AuditBusEvents } from './bus';
-import { checkMilliseconds } from './option-checks';
-import { checkDeliveryOptions, DeliveryEngine, withTimeout, type DeliveryOptions, type FlushResult } from './delivery/engine';
+import { checkBoolean, checkMilliseconds } from './option-checks';
+import { checkCheckpoints, checkChoice, checkExperimentName, checkLimits, checkRootLogDir, checkStatusScheme, MIN_LOCK_STALE_MS } from './logger-checks';
+import { checkBatchSink, checkDeliveryOptions, DeliveryEngine, withTimeout, type DeliveryOptions, type FlushResult } from './delivery/engine';
 import type { SinkStats } from './delivery/sink-worker';
 import { AuditError, AuditWriteError, InvalidOptionError, LoggerClosedError, SinkError } from './errors';
 import type { ActionCatalog, AnyCatalog, AuditEvent, DraftEvent, EventSource, LogEventArgs } from './event';
 import { compileFilter, type EventPredicate } from './filter';
 import { FORMAT_FILES, resolveFormats } from './format';
-import { draftFrom, normaliseArgs } from './input';
+import { defaultActorOf, draftFrom, normaliseArgs } from './input';
 import { Journal, unrecordedEvent, type Appended } from './journal';
 import { enricherView, type AuditPlugin, type Enricher, type Redactor } from './plugin';
 import { readEvents } from './reader/read-events';
 import { redactionFor, type Redaction } from './redaction/redaction';
 import { countEvent, emptySummary, summarize, type LogSummary } from './reader/summary';
-import { DEFAULT_LIMITS, type SafeValueLimits } from './safe-value';
+import type { SafeValueLimits } from './safe-value';
 import { isBatchSink, type AnySink, type Sink, type SinkContext } from './sink';
 import { pipelineStatuses, type StatusScheme } from './statuses';
 import type { AuditLoggerOptions } from './options';
@@ -65,12 +66,17 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
     this.experimentName = checkExperimentName(options.experimentName);
     this.rootLogDir = formats.length === 0 ? undefined : resolve(checkRootLogDir(options.rootLogDir ?? process.env.AUDIT_LOG_DIR ?? 'audit_logs'));
     // A plugin's scheme wins over the option; take it now, so that the filters of `sinks` are checked against it.
-    this.statusScheme = [...(options.plugins ?? [])].reverse().find((p) => p.statuses)?.statuses ?? options.statuses ?? pipelineStatuses;
+    const pluginScheme = [...(options.plugins ?? [])].reverse().find((p) => p.statuses);
+    this.statusScheme = pluginScheme?.statuses ?? (options.statuses === undefined ? pipelineStatuses : checkStatusScheme(options.statuses, 'statuses'));
     this.onError = checkChoice('onError', options.onError ?? 'throw', ['throw', 'emit'] as const);
     checkDeliveryOptions(options.delivery);
-    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    if (options.delivery?.acknowledged) compileFilter(options.delivery.acknowledged, this.statusScheme, 'delivery.acknowledged', ['sinks', 'timeoutMs']);
+    checkSinks([...(options.sinks ?? []), ...(options.plugins ?? []).flatMap((p) => p.sinks ?? [])], this.statusScheme, options.delivery?.policy);
+    this.limits = checkLimits(options.limits);
     this.redaction = redactionFor(options.redact, this.limits);
-    this.defaultActor = options.actor ?? null;
+    this.defaultActor = defaultActorOf(options.actor, this.limits.maxStringLength);
+    const checkpoints = checkCheckpoints(options.checkpoints, formats);
+    const allowSymlink = options.allowSymlink === undefined ? false : checkBoolean('allowSymlink', options.allowSymlink);
     this.journal = new Journal(
       {
         rootLogDir: this.rootLogDir,
@@ -81,9 +87,9 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
         hmacKey: options.hmacKey ?? (process.env.AUDIT_LOG_HMAC_KEY || undefined),
         lockTimeoutMs: checkMilliseconds('lockTimeoutMs', options.lockTimeoutMs ?? 10_000, 0, Infinity),
         lockStaleMs: checkMilliseconds('lockStaleMs', options.lockStaleMs ?? 30_000, MIN_LOCK_STALE_MS, Infinity),
-        allowSymlink: options.allowSymlink ?? false,
+        allowSymlink,
         maxDetailsBytes: this.limits.maxDetailsBytes,
-        checkpoints: options.checkpoints,
+        checkpoints,
         rotation: options.rotation,
         retention: options.retention,
         system: { status: () => this.statusScheme.defaultStatus, source: () => this.source },
@@ -127,9 +133,10 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
   use(plugin: AuditPlugin): this {
     if (this.closing) throw new LoggerClosedError();
     if (plugin.statuses && plugin.statuses !== this.statusScheme) {
+      const scheme = checkStatusScheme(plugin.statuses, `plugin "${plugin.name}".statuses`);
       // Filters rank statuses by the scheme: compile them again, failing here if one names a status the new scheme lacks.
-      const recompiled = this.sinks.map(({ sink }) => compileFilter(sink.filter, plugin.statuses!, `sink "${sink.name}"`));
-      this.statusScheme = plugin.statuses;
+      const recompiled = this.sinks.map(({ sink }) => compileFilter(sink.filter, scheme, `sink "${sink.name}".filter`));
+      this.statusScheme = scheme;
       this.sinks.forEach((routed, i) => (routed.accepts = recompiled[i]));
     }
     for (const sink of plugin.sinks ?? []) this.addSink(sink);
@@ -158,8 +165,7 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
       this.delivery.addSink(sink);
       return this;
     }
-    if (typeof sink.write !== 'function') throw new InvalidOptionError('sinks', `sink ${JSON.stringify(sink.name)} has no write() or export()`);
-    const accepts = compileFilter(sink.filter, this.statusScheme, `sink "${sink.name}"`);
+    const accepts = checkSink(sink, this.statusScheme);
     sink.open?.(this.sinkContext());
     this.sinks.push({ sink, accepts });
     return this;
@@ -223,6 +229,8 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
    * Resolves with a result per batch sink. A concurrent call shares the promise.
    */
   flush(options: { timeoutMs?: number } = {}): Promise<FlushResult> {
+    const bad = badTimeout(options);
+    if (bad) return Promise.reject(bad);
     if (this.flushing) return this.flushing;
     const started = Date.now();
     const left = (): number | undefined => (options.timeoutMs === undefined ? undefined : Math.max(0, options.timeoutMs - (Date.now() - started)));
@@ -249,6 +257,8 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
    * to the bus as 'error'.
    */
   close(options: { timeoutMs?: number } = {}): Promise<FlushResult> {
+    const bad = this.closing ? undefined : badTimeout(options);
+    if (bad) return Promise.reject(bad); // the logger stays open: nothing is dropped for a typo
     this.closing ??= (async () => {
       const failures: AuditError[] = [];
       const attempt = async <T>(step: () => Promise<T> | T, wrap: (err: unknown) => AuditError = asAuditError): Promise<T | undefined> => {
@@ -378,32 +388,36 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
   }
 }
 
+/** Checks a sink with write() (not a batch sink) and compiles its filter. */
+function checkSink(sink: Sink, scheme: StatusScheme): EventPredicate | undefined {
+  if (typeof sink !== 'object' || sink === null || typeof sink.write !== 'function') {
+    throw new InvalidOptionError('sinks', `sink ${JSON.stringify((sink as Partial<Sink> | null)?.name)} has no write() or export()`);
+  }
+  return compileFilter(sink.filter, scheme, `sink "${sink.name}".filter`);
+}
+
+/** Checks the sinks given at construction before anything is created: each sink, and batch sinks' names, filters and policies. */
+function checkSinks(sinks: readonly AnySink[], scheme: StatusScheme, policy: DeliveryOptions['policy']): void {
+  const batchNames: string[] = [];
+  for (const sink of sinks) {
+    if (typeof sink === 'object' && sink !== null && isBatchSink(sink)) {
+      checkBatchSink(sink, scheme, policy, batchNames);
+      batchNames.push(sink.name);
+    } else checkSink(sink as Sink, scheme);
+  }
+}
+
+/** The error for a `timeoutMs` of flush or close that is not a number of milliseconds (Infinity: no limit), if it is not. */
+function badTimeout(options: { timeoutMs?: number } | undefined): InvalidOptionError | undefined {
+  try {
+    if (options?.timeoutMs !== undefined) checkMilliseconds('timeoutMs', options.timeoutMs, 0, Infinity);
+    return undefined;
+  } catch (err) {
+    return err as InvalidOptionError;
+  }
+}
+
 function asAuditError(err: unknown): AuditError {
   return err instanceof AuditError ? err : new AuditWriteError('sink', err);
 }
 
-/** Below this, a live writer's lock (held through a GC pause, a synchronous stretch, an fsync) could be taken for abandoned. */
-const MIN_LOCK_STALE_MS = 1000;
-
-function checkChoice<T extends string>(option: string, value: T, choices: readonly T[]): T {
-  if (!choices.includes(value)) {
-    throw new InvalidOptionError(option, `${JSON.stringify(value)} is not one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`);
-  }
-  return value;
-}
-
-/** A path with a NUL byte would be cut short by the system: refuse it instead of writing somewhere else. */
-function checkRootLogDir(dir: unknown): string {
-  if (typeof dir !== 'string' || dir === '') throw new InvalidOptionError('rootLogDir', 'must be a non-empty string');
-  if (dir.includes('\0')) throw new InvalidOptionError('rootLogDir', `${JSON.stringify(dir)} contains a NUL byte`);
-  return dir;
-}
-
-function checkExperimentName(name: unknown): string | undefined {
-  if (name === undefined) return undefined;
-  if (typeof name !== 'string' || name.trim() === '') throw new InvalidOptionError('experimentName', 'must be a non-empty string');
-  if (name.includes('\0') || /[\\/]/.test(name) || name === '.' || name === '..' || name.length > 200) {
-    throw new InvalidOptionError('experimentName', `${JSON.stringify(name)} must not contain path separators or NUL, be "." or "..", or exceed 200 characters`);
-  }
-  return name;
-}

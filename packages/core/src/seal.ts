@@ -1,7 +1,8 @@
 // The hash chain: each event's hash covers its RFC 8785 canonical form (every field but `hash`, prev_hash included).
 // The canonical text and the JSON line are assembled from the same serialised parts, so each
 // value is serialised once per event.
-import { createHash, createSecretKey, hash as oneShotHash, type BinaryLike, type KeyObject } from 'node:crypto';
+import { createHash, createSecretKey, hash as oneShotHash, KeyObject, type BinaryLike } from 'node:crypto';
+import { InvalidOptionError } from './errors';
 import { membersJson } from './canonical';
 import type { AuditEvent, Details, EventSource } from './event';
 
@@ -36,8 +37,10 @@ export class ChainHasher {
   /** With a key: the outer pad followed by the 32 bytes of the inner hash (the outer hash's input, reused). */
   private readonly outerInput: Buffer | undefined;
 
-  constructor(key?: BinaryLike | KeyObject) {
+  /** @param option the option the key came from, named when it is not a usable key */
+  constructor(key?: BinaryLike | KeyObject, option = 'hmacKey') {
     if (key === undefined) return;
+    checkSecretKey(key, option);
     // HMAC (RFC 2104) from two one-shot hashes over reused buffers: several times cheaper per event than createHmac.
     let raw = toKeyBuffer(key);
     if (raw.length > 64) raw = createHash('sha256').update(raw).digest();
@@ -69,6 +72,18 @@ export class ChainHasher {
     outer.write(innerHex, 64, 'hex');
     return oneShotHash('sha256', outer, 'hex');
   }
+}
+
+/** Refuses what cannot key an HMAC: an empty key (anyone could recompute the hashes), a public or private key, a number. */
+function checkSecretKey(key: unknown, option: string): void {
+  let length: number;
+  if (typeof key === 'string') length = key.length;
+  else if (ArrayBuffer.isView(key)) length = key.byteLength;
+  else if (key instanceof KeyObject) {
+    if (key.type !== 'secret') throw new InvalidOptionError(option, `must be a secret key, got a ${key.type} key`);
+    length = key.symmetricKeySize ?? 0;
+  } else throw new InvalidOptionError(option, `must be a string, a Buffer or a secret KeyObject, got ${key === null ? 'null' : typeof key}`);
+  if (length === 0) throw new InvalidOptionError(option, 'must not be empty: anyone could compute an HMAC with an empty key');
 }
 
 function toKeyBuffer(key: BinaryLike | KeyObject): Buffer {

@@ -420,9 +420,26 @@ describe('directory lock: holder files', () => {
     const dir = tempDir();
     const calls: string[] = [];
     const first = { name: 'first', open: () => void calls.push('open'), write: () => undefined, close: () => void calls.push('close') };
-    expect(() => new AuditLogger({ rootLogDir: dir, format: 'jsonl', sinks: [first, { name: 'broken' } as never] })).to.throw(/has no write\(\)/);
+    const failing = {
+      name: 'failing',
+      open: () => {
+        throw new Error('cannot reach the collector');
+      },
+      write: () => undefined,
+    };
+    expect(() => new AuditLogger({ rootLogDir: dir, format: 'jsonl', sinks: [first, failing] })).to.throw(/cannot reach the collector/);
     await new Promise((r) => setImmediate(r));
     expect(calls).to.deep.equal(['open', 'close']);
+  });
+
+  it('opens no sink when one of the sinks given is not a sink: every sink is checked first', async () => {
+    const dir = tempDir();
+    const calls: string[] = [];
+    const first = { name: 'first', open: () => void calls.push('open'), write: () => undefined, close: () => void calls.push('close') };
+    expect(() => new AuditLogger({ rootLogDir: dir, format: 'jsonl', sinks: [first, { name: 'broken' } as never] })).to.throw(/has no write\(\)/);
+    await new Promise((r) => setImmediate(r));
+    expect(calls).to.deep.equal([]);
+    expect(readdirSync(dir)).to.deep.equal([]);
   });
 
   describe('on a filesystem without hard links', () => {

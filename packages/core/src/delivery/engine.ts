@@ -20,7 +20,7 @@ import { OutboxWriter, outboxFiles, outboxPath } from './outbox';
 import { resolvePolicy, type DeliveryPolicy } from './policy';
 import { SinkWorker, type SinkState, type SinkStats } from './sink-worker';
 import { DeliveryLease } from './lease';
-import { checkMilliseconds } from '../option-checks';
+import { checkMilliseconds, checkWholeNumber, MAX_TIMER_MS } from '../option-checks';
 import { JournalSource, LeasedJournalSource } from './source';
 
 /** Events whose logEvent waits for chosen sinks to confirm them (compare Vault's blocking audit devices). */
@@ -45,6 +45,31 @@ export interface DeliveryOptions {
   outboxSegmentBytes?: number;
 }
 
+/** Longest cursor file name: a file name has 255 bytes, and temp and aside names add a suffix. */
+const MAX_CURSOR_NAME_BYTES = 200;
+
+/**
+ * Checks a batch sink against the scheme and the logger's policy (its name, which names its cursor file, its
+ * filter and its policy), throwing InvalidOptionError naming what is wrong; returns its compiled filter and policy.
+ */
+export function checkBatchSink(
+  sink: BatchSink,
+  scheme: StatusScheme,
+  basePolicy: Partial<DeliveryPolicy> | undefined,
+  takenNames: readonly string[],
+  filter?: EventFilter,
+): { accepts: EventPredicate | undefined; policy: DeliveryPolicy } {
+  if (typeof sink.name !== 'string' || sink.name === '') throw new InvalidOptionError('sinks', 'a batch sink needs a non-empty name');
+  if (takenNames.includes(sink.name)) {
+    throw new InvalidOptionError('sinks', `two batch sinks are named "${sink.name}": each needs its own name (it names the sink's cursor file)`);
+  }
+  if (Buffer.byteLength(cursorFileName(sink.name)) > MAX_CURSOR_NAME_BYTES) {
+    throw new InvalidOptionError('sinks', `the name of batch sink ${JSON.stringify(sink.name.slice(0, 40) + '…')} is too long: it names its cursor and lease files (at most ${MAX_CURSOR_NAME_BYTES} bytes once percent-encoded)`);
+  }
+  const accepts = compileFilter(filter ?? sink.filter, scheme, `sink "${sink.name}".filter`);
+  return { accepts, policy: resolvePolicy(`sink "${sink.name}".delivery`, basePolicy, sink.delivery) };
+}
+
 /** Throws InvalidOptionError naming the first bad field of `options` (the logger checks them before it creates anything). */
 export function checkDeliveryOptions(options: DeliveryOptions | undefined): void {
   if (options === undefined) return;
@@ -54,6 +79,19 @@ export function checkDeliveryOptions(options: DeliveryOptions | undefined): void
     throw new InvalidOptionError('delivery.outboxSegmentBytes', `must be a whole number of bytes above 0, got ${String(segmentBytes)}`);
   }
   if (options.pollIntervalMs !== undefined) checkMilliseconds('delivery.pollIntervalMs', options.pollIntervalMs);
+  const { maxEvents, overflow } = options.queue ?? {};
+  if (maxEvents !== undefined) checkWholeNumber('delivery.queue.maxEvents', maxEvents, 1);
+  if (overflow !== undefined && !['block', 'drop-oldest', 'drop-newest'].includes(overflow)) {
+    throw new InvalidOptionError('delivery.queue.overflow', `must be "block", "drop-oldest" or "drop-newest", got ${JSON.stringify(overflow)}`);
+  }
+  const ack = options.acknowledged;
+  if (ack !== undefined) {
+    if (typeof ack !== 'object' || ack === null) throw new InvalidOptionError('delivery.acknowledged', 'must be an object naming the sinks that must confirm');
+    if (!Array.isArray(ack.sinks) || ack.sinks.length === 0 || ack.sinks.some((name) => typeof name !== 'string' || name === '')) {
+      throw new InvalidOptionError('delivery.acknowledged.sinks', 'must name at least one batch sink');
+    }
+    if (ack.timeoutMs !== undefined) checkMilliseconds('delivery.acknowledged.timeoutMs', ack.timeoutMs);
+  }
 }
 
 /** What the logger gives the engine. */
@@ -133,7 +171,7 @@ export class DeliveryEngine {
     const ack = options.acknowledged;
     if (ack) {
       if (!Array.isArray(ack.sinks) || ack.sinks.length === 0) throw new InvalidOptionError('delivery.acknowledged.sinks', 'must name at least one batch sink');
-      this.ackFilter = compileFilter(ack, options.statuses, 'delivery.acknowledged') ?? (() => true);
+      this.ackFilter = compileFilter(ack, options.statuses, 'delivery.acknowledged', ['sinks', 'timeoutMs']) ?? (() => true);
     }
     if (this.journalPath !== undefined) {
       this.poll = setInterval(() => {
@@ -152,14 +190,9 @@ export class DeliveryEngine {
   /** Adds a batch sink; its name must be unique (it names the cursor file). */
   addSink(sink: BatchSink, filter?: EventFilter): void {
     if (this.closing) throw new InvalidOptionError('sinks', `cannot add sink "${sink.name}": delivery is closing`);
-    if (typeof sink.name !== 'string' || sink.name === '') throw new InvalidOptionError('sinks', 'a batch sink needs a non-empty name');
-    if (this.workers.some((w) => w.name === sink.name)) {
-      throw new InvalidOptionError('sinks', `two batch sinks are named "${sink.name}": each needs its own name (it names the sink's cursor file)`);
-    }
-    const accepts = compileFilter(filter ?? sink.filter, this.options.statuses, `sink "${sink.name}"`);
+    const { accepts, policy } = checkBatchSink(sink, this.options.statuses, this.options.policy, this.workers.map((w) => w.name), filter);
     const { rootLogDir, statuses, warn } = this.options;
     sink.open?.(this.options.context ?? { rootLogDir, statuses, warn });
-    const policy = resolvePolicy(`sink "${sink.name}".delivery`, this.options.policy, sink.delivery);
     const context = { bus: this.options.bus, deadLetters: this.deadLetters, warn: this.options.warn };
     let worker: SinkWorker;
     if (this.journalPath !== undefined) {
@@ -191,11 +224,7 @@ export class DeliveryEngine {
         throw err;
       }
     } else {
-      const { maxEvents = 10_000, overflow = 'drop-newest' } = this.options.queue ?? {};
-      if (!Number.isInteger(maxEvents) || maxEvents < 1) throw new InvalidOptionError('delivery.queue.maxEvents', `must be a whole number of at least 1, got ${String(maxEvents)}`);
-      if (!['block', 'drop-oldest', 'drop-newest'].includes(overflow)) {
-        throw new InvalidOptionError('delivery.queue.overflow', `must be "block", "drop-oldest" or "drop-newest", got ${JSON.stringify(overflow)}`);
-      }
+      const { maxEvents = 10_000, overflow = 'drop-newest' } = this.options.queue ?? {}; // checked by checkDeliveryOptions
       const queue: MemoryQueue = new MemoryQueue(maxEvents, overflow, (events) => worker.dropped(events, overflow));
       worker = new SinkWorker(sink, accepts, queue, policy, context, 0);
     }
@@ -315,7 +344,7 @@ export class DeliveryEngine {
 
 /** The promise's value, or undefined once `ms` passed (never, when ms is undefined); the timer is unref'd. */
 export function withTimeout<T>(promise: Promise<T>, ms: number | undefined): Promise<T | undefined> {
-  if (ms === undefined) return promise;
+  if (ms === undefined || ms > MAX_TIMER_MS) return promise; // past a timer's range (Infinity included): no limit, not none
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => resolve(undefined), ms);

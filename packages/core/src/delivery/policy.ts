@@ -1,5 +1,6 @@
 // Delivery policy: batching, concurrency, timeouts and retry, with defaults, validation and the backoff formula.
 import { InvalidOptionError } from '../errors';
+import { checkMilliseconds } from '../option-checks';
 
 /** How the delivery engine feeds one batch sink. Every field has a default. */
 export interface DeliveryPolicy {
@@ -62,12 +63,7 @@ export function resolvePolicy(owner: string, ...layers: (Partial<DeliveryPolicy>
       throw new InvalidOptionError(`${owner}.${key}`, `must be a whole number of at least 1, got ${String(value)}`);
     }
   }
-  for (const key of DURATIONS) {
-    const value = policy[key];
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw new InvalidOptionError(`${owner}.${key}`, `must be a finite number of milliseconds >= 0, got ${String(value)}`);
-    }
-  }
+  for (const key of DURATIONS) checkMilliseconds(`${owner}.${key}`, policy[key], 0); // each ends up in a timer
   if (policy.exportTimeoutMs === 0) throw new InvalidOptionError(`${owner}.exportTimeoutMs`, 'must be more than 0');
   if (policy.maxBackoffMs < policy.initialBackoffMs) {
     throw new InvalidOptionError(`${owner}.maxBackoffMs`, `(${policy.maxBackoffMs}) must be at least initialBackoffMs (${policy.initialBackoffMs})`);

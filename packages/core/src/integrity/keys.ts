@@ -1,5 +1,5 @@
 // Ed25519 keys of signed checkpoints: generation, loading from PEM text or files, and key ids.
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidOptionError } from '../errors';
@@ -48,7 +48,7 @@ export function writeSigningKeys(dir: string, overwrite = false): { privateKeyPa
 
 /** A private key from a KeyObject, PEM text or the path of a PEM file; it must be Ed25519. */
 export function loadPrivateKey(key: KeyObject | string, option = 'checkpoints.privateKey'): KeyObject {
-  const object = typeof key === 'string' ? createPrivateKey(pemOrFile(key, option)) : key;
+  const object = typeof key === 'string' ? parseKey(() => createPrivateKey(pemOrFile(key, option)), option, 'a private key') : keyObject(key, option);
   if (object.type !== 'private' || object.asymmetricKeyType !== 'ed25519') {
     throw new InvalidOptionError(option, `must be an Ed25519 private key, got ${object.type} ${object.asymmetricKeyType ?? ''}`.trim());
   }
@@ -57,7 +57,8 @@ export function loadPrivateKey(key: KeyObject | string, option = 'checkpoints.pr
 
 /** A public key from a KeyObject, PEM text (public or private) or a PEM file; it must be Ed25519. */
 export function loadPublicKey(key: KeyObject | string, option = 'publicKey'): KeyObject {
-  const object = typeof key === 'string' ? createPublicKey(pemOrFile(key, option)) : key.type === 'private' ? createPublicKey(key) : key;
+  const given = typeof key === 'string' ? parseKey(() => createPublicKey(pemOrFile(key, option)), option, 'a public key') : keyObject(key, option);
+  const object = given.type === 'private' ? createPublicKey(given) : given;
   if (object.asymmetricKeyType !== 'ed25519') throw new InvalidOptionError(option, `must be an Ed25519 key, got ${object.asymmetricKeyType ?? object.type}`);
   return object;
 }
@@ -66,6 +67,22 @@ export function loadPublicKey(key: KeyObject | string, option = 'publicKey'): Ke
 export function keyIdOf(key: KeyObject): string {
   const pub = key.type === 'private' ? createPublicKey(key) : key;
   return createHash('sha256').update(pub.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
+}
+
+/** Runs `parse`, turning the decoder's error (a truncated PEM, a file that holds no key) into one naming `option`. */
+function parseKey(parse: () => KeyObject, option: string, what: string): KeyObject {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof InvalidOptionError) throw err;
+    throw new InvalidOptionError(option, `cannot be read as ${what}: ${(err as Error).message}`);
+  }
+}
+
+/** `key` when it is a KeyObject, else an error naming `option` and what it got. */
+function keyObject(key: unknown, option: string): KeyObject {
+  if (key instanceof KeyObject) return key;
+  throw new InvalidOptionError(option, `must be a KeyObject, PEM text or the path of a PEM file, got ${key === null ? 'null' : typeof key}`);
 }
 
 function pemOrFile(text: string, option: string): string {

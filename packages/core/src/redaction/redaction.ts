@@ -2,6 +2,7 @@
 // one copy walk of details (CopyHooks: no second pass, no re-serialisation), every string the copy
 // emits is scanned with patterns, and so are error, actor and enriched source. Runs before
 // sealing, so no sink, file, row or request body ever sees the secret.
+import { InvalidOptionError } from '../errors';
 import type { BinaryLike, KeyObject } from 'node:crypto';
 import { canonicalJson } from '../canonical';
 import type { Details, DraftEvent } from '../event';
@@ -51,13 +52,14 @@ export class Redaction {
   private readonly maskText = (secret: string): string => this.mask(secret);
 
   constructor(options: RedactionOptions = {}, private readonly limits: SafeValueLimits = DEFAULT_LIMITS) {
+    checkRedactionOptions(options);
     this.keys = new SecretKeys(options);
     this.paths = new PathRules(options.paths);
     const custom = (options.patterns ?? []).map(userPattern);
     this.scanner = new TextScanner([...(options.defaultPatterns === false ? [] : DEFAULT_PATTERNS), ...custom], custom.length > 0);
     this.scanValues = options.scanValues ?? true;
     const key = options.hmacKey ?? (process.env.AUDIT_LOG_REDACT_KEY || undefined);
-    this.hasher = key === undefined ? undefined : new ChainHasher(key);
+    this.hasher = key === undefined ? undefined : new ChainHasher(key, 'redact.hmacKey');
     this.rewriteKey = (key, path, value) => this.rewrite(key, path, value);
     this.hooks = this.scanValues ? { rewriteKey: this.rewriteKey, scanText: (text) => this.redactText(text) } : { rewriteKey: this.rewriteKey };
   }
@@ -130,4 +132,36 @@ export class Redaction {
 export function redactionFor(option: boolean | RedactionOptions | undefined, limits: SafeValueLimits): Redaction | undefined {
   if (option === false) return undefined;
   return new Redaction(option === true || option === undefined ? {} : option, limits);
+}
+
+const REDACTION_FIELDS: Record<keyof RedactionOptions, 'strings' | 'regexps' | 'boolean' | 'key'> = {
+  keys: 'strings',
+  allowKeys: 'strings',
+  replaceDefaultKeys: 'boolean',
+  paths: 'strings',
+  patterns: 'regexps',
+  defaultPatterns: 'boolean',
+  scanValues: 'boolean',
+  hmacKey: 'key',
+};
+
+/** The `redact` option when it is what it should be: each field of the right type, none unknown (a typo would switch a rule off silently). */
+function checkRedactionOptions(option: unknown): RedactionOptions {
+  if (typeof option !== 'object' || option === null || Array.isArray(option)) {
+    throw new InvalidOptionError('redact', `must be true, false or an object of redaction options, got ${Array.isArray(option) ? 'an array' : option === null ? 'null' : typeof option}`);
+  }
+  for (const [field, value] of Object.entries(option)) {
+    const kind = REDACTION_FIELDS[field as keyof RedactionOptions];
+    if (kind === undefined) throw new InvalidOptionError(`redact.${field}`, `is not a redaction option (known: ${Object.keys(REDACTION_FIELDS).join(', ')})`);
+    if (value === undefined || kind === 'key') continue; // the key is checked where it is used
+    const ok =
+      kind === 'boolean' ? typeof value === 'boolean'
+      : kind === 'strings' ? Array.isArray(value) && value.every((item) => typeof item === 'string')
+      : Array.isArray(value) && value.every((item) => item instanceof RegExp);
+    if (!ok) {
+      const wanted = kind === 'boolean' ? 'true or false' : kind === 'strings' ? 'a list of strings' : 'a list of regular expressions';
+      throw new InvalidOptionError(`redact.${field}`, `must be ${wanted}`);
+    }
+  }
+  return option as RedactionOptions;
 }

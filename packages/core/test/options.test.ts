@@ -1,0 +1,114 @@
+// Options of AuditLogger that would misbehave far from their cause: each bad value is refused at construction, naming it.
+import { expect } from 'chai';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  AuditLogger,
+  InvalidOptionError,
+  MemoryBatchSink,
+  MemorySink,
+  Redaction,
+  generateSigningKeys,
+  outcomeStatuses,
+  verifyAuditLog,
+  type AuditLoggerOptions,
+} from '@auditrail/core';
+import { tempDir } from '../../../test/helpers/tmp';
+import { readJsonl, rejectionOf } from './helpers';
+
+const pem = generateSigningKeys().privateKeyPem;
+
+describe('AuditLogger options', () => {
+  it('refuses each bad value at construction, naming the option, and creates nothing', () => {
+    const dir = join(tempDir(), 'never-created');
+    const bad: [Partial<AuditLoggerOptions>, RegExp][] = [
+      [{ actor: 42 as unknown as string }, /Invalid option "actor": must be a non-empty string, got number/],
+      [{ actor: '' }, /Invalid option "actor": must be a non-empty string, got ""/],
+      [{ limits: { maxDetailsBytes: 0 } }, /Invalid option "limits.maxDetailsBytes": 0 is not a whole number of at least 1024/],
+      [{ limits: { maxStringLength: -1 } }, /Invalid option "limits.maxStringLength"/],
+      [{ limits: { maxDepth: Number.NaN } }, /Invalid option "limits.maxDepth": NaN is not a whole number from 1 to 1000/],
+      [{ limits: { maxDepth: 5000 } }, /Invalid option "limits.maxDepth"/],
+      [{ limits: { maxDetailBytes: 10_000 } as unknown as AuditLoggerOptions['limits'] }, /Invalid option "limits.maxDetailBytes": is not a limit/],
+      [{ statuses: ['INFO', 'ERROR'] as unknown as AuditLoggerOptions['statuses'] }, /Invalid option "statuses": must be a status scheme .*got an array/],
+      [{ statuses: 'outcome' as unknown as AuditLoggerOptions['statuses'] }, /Invalid option "statuses": must be a status scheme/],
+      [{ allowSymlink: 'false' as unknown as boolean }, /Invalid option "allowSymlink": "false" is not true or false/],
+      [{ hmacKey: '' }, /Invalid option "hmacKey": must not be empty/],
+      [{ hmacKey: 42 as unknown as string }, /Invalid option "hmacKey": must be a string, a Buffer or a secret KeyObject, got number/],
+      [{ redact: { hmacKey: '' } }, /Invalid option "redact.hmacKey": must not be empty/],
+      [{ redact: { keys: 'password' as unknown as string[] } }, /Invalid option "redact.keys": must be a list of strings/],
+      [{ redact: { patterns: ['token=\\w+'] as unknown as RegExp[] } }, /Invalid option "redact.patterns": must be a list of regular expressions/],
+      [{ redact: { scanvalues: false } as unknown as AuditLoggerOptions['redact'] }, /Invalid option "redact.scanvalues": is not a redaction option/],
+      [{ checkpoints: { privateKey: undefined as unknown as string } }, /Invalid option "checkpoints.privateKey": must be a KeyObject, PEM text or the path of a PEM file, got undefined/],
+      [{ checkpoints: { privateKey: pem.slice(0, 60) } }, /Invalid option "checkpoints.privateKey": cannot be read as a private key/],
+      [{ checkpoints: { privateKey: join(dir, 'missing.pem') } }, /Invalid option "checkpoints.privateKey": is neither PEM text nor a readable key file/],
+      [{ checkpoints: { privateKey: pem, every: 0 } }, /Invalid option "checkpoints.every": 0 is not a whole number of at least 1/],
+      [{ format: 'none', checkpoints: { privateKey: pem } }, /Invalid option "checkpoints": need a log file to sign/],
+      [{ sinks: [new MemorySink({ filter: { statuses: ['FAILED'] } })] }, /Invalid option "sink "memory".filter.statuses": "FAILED" is not a status of scheme "pipeline" \(valid: INFO, WARNING, FAILURE\)/],
+      [{ sinks: [new MemorySink({ filter: { statuses: 'FAILURE' as unknown as string[] } })] }, /filter.statuses": must be a list of names, got the string "FAILURE" \(write \["FAILURE"\]\)/],
+      [{ sinks: [new MemorySink({ filter: { status: ['FAILURE'] } as unknown as { statuses: string[] } })] }, /Invalid option "sink "memory".filter.status": is not a filter field/],
+      [{ sinks: [new MemorySink({ filter: { actions: [''] } })] }, /filter.actions": each entry must be a non-empty string/],
+      [{ sinks: [new MemorySink({ filter: { predicate: 'x' as unknown as () => boolean } })] }, /filter.predicate": must be a function, got string/],
+      [{ delivery: { acknowledged: { sinks: ['remote'], statuses: ['FAILED'] } } }, /Invalid option "delivery.acknowledged.statuses": "FAILED" is not a status/],
+      [{ delivery: { acknowledged: { sinks: ['remote'], timeoutMs: 0 } } }, /Invalid option "delivery.acknowledged.timeoutMs": 0 is not a number of milliseconds from 1 to 2147483647/],
+      [{ delivery: { acknowledged: { sinks: ['remote'], timeoutMs: Infinity } } }, /Invalid option "delivery.acknowledged.timeoutMs"/],
+      [{ delivery: { acknowledged: { sinks: [] } } }, /Invalid option "delivery.acknowledged.sinks": must name at least one batch sink/],
+      [{ delivery: { queue: { maxEvents: 0.5 } } }, /Invalid option "delivery.queue.maxEvents": 0.5 is not a whole number of at least 1/],
+      [{ delivery: { policy: { exportTimeoutMs: 3e9 } } }, /Invalid option "delivery.policy.exportTimeoutMs": 3000000000 is not a number of milliseconds from 0 to 2147483647/],
+      [{ sinks: [new MemoryBatchSink({ name: 'é'.repeat(70) })] }, /Invalid option "sinks": the name of batch sink .* is too long: it names its cursor and lease files/],
+    ];
+    for (const [options, message] of bad) {
+      expect(() => new AuditLogger({ rootLogDir: dir, format: 'jsonl', ...options }), message.source).to.throw(InvalidOptionError, message);
+      expect(existsSync(dir), message.source).to.equal(false);
+    }
+  });
+
+  it('a plugin whose statuses are not a scheme is refused, naming the plugin', () => {
+    const logger = new AuditLogger({ format: 'none' });
+    expect(() => logger.use({ name: 'outcomes', statuses: ['success', 'failed'] as unknown as typeof outcomeStatuses })).to.throw(
+      InvalidOptionError,
+      /Invalid option "plugin "outcomes".statuses": must be a status scheme/,
+    );
+  });
+
+  it('the actor option is recorded as an event\'s own actor is: cut to maxStringLength and with lone surrogates replaced, so every format verifies', async () => {
+    const dir = tempDir();
+    const logger = new AuditLogger({ rootLogDir: dir, format: ['jsonl', 'csv'], actor: 'svc-\ud800' + 'x'.repeat(200), limits: { maxStringLength: 64 } });
+    const event = await logger.logEvent('step');
+    await logger.close();
+    expect(event.actor!.startsWith('svc-\ufffd')).to.equal(true);
+    expect(event.actor).to.match(/…\[truncated \d+ chars\]$/);
+    expect(readJsonl(dir)[0]!.actor).to.equal(event.actor);
+    for (const format of ['jsonl', 'csv'] as const) {
+      const report = await verifyAuditLog(dir, { format });
+      expect(report.ok, format).to.equal(true);
+    }
+  });
+
+  it('a checkpoint key given as a path or PEM is loaded once, at construction, and signs', async () => {
+    const dir = tempDir();
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', checkpoints: { privateKey: pem, every: 2 } });
+    await logger.logEvent('a');
+    await logger.logEvent('b');
+    await logger.close();
+    expect(existsSync(join(dir, 'audit_log.checkpoints.jsonl'))).to.equal(true);
+  });
+
+  it('new Redaction() checks its options too', () => {
+    expect(() => new Redaction({ allowKeys: [1] as unknown as string[] })).to.throw(InvalidOptionError, /redact.allowKeys/);
+  });
+
+  it('close({ timeoutMs: Infinity }) waits without limit; a timeout that is not a number rejects and leaves the logger open', async () => {
+    const sink = new MemoryBatchSink({ name: 'slow', answer: async () => (await new Promise((r) => setTimeout(r, 200)), { code: 'ok' as const }) });
+    const logger = new AuditLogger({ format: 'none', sinks: [sink] });
+    await logger.logEvent('a');
+    await logger.logEvent('b');
+    const err = await rejectionOf(logger.close({ timeoutMs: Number.NaN }));
+    expect(err).to.be.instanceOf(InvalidOptionError);
+    expect(err.message).to.include('Invalid option "timeoutMs": NaN is not a number of milliseconds of at least 0');
+    expect((await rejectionOf(logger.flush({ timeoutMs: -1 }))).message).to.include('"timeoutMs"');
+    await logger.logEvent('c'); // still open
+    const result = await logger.close({ timeoutMs: Infinity });
+    expect(result.ok).to.equal(true);
+    expect(sink.events.map((e) => e.action_type)).to.deep.equal(['a', 'b', 'c']);
+  });
+});
