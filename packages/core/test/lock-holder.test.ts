@@ -303,6 +303,23 @@ describe('directory lock: holder files', () => {
     }
   });
 
+  it("removes the holder file of a writer SIGKILLed while holding the lock, once it broke that lock (it was the lock, so not swept before)", async () => {
+    const dir = tempDir();
+    const holder = spawnTs(resolve(__dirname, '../../../test/fixtures/lock-holder.ts'), [dir, 'jsonl']);
+    const exited = new Promise((r) => holder.on('exit', r));
+    await new Promise<void>((ok, fail) => {
+      holder.stdout!.on('data', (d: Buffer) => d.toString().includes('holding') && ok());
+      holder.on('exit', (code) => fail(new Error(`holder exited early with ${code}`)));
+    });
+    holder.kill('SIGKILL');
+    await exited;
+    expect(holderFiles(dir), "the killed writer's, linked as the lock").to.have.length(1);
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
+    await logger.logEvent('after the kill');
+    await logger.close();
+    expect(readdirSync(dir).filter((name) => name.startsWith('audit_log.lock'))).to.deep.equal([]);
+  });
+
   it('refreshes the mtime of its holder file when it links it, so that the lock looks as old as it is to writers that judge by mtime', async () => {
     const dir = tempDir();
     const lockPath = join(dir, 'audit_log.lock');

@@ -346,6 +346,7 @@ export class FileLock {
       } catch {
         return false; // gone already: nothing was broken here
       }
+      this.swept = false; // the dead writer's holder file was the lock until now: the next acquisition sweeps it
       const by =
         typeof holder === 'object' ? `pid ${holder.pid} on ${holder.host}` : holder === 'empty' ? 'a writer that died before filling it in' : 'a writer whose lock file cannot be read';
       // Told once this call is done: a warning handler that logs must not re-enter the acquisition.
