@@ -2,7 +2,7 @@
 export { AuditLogger } from './logger';
 export type { AuditLoggerOptions } from './options';
 export type { AuditEvent, ActionCatalog, ActionName, AnyCatalog, Details, DraftEvent, EventInput, EventSource, LogEventArgs } from './event';
-export { normaliseArgs, type NormalisedInput } from './input';
+export { actionProblem, normaliseArgs, type NormalisedInput } from './input';
 export {
   AuditError,
   AuditReadError,

@@ -71,15 +71,20 @@ export function draftFrom(
   };
 }
 
-function checkAction(action: unknown): string {
-  if (typeof action !== 'string') {
-    throw new InvalidEventError(`action must be a non-empty string, got ${action === null ? 'null' : typeof action}`);
-  }
-  if (action.trim().length === 0) throw new InvalidEventError('action must be a non-empty string, got an empty one');
-  if (action.length > MAX_ACTION_LENGTH) throw new InvalidEventError(`action is ${action.length} characters long; the limit is ${MAX_ACTION_LENGTH}`);
+/** Why a value is not an action the logger records (a non-empty string of at most 256 characters, no control characters), or undefined when it is one. */
+export function actionProblem(action: unknown): string | undefined {
+  if (typeof action !== 'string') return `must be a non-empty string, got ${action === null ? 'null' : typeof action}`;
+  if (action.trim().length === 0) return 'must be a non-empty string, got an empty one';
+  if (action.length > MAX_ACTION_LENGTH) return `is ${action.length} characters long; the limit is ${MAX_ACTION_LENGTH}`;
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(action)) throw new InvalidEventError(`action ${JSON.stringify(action)} contains control characters`);
-  return wellFormed(action);
+  if (/[\u0000-\u001f\u007f]/.test(action)) return `${JSON.stringify(action)} contains control characters`;
+  return undefined;
+}
+
+function checkAction(action: unknown): string {
+  const problem = actionProblem(action);
+  if (problem !== undefined) throw new InvalidEventError(`action ${problem}`);
+  return wellFormed(action as string);
 }
 
 /**

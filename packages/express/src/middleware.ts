@@ -1,6 +1,6 @@
 // auditMiddleware: one audit event per Express request, recorded when the response has been sent (or the client went away).
 import { STATUS_CODES } from 'node:http';
-import { InvalidOptionError, resolveOutcomeStatuses, type ActionCatalog, type AuditLogger, type Details, type OutcomeStatuses } from '@auditrail/core';
+import { actionProblem, InvalidOptionError, resolveOutcomeStatuses, type ActionCatalog, type AuditLogger, type Details, type OutcomeStatuses } from '@auditrail/core';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 
 /** Options of `auditMiddleware`; only `logger` is required. */
@@ -21,11 +21,11 @@ export interface ExpressAuditOptions<C extends ActionCatalog = ActionCatalog> {
   actor?: (req: Request) => string | null | undefined;
   /** Details from the request and response (ids, changed fields). */
   details?: (req: Request, res: Response) => Details | undefined;
-  /** Which HTTP statuses count as a failed action; default 400 and above. */
+  /** Which HTTP statuses count as a failed action; default 400 and above (also when it throws, recorded as `failed_error`). */
   failed?: (statusCode: number) => boolean;
   /** Statuses for success and failure; default from the logger's scheme. */
   statuses?: Partial<OutcomeStatuses>;
-  /** Called when an event could not be recorded (the response is already gone); default: a process warning. */
+  /** Called when an event could not be recorded (the response is already gone); default, and when it throws or rejects: a process warning. */
   onError?: (error: unknown, req: Request) => void;
 }
 
@@ -58,24 +58,40 @@ export function auditMiddleware<C extends ActionCatalog>(options: ExpressAuditOp
   const logger = opts.logger as unknown as AuditLogger;
   resolveOutcomeStatuses(logger.statuses, opts.statuses); // fail now on a scheme without a failure status
   const include = opts.include ?? ((req: Request) => CHANGING_METHODS.has(req.method));
-  const failed = opts.failed ?? ((code: number) => code >= 400);
-  const report = opts.onError ?? ((err: unknown) => process.emitWarning(`auditrail: an HTTP audit event was not recorded: ${messageOf(err)}`, 'AuditrailWarning'));
+  const failed = opts.failed ?? failedByDefault;
+  const report = (err: unknown, req: Request): void => reportSafely(opts.onError, err, req);
 
   return function auditrail(req: Request, res: Response, next: NextFunction): void {
-    if (!include(req)) return next();
+    const extra: Details = {};
+    let included = true;
+    try {
+      included = Boolean(include(req));
+    } catch (err) {
+      extra.include_error = messageOf(err); // neither fail the request nor skip it: record it, with the reason
+    }
+    if (!included) return next();
     const started = performance.now();
     const route = watchRoute(req);
     let done = false;
     const finish = (aborted: boolean): void => {
       if (done) return;
       done = true;
-      const details: Details = {};
+      try {
+        record(aborted);
+      } catch (err) {
+        report(err, req); // runs in a response listener: a throw here would end the host process
+      }
+    };
+    const record = (aborted: boolean): void => {
+      const details: Details = { ...extra };
       const matched = route.pattern;
       const key = `${req.method} ${matched ?? pathOf(req)}`;
       let action: string | undefined;
       try {
         action = typeof opts.action === 'function' ? opts.action(req, res) : (opts.action?.[key] ?? key);
         if (action === undefined) return; // the caller chose not to record this request
+        const problem = actionProblem(action);
+        if (problem) throw new Error(`action() returned a bad action name: ${problem}`);
       } catch (err) {
         details.action_error = messageOf(err); // record under the default name rather than lose the event
         action = key;
@@ -85,7 +101,13 @@ export function auditMiddleware<C extends ActionCatalog>(options: ExpressAuditOp
       Object.assign(details, { method: req.method, route: matched, path: pathOf(req), status_code: code, duration_ms: Math.round((performance.now() - started) * 1000) / 1000 });
       if (aborted) details.aborted = true;
       const statuses = resolveOutcomeStatuses(logger.statuses, opts.statuses);
-      const isFailure = aborted || failed(code);
+      let isFailure = aborted;
+      try {
+        isFailure ||= Boolean(failed(code));
+      } catch (err) {
+        details.failed_error = messageOf(err); // fall back to the default rule rather than lose the event
+        isFailure = failedByDefault(code);
+      }
       const thrown = routeErrors.get(res);
       const error = aborted
         ? 'client disconnected before the response was complete'
@@ -125,8 +147,34 @@ function watchRoute(req: Request): { readonly pattern: string | null } {
   return seen;
 }
 
+function failedByDefault(code: number): boolean {
+  return code >= 400;
+}
+
+/**
+ * Hands an unrecorded event to onError (default: a process warning). An onError that throws or
+ * rejects becomes a process warning too, never an uncaught error that would end the host process.
+ */
+function reportSafely(onError: ExpressAuditOptions['onError'], err: unknown, req: Request): void {
+  const warn = (extra = ''): void => {
+    process.emitWarning(`auditrail: an HTTP audit event was not recorded: ${messageOf(err)}${extra}`, 'AuditrailWarning');
+  };
+  if (!onError) return warn();
+  try {
+    const result: unknown = onError(err, req);
+    if (isThenable(result)) result.then(undefined, (thrown: unknown) => warn(`; onError rejected: ${messageOf(thrown)}`));
+  } catch (thrown) {
+    warn(`; onError threw: ${messageOf(thrown)}`);
+  }
+}
+
 function actorOf(req: Request, options: ExpressAuditOptions): string | null | undefined {
-  if (options.actor) return options.actor(req);
+  if (options.actor) {
+    const actor = options.actor(req);
+    // The logger refuses a non-string actor, which would lose the event: record it without one instead.
+    if (actor !== undefined && actor !== null && typeof actor !== 'string') throw new Error(`actor() returned ${describe(actor)}, not a string`);
+    return actor;
+  }
   const header = req.get(options.actorHeader ?? 'x-actor');
   if (header) return header;
   const user = (req as Request & { user?: unknown }).user;
@@ -159,8 +207,17 @@ function attempt<T>(details: Details, label: string, get: () => T): T | undefine
 function checkOptions(options: ExpressAuditOptions): ExpressAuditOptions {
   if (!options || typeof options.logger?.logEvent !== 'function') throw new InvalidOptionError('logger', 'must be an AuditLogger');
   const action = options.action;
-  if (action !== undefined && typeof action !== 'function' && (typeof action !== 'object' || action === null)) {
+  if (action !== undefined && typeof action !== 'function' && (typeof action !== 'object' || action === null || Array.isArray(action))) {
     throw new InvalidOptionError('action', 'must be a map from "METHOD /route" to an action name, or a function');
+  }
+  if (typeof action === 'object') {
+    for (const [key, name] of Object.entries(action)) {
+      const problem = actionProblem(name);
+      if (problem) throw new InvalidOptionError(`action.${key}`, problem);
+    }
+  }
+  if (options.statuses !== undefined && (typeof options.statuses !== 'object' || options.statuses === null || Array.isArray(options.statuses))) {
+    throw new InvalidOptionError('statuses', `${describe(options.statuses)} is not an object { success?, failure? }`);
   }
   for (const key of ['include', 'actor', 'details', 'failed', 'onError'] as const) {
     if (options[key] !== undefined && typeof options[key] !== 'function') throw new InvalidOptionError(key, 'must be a function');
@@ -171,4 +228,16 @@ function checkOptions(options: ExpressAuditOptions): ExpressAuditOptions {
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** A value as an error message shows it: strings quoted. */
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
 }

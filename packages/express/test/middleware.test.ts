@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { AuditLogger, MemorySink, outcomeStatuses, pipelineStatuses } from '@auditrail/core';
+import { AuditLogger, InvalidOptionError, MemorySink, outcomeStatuses, pipelineStatuses } from '@auditrail/core';
 import { auditErrors, auditMiddleware, type ExpressAuditOptions } from '@auditrail/express';
 
 interface Running {
@@ -180,5 +180,77 @@ describe('auditMiddleware (Express)', () => {
     expect(() => auditMiddleware({} as never)).to.throw(/"logger"/);
     expect(() => auditMiddleware({ logger, action: 'hp_change' as never })).to.throw(/"action"/);
     expect(() => auditMiddleware({ logger, include: true as never })).to.throw(/"include"/);
+  });
+
+  it('refuses action map values the logger would refuse, naming the route (the event would be lost)', () => {
+    const logger = new AuditLogger({ format: 'none' });
+    for (const name of ['', '  ', 42, null, 'hp change\n', 'x'.repeat(257)]) {
+      expect(() => auditMiddleware({ logger, action: { 'POST /experiments/:id/hp': name as never } }), JSON.stringify(name))
+        .to.throw(InvalidOptionError)
+        .with.property('option', 'action.POST /experiments/:id/hp');
+    }
+    expect(() => auditMiddleware({ logger, action: ['hp_change'] as never })).to.throw(InvalidOptionError).with.property('option', 'action');
+    expect(() => auditMiddleware({ logger, statuses: 'failed' as never })).to.throw(InvalidOptionError).with.property('option', 'statuses');
+    expect(() => auditMiddleware({ logger, action: { 'POST /experiments/:id/hp': 'hp_change' } })).not.to.throw();
+  });
+
+  it('keeps the default rule when failed() throws, recording failed_error, and the host keeps running', async () => {
+    running = await start({
+      failed: (code) => {
+        if (code === 409) throw new Error('no rule for 409');
+        return code >= 500;
+      },
+    });
+    await post(`${running!.base}/experiments/e/pause`, {});
+    await post(`${running!.base}/experiments/e/pause`, {}); // 409
+    await until(() => running!.memory.events.length === 2);
+    expect(running!.memory.events.map((e) => [e.status, e.details.status_code, e.details.failed_error])).to.deep.equal([
+      ['success', 200, undefined],
+      ['failed', 409, 'no rule for 409'],
+    ]);
+  });
+
+  it('reports an onError that throws, or rejects, as a process warning instead of crashing the host', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      for (const onError of [
+        () => {
+          throw new Error('pager down');
+        },
+        () => Promise.reject(new Error('pager down')),
+      ]) {
+        running = await start({ onError });
+        await running!.logger.close();
+        const res = await post(`${running!.base}/experiments/e/pause`, {});
+        expect(res.status).to.equal(200);
+        await until(() => warnings.length === 1);
+        expect(warnings.pop()).to.match(/HTTP audit event was not recorded: AuditLogger is closed.*; onError (threw|rejected): pager down/);
+        await stop(running!);
+        running = undefined;
+      }
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('records a request whose action function returns a bad name, or whose include() throws, with the reason', async () => {
+    running = await start({
+      include: (req) => {
+        if (req.method === 'GET') throw new Error('include broke');
+        return true;
+      },
+      action: (req) => (req.method === 'GET' ? 'experiment_view' : ''),
+      actor: () => ({ id: 'alice' }) as never,
+    });
+    await fetch(`${running!.base}/experiments/exp-9`);
+    await post(`${running!.base}/experiments/exp-9/pause`, {});
+    await until(() => running!.memory.events.length === 2);
+    const events = [...running!.memory.events].sort((a, b) => String(a.details.method).localeCompare(String(b.details.method)));
+    expect(events.map((e) => [e.action_type, e.details.include_error, e.details.action_error, e.actor, e.details.actor_error])).to.deep.equal([
+      ['experiment_view', 'include broke', undefined, null, 'actor() returned an object, not a string'],
+      ['POST /experiments/:id/pause', undefined, 'action() returned a bad action name: must be a non-empty string, got an empty one', null, 'actor() returned an object, not a string'],
+    ]);
   });
 });

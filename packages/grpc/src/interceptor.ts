@@ -4,7 +4,9 @@
 //   handler sends status ─▶ after snapshot ─▶ event recorded ─▶ status goes to the client
 //   call cancelled (or past its deadline) before a status ─▶ event recorded with CANCELLED (DEADLINE_EXCEEDED)
 import {
+  actionProblem,
   addSnapshotDetails,
+  checkBoolean,
   InvalidOptionError,
   resolveOutcomeStatuses,
   takeSnapshot,
@@ -23,7 +25,7 @@ import {
   type ServerInterceptor,
   type StatusObject,
 } from '@grpc/grpc-js';
-import { methodAudit, methodName, type GrpcAuditOptions, type GrpcCallInfo, type MethodAudit } from './options';
+import { describe, methodAudit, methodName, type GrpcAuditOptions, type GrpcCallInfo, type MethodAudit } from './options';
 
 type PartialStatus = Pick<StatusObject, 'code' | 'details'> & { metadata?: Metadata | null };
 
@@ -113,9 +115,18 @@ class AuditedCall {
     return new ServerInterceptingCall(this.call, responder);
   }
 
+  /** Hands an unrecorded event to onError; an onError that throws (or rejects) becomes a process warning, never an unhandled error. */
   private report(err: unknown): void {
-    if (this.options.onError) this.options.onError(err, this.info());
-    else process.emitWarning(`auditrail: the audit event of a cancelled gRPC call to ${this.path} was not recorded: ${messageOf(err)}`, 'AuditrailWarning');
+    const warn = (extra = ''): void => {
+      process.emitWarning(`auditrail: the audit event of a cancelled gRPC call to ${this.path} was not recorded: ${messageOf(err)}${extra}`, 'AuditrailWarning');
+    };
+    if (!this.options.onError) return warn();
+    try {
+      const result: unknown = this.options.onError(err, this.info());
+      if (isThenable(result)) result.then(undefined, (thrown: unknown) => warn(`; onError rejected: ${messageOf(thrown)}`));
+    } catch (thrown) {
+      warn(`; onError threw: ${messageOf(thrown)}`);
+    }
   }
 
   /**
@@ -140,7 +151,7 @@ class AuditedCall {
     const durationMs = Math.round((performance.now() - this.started) * 1000) / 1000;
     const info = this.info();
     const details: Details = {};
-    const action = this.pick(details, 'action', () => (typeof this.audit.action === 'function' ? this.audit.action(info) : (this.audit.action ?? info.method)));
+    const action = this.actionOf(info, details);
     if (action === undefined) return;
     this.pick(details, 'details', () => Object.assign(details, this.audit.details?.(info)));
     const after = this.audit.after ? await takeSnapshot(() => this.audit.after!(info)) : undefined;
@@ -167,8 +178,32 @@ class AuditedCall {
     });
   }
 
+  /**
+   * The action of a call, undefined to leave it unrecorded. An action function that throws or
+   * returns a name the logger would refuse does not lose the event: it is recorded under the
+   * method name, with the reason as `action_error`.
+   */
+  private actionOf(info: GrpcCallInfo, details: Details): string | undefined {
+    const action = this.audit.action;
+    if (typeof action !== 'function') return action ?? info.method;
+    try {
+      const name = action(info);
+      const problem = name === undefined ? undefined : actionProblem(name);
+      if (problem === undefined) return name;
+      details.action_error = `action() returned a bad action name: ${problem}`;
+    } catch (err) {
+      details.action_error = messageOf(err);
+    }
+    return info.method;
+  }
+
   private actor(info: GrpcCallInfo): string | null | undefined {
-    if (this.options.actor) return this.options.actor(info);
+    if (this.options.actor) {
+      const actor = this.options.actor(info);
+      // The logger refuses a non-string actor, which would lose the event: record it without one instead.
+      if (actor !== undefined && actor !== null && typeof actor !== 'string') throw new Error(`actor() returned ${describe(actor)}, not a string`);
+      return actor;
+    }
     const value = info.metadata.get(this.options.actorKey ?? 'x-actor')[0];
     return typeof value === 'string' && value !== '' ? value : undefined;
   }
@@ -195,11 +230,41 @@ function checkOptions(options: GrpcAuditOptions): GrpcAuditOptions {
   for (const key of ['actor', 'onError'] as const) {
     if (options[key] !== undefined && typeof options[key] !== 'function') throw new InvalidOptionError(key, 'must be a function');
   }
-  for (const [key, entry] of Object.entries(options.methods ?? {})) {
-    const ok = entry === false || (typeof entry === 'string' && entry !== '') || (typeof entry === 'object' && entry !== null);
-    if (!ok) throw new InvalidOptionError(`methods.${key}`, 'must be an action name, a method setting object, or false');
-  }
+  if (options.recordRequest !== undefined) checkBoolean('recordRequest', options.recordRequest);
+  if (options.statuses !== undefined && !isPlainObject(options.statuses)) throw new InvalidOptionError('statuses', `${describe(options.statuses)} is not an object { success?, failure? }`);
+  if (options.methods !== undefined && !isPlainObject(options.methods)) throw new InvalidOptionError('methods', `${describe(options.methods)} is not an object keyed by method`);
+  for (const [key, entry] of Object.entries(options.methods ?? {})) checkMethod(`methods.${key}`, entry);
   return options;
+}
+
+/** Checks one entry of `methods`: false, an action name, or a MethodAudit whose fields have their documented types. */
+function checkMethod(option: string, entry: unknown): void {
+  if (entry === false) return;
+  if (typeof entry === 'string') {
+    const problem = actionProblem(entry);
+    if (problem) throw new InvalidOptionError(option, problem);
+    return;
+  }
+  if (!isPlainObject(entry)) throw new InvalidOptionError(option, 'must be an action name, a method setting object, or false');
+  const audit = entry as MethodAudit;
+  if (audit.action !== undefined && typeof audit.action !== 'function') {
+    const problem = actionProblem(audit.action);
+    if (problem) throw new InvalidOptionError(`${option}.action`, problem);
+  }
+  for (const key of ['details', 'before', 'after'] as const) {
+    if (audit[key] !== undefined && typeof audit[key] !== 'function') throw new InvalidOptionError(`${option}.${key}`, `${describe(audit[key])} is not a function of the call`);
+  }
+  if (audit.snapshots !== undefined && audit.snapshots !== 'diff' && audit.snapshots !== 'full') {
+    throw new InvalidOptionError(`${option}.snapshots`, `${describe(audit.snapshots)} is not "diff" or "full"`);
+  }
+}
+
+function isPlainObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 function messageOf(err: unknown): string {

@@ -49,7 +49,7 @@ export interface GrpcAuditOptions<C extends ActionCatalog = ActionCatalog> {
   recordRequest?: boolean;
   /** Statuses for OK and for every other code; default from the logger's scheme. */
   statuses?: Partial<OutcomeStatuses>;
-  /** Called when the event of a cancelled call could not be recorded (no client is left to fail); default: a process warning. */
+  /** Called when the event of a cancelled call could not be recorded (no client is left to fail); default, and when it throws or rejects: a process warning. */
   onError?: (error: unknown, call: GrpcCallInfo) => void;
 }
 
@@ -65,4 +65,12 @@ export function methodAudit(options: GrpcAuditOptions, path: string): MethodAudi
 /** The method name of a path: `/pkg.Service/Method` → `Method`. */
 export function methodName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** A value as an error message shows it: strings quoted. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
 }

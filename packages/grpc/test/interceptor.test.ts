@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { AuditLogger, MemorySink, outcomeStatuses, type AuditEvent } from '@auditrail/core';
+import { AuditLogger, InvalidOptionError, MemorySink, outcomeStatuses, type AuditEvent } from '@auditrail/core';
 import { auditInterceptor, type GrpcAuditOptions } from '@auditrail/grpc';
 import { tempDir } from '../../../test/helpers/tmp';
 import { readFileSync } from 'node:fs';
@@ -327,5 +327,89 @@ describe('auditInterceptor options', () => {
     expect(() => auditInterceptor({ logger, actorKey: 'X-Actor' })).to.throw(/"actorKey"/);
     expect(() => auditInterceptor({ logger, methods: { Pause: 3 as never } })).to.throw(/"methods.Pause"/);
     expect(() => auditInterceptor({ logger, onError: 'log' as never })).to.throw(/"onError"/);
+  });
+
+  it('refuses a method whose action the logger would refuse, in either form (the call would end INTERNAL, unrecorded)', () => {
+    const logger = new AuditLogger({ format: 'none' });
+    const refused: [unknown, string][] = [
+      [{ action: '' }, 'methods.Pause.action'],
+      [{ action: 42 }, 'methods.Pause.action'],
+      [{ action: '  ' }, 'methods.Pause.action'],
+      ['set lr\n', 'methods.Pause'],
+      ['x'.repeat(257), 'methods.Pause'],
+      [{ action: 'pause\u0000' }, 'methods.Pause.action'],
+    ];
+    for (const [entry, option] of refused) {
+      expect(() => auditInterceptor({ logger, methods: { Pause: entry as never } }), JSON.stringify(entry)).to.throw(InvalidOptionError).with.property('option', option);
+    }
+    expect(() => auditInterceptor({ logger, methods: { Pause: 'set lr\n' } })).to.throw(/"methods\.Pause": "set lr\\n" contains control characters/);
+    expect(() => auditInterceptor({ logger, methods: { Pause: 'x'.repeat(256), Resume: { action: () => 'resume' } } })).not.to.throw();
+  });
+
+  it('refuses method settings that are not functions, snapshots other than diff or full, and other mistyped options', () => {
+    const logger = new AuditLogger({ format: 'none' });
+    for (const key of ['details', 'before', 'after'] as const) {
+      expect(() => auditInterceptor({ logger, methods: { Pause: { [key]: { lr: 1 } } as never } })).to.throw(InvalidOptionError).with.property('option', `methods.Pause.${key}`);
+    }
+    expect(() => auditInterceptor({ logger, methods: { Pause: { snapshots: 'whole' as never } } })).to.throw(InvalidOptionError).with.property('option', 'methods.Pause.snapshots');
+    expect(() => auditInterceptor({ logger, methods: 'Pause' as never })).to.throw(InvalidOptionError).with.property('option', 'methods');
+    expect(() => auditInterceptor({ logger, recordRequest: 'false' as never })).to.throw(InvalidOptionError).with.property('option', 'recordRequest');
+    expect(() => auditInterceptor({ logger, statuses: 'failed' as never })).to.throw(InvalidOptionError).with.property('option', 'statuses');
+    expect(() => auditInterceptor({ logger, methods: { Pause: { snapshots: 'full', before: () => 1 } }, recordRequest: false })).not.to.throw();
+  });
+
+  it('reports an onError that throws, or rejects, as a process warning instead of crashing the host', async () => {
+    for (const onError of [
+      () => {
+        throw new Error('pager down');
+      },
+      () => Promise.reject(new Error('pager down')),
+    ]) {
+      const logger = new AuditLogger({ format: 'none', statuses: outcomeStatuses });
+      const trainer = new Trainer();
+      const warnings: string[] = [];
+      const onWarning = (w: Error): void => void warnings.push(w.message);
+      process.on('warning', onWarning);
+      const { server, client } = await start({ ...auditOptions(logger, trainer), onError }, trainer);
+      try {
+        await logger.close();
+        await new Promise<void>((resolve) => {
+          const stream = client.ApplyDataQuery({ query_text: 'all', limit: 0 }, new grpc.Metadata());
+          stream.once('data', () => stream.cancel());
+          stream.on('error', () => resolve());
+        });
+        await until(() => warnings.some((w) => w.includes('ApplyDataQuery')));
+        expect(warnings.find((w) => w.includes('ApplyDataQuery'))).to.match(/was not recorded: AuditLogger is closed.*; onError (threw|rejected): pager down/);
+      } finally {
+        process.off('warning', onWarning);
+        client.close();
+        server.forceShutdown();
+      }
+    }
+  });
+
+  it('records a call whose action function throws or returns a bad name under the method name, with action_error', async () => {
+    const memory = new MemorySink();
+    const logger = new AuditLogger({ format: 'none', statuses: outcomeStatuses, sinks: [memory] });
+    const trainer = new Trainer();
+    const action = ({ request }: { request: unknown }): string | undefined => {
+      const { command } = request as CommandRequest;
+      if (command === 'pause') throw new Error('no mapping');
+      return command === 'resume' ? 'resume\n' : undefined;
+    };
+    const { server, client } = await start({ logger, methods: { ExperimentCommand: { action } }, actor: () => 7 as never }, trainer);
+    try {
+      await unary(client.ExperimentCommand, client, { command: 'pause' });
+      await unary(client.ExperimentCommand, client, { command: 'resume' });
+      await unary(client.ExperimentCommand, client, { command: 'status' }); // undefined: unrecorded, as documented
+      expect(memory.events.map((e) => [e.action_type, e.status, e.details.action_error, e.actor, e.details.actor_error])).to.deep.equal([
+        ['ExperimentCommand', 'success', 'no mapping', null, 'actor() returned 7, not a string'],
+        ['ExperimentCommand', 'success', 'action() returned a bad action name: "resume\\n" contains control characters', null, 'actor() returned 7, not a string'],
+      ]);
+    } finally {
+      client.close();
+      server.forceShutdown();
+      await logger.close();
+    }
   });
 });

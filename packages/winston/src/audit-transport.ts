@@ -1,10 +1,11 @@
 // AuditTransport: a winston transport that records the audit lines of an existing winston logger as events of an AuditLogger.
-import type { ActionCatalog, AuditLogger } from '@auditrail/core';
+import { checkMilliseconds, InvalidOptionError, type ActionCatalog, type AuditLogger } from '@auditrail/core';
 import type { Readable } from 'node:stream';
 import type winston from 'winston';
 import TransportStream from 'winston-transport';
 import { waitUntilIdle } from './drain';
 import { eventInputFrom, type LineMapping } from './mapping';
+import { checkFormat, checkLevel, describe, entriesOf } from './option-checks';
 
 /** Options of an AuditTransport: winston's transport options (level, format, silent) plus these. */
 export interface AuditTransportOptions<C extends ActionCatalog = ActionCatalog> extends Omit<TransportStream.TransportStreamOptions, 'log' | 'logv' | 'close'> {
@@ -12,9 +13,9 @@ export interface AuditTransportOptions<C extends ActionCatalog = ActionCatalog> 
   logger: AuditLogger<C>;
   /** Lines without audit fields: 'ignore' them (default) or 'record' them with the message as the action. */
   others?: 'ignore' | 'record';
-  /** Status by winston level for lines that name none (default: error → the failure status, warn → WARNING, else success/INFO). */
+  /** Status by winston level for lines that name none (default: error → the failure status, warn → WARNING, else success/INFO); each a status of the logger's scheme. */
   levelStatuses?: Readonly<Record<string, string>>;
-  /** Longest wait of `drain()` (default 10,000 ms). */
+  /** Longest wait of `drain()` (default 10,000 ms; 1 to 2^31-1). */
   timeoutMs?: number;
 }
 
@@ -38,14 +39,23 @@ export class AuditTransport<C extends ActionCatalog = ActionCatalog> extends Tra
 
   constructor(options: AuditTransportOptions<C>) {
     super(options);
-    if (!options || typeof options.logger?.logEvent !== 'function') throw new TypeError('AuditTransport: "logger" must be an AuditLogger');
+    if (!options || typeof options.logger?.logEvent !== 'function') throw new InvalidOptionError('logger', 'must be an AuditLogger');
     const others = options.others ?? 'ignore';
-    if (others !== 'ignore' && others !== 'record') throw new TypeError(`AuditTransport: "others" must be "ignore" or "record", got ${JSON.stringify(others)}`);
+    if (others !== 'ignore' && others !== 'record') throw new InvalidOptionError('others', `${describe(others)} is not "ignore" or "record"`);
+    // winston-transport calls format.transform on every line: an uncalled factory would fail each one.
+    if (options.format !== undefined) checkFormat('format', options.format);
+    const scheme = options.logger.statuses;
+    for (const [level, status] of entriesOf('levelStatuses', options.levelStatuses ?? {})) {
+      if (typeof status !== 'string' || !scheme.isValid(status)) throw new InvalidOptionError(`levelStatuses.${level}`, `${describe(status)} is not a status of scheme "${scheme.name}"`);
+    }
     this.audit = options.logger;
     this.mapping = { others, levelStatuses: options.levelStatuses ?? {} };
-    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.timeoutMs = checkMilliseconds('timeoutMs', options.timeoutMs ?? 10_000);
     // winston pipes a transport again after an 'error'; winston-transport only remembers the first logger, so keep our own.
     this.on('pipe', (source: Readable) => {
+      // The winston logger's level table is known only now: a level it lacks would filter out every line, silently.
+      const table = (source as { levels?: Record<string, number> }).levels;
+      if (!this.source && this.level !== undefined && table) checkLevel('level', this.level, table, "the winston logger's levels");
       this.source = source;
       (this as { parent?: unknown }).parent = source;
       (this as { levels?: unknown }).levels ??= (source as { levels?: unknown }).levels;

@@ -1,9 +1,10 @@
 // WinstonSink: any winston transport (Console, File, Stream, Datadog, Loki, CloudWatch, daily-rotate...) as an auditrail sink.
-import { SinkError, type AuditEvent, type EventFilter, type Sink, type SinkContext } from '@auditrail/core';
+import { checkMilliseconds, checkWholeNumber, InvalidOptionError, SinkError, type AuditEvent, type EventFilter, type Sink, type SinkContext } from '@auditrail/core';
 import winston from 'winston';
 import type TransportStream from 'winston-transport';
 import { isBusy, syncFileOf, waitUntilIdle } from './drain';
 import { levelForStatus } from './levels';
+import { checkFormat, checkLevel, describe, entriesOf } from './option-checks';
 
 /** winston's info keys (triple-beam's LEVEL and MESSAGE), shared through the global symbol registry. */
 const LEVEL = Symbol.for('level');
@@ -17,13 +18,13 @@ export interface WinstonSinkOptions {
   filter?: EventFilter;
   /** Format that renders the line (sets info[MESSAGE]) before the transport's own format; default winston.format.json(). */
   format?: winston.Logform.Format;
-  /** Level per status, over the default mapping by severity (see levelForStatus). */
+  /** Level per status, over the default mapping by severity (see levelForStatus); each a level of the transport's level table. */
   levels?: Readonly<Record<string, string>>;
   /** The level table the transport's `level` option is compared against, if it was never added to a logger; default npm levels. */
   levelTable?: Readonly<Record<string, number>>;
   /** The line's `message`; default the event's action. */
   message?: (event: AuditEvent) => string;
-  /** Longest wait for one write, a flush or a close (default 10,000 ms). */
+  /** Longest wait for one write, a flush or a close (default 10,000 ms; 1 to 2^31-1). */
   timeoutMs?: number;
 }
 
@@ -52,16 +53,26 @@ export class WinstonSink implements Sink {
     if (!transport || typeof transport.write !== 'function' || typeof transport.on !== 'function') {
       throw new TypeError('WinstonSink: the first argument must be a winston transport');
     }
+    if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) throw new InvalidOptionError('name', `${describe(options.name)} is not a non-empty string`);
+    if (options.format !== undefined) checkFormat('format', options.format);
+    if (options.message !== undefined && typeof options.message !== 'function') {
+      throw new InvalidOptionError('message', `${describe(options.message)} is not a function of the event (for a fixed text, pass () => text)`);
+    }
+    for (const [level, value] of entriesOf('levelTable', options.levelTable ?? {})) checkWholeNumber(`levelTable.${level}`, value, 0);
+    // A transport never added to a logger has no level table, and winston-transport then cannot honour its `level` option.
+    const withLevels = transport as { levels?: Record<string, number> };
+    const table = withLevels.levels ?? { ...(options.levelTable ?? winston.config.npm.levels) };
+    // winston-transport drops a line whose level its table lacks, or every line when its own `level` is not in the table: silently.
+    for (const [status, level] of entriesOf('levels', options.levels ?? {})) checkLevel(`levels.${status}`, level, table, "the transport's level table");
+    if (transport.level !== undefined) checkLevel('transport.level', transport.level, table, "the transport's level table");
     this.transport = transport;
     this.name = options.name ?? `winston:${(transport as { name?: string }).name ?? transport.constructor.name}`;
     this.filter = options.filter;
     this.format = options.format ?? winston.format.json();
     this.levels = options.levels ?? {};
     this.message = options.message ?? ((event) => event.action_type);
-    this.timeoutMs = options.timeoutMs ?? 10_000;
-    // A transport never added to a logger has no level table, and winston-transport then cannot honour its `level` option.
-    const withLevels = transport as { levels?: Record<string, number> };
-    withLevels.levels ??= { ...(options.levelTable ?? winston.config.npm.levels) };
+    this.timeoutMs = checkMilliseconds('timeoutMs', options.timeoutMs ?? 10_000);
+    withLevels.levels = table;
     // Errors reach the write that caused them; without a listener they would crash the process.
     transport.on('error', (err: Error) => this.fail(err));
   }
@@ -72,7 +83,7 @@ export class WinstonSink implements Sink {
 
   write(event: AuditEvent): Promise<void> {
     if (this.closed || this.transport.writableEnded) throw new Error('the winston transport was ended');
-    const level = this.levels[event.status] ?? (this.context ? levelForStatus(this.context.statuses, event.status) : 'info');
+    const level = this.levels[event.status] ?? this.defaultLevel(event.status);
     const input: winston.Logform.TransformableInfo = { ...event, level, message: this.message(event) };
     input[LEVEL] = level;
     const info = this.format.transform(input, this.format.options);
@@ -92,6 +103,13 @@ export class WinstonSink implements Sink {
       this.pending.add(entry);
       this.send(() => this.transport.write(info, (err?: Error | null) => settle(err)));
     });
+  }
+
+  /** The level by severity, spelt as the transport's table has it: syslog levels say 'warning' where npm levels say 'warn' (an unknown level is dropped silently). */
+  private defaultLevel(status: string): string {
+    const level = this.context ? levelForStatus(this.context.statuses, status) : 'info';
+    const table = (this.transport as { levels?: Record<string, number> }).levels ?? {};
+    return level === 'warn' && !Object.hasOwn(table, 'warn') && Object.hasOwn(table, 'warning') ? 'warning' : level;
   }
 
   /** Honours the transport's backpressure: a burst must not reach winston-transport's _writev, which calls log() for all at once. */

@@ -1,7 +1,7 @@
 // AuditTransport with a real winston logger: the field mapping, callbacks after the record, errors, level filtering, drain.
 import { expect } from 'chai';
 import { once } from 'node:events';
-import { AuditLogger, InvalidStatusError, outcomeStatuses, pipelineStatuses, type AuditEvent, type Sink } from '@auditrail/core';
+import { AuditLogger, InvalidOptionError, InvalidStatusError, outcomeStatuses, pipelineStatuses, type AuditEvent, type Sink } from '@auditrail/core';
 import { AuditTransport } from '@auditrail/winston';
 import winston from 'winston';
 import { tempDir } from '../../../test/helpers/tmp';
@@ -151,8 +151,37 @@ describe('AuditTransport', () => {
   });
 
   it('refuses bad options', () => {
-    expect(() => new AuditTransport({} as never)).to.throw(TypeError, /"logger"/);
+    expect(() => new AuditTransport({} as never)).to.throw(InvalidOptionError, /"logger"/);
     const audit = new AuditLogger({ format: 'none' });
-    expect(() => new AuditTransport({ logger: audit, others: 'all' as never })).to.throw(TypeError, /"others"/);
+    expect(() => new AuditTransport({ logger: audit, others: 'all' as never })).to.throw(InvalidOptionError, /"others"/);
+  });
+
+  it("refuses a levelStatuses value outside the logger's status scheme, naming the level", () => {
+    const audit = new AuditLogger({ format: 'none', statuses: outcomeStatuses });
+    expect(() => new AuditTransport({ logger: audit, levelStatuses: { error: 'ERROR' } }))
+      .to.throw(InvalidOptionError, /"levelStatuses\.error": "ERROR" is not a status of scheme "outcome"/)
+      .with.property('option', 'levelStatuses.error');
+    expect(() => new AuditTransport({ logger: audit, levelStatuses: { warn: 3 as never } })).to.throw(InvalidOptionError, /"levelStatuses\.warn"/);
+    expect(() => new AuditTransport({ logger: audit, levelStatuses: 'failed' as never })).to.throw(InvalidOptionError, /"levelStatuses"/);
+    expect(() => new AuditTransport({ logger: audit, levelStatuses: { error: 'failed', http: 'success' } })).not.to.throw();
+  });
+
+  it('refuses a timeoutMs that is not a number of milliseconds a timer takes', () => {
+    const audit = new AuditLogger({ format: 'none' });
+    for (const timeoutMs of [0, -1, NaN, Infinity, 3e9, '100' as never]) {
+      expect(() => new AuditTransport({ logger: audit, timeoutMs }), String(timeoutMs)).to.throw(InvalidOptionError, /"timeoutMs"/);
+    }
+  });
+
+  it('refuses a format factory passed uncalled, which would fail every line', () => {
+    const audit = new AuditLogger({ format: 'none' });
+    expect(() => new AuditTransport({ logger: audit, format: winston.format.json as never })).to.throw(InvalidOptionError, /"format".*did you mean winston\.format\.json\(\)/);
+  });
+
+  it("refuses a level the winston logger's level table lacks when winston adds the transport (it would filter out every line)", () => {
+    const audit = new AuditLogger({ format: 'none' });
+    const transport = new AuditTransport({ logger: audit, level: 'warning' });
+    expect(() => winston.createLogger({ transports: [transport] })).to.throw(InvalidOptionError, /"level": "warning" is not a level/);
+    expect(() => winston.createLogger({ levels: winston.config.syslog.levels, transports: [new AuditTransport({ logger: audit, level: 'warning' })] })).not.to.throw();
   });
 });

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { AuditLogger, pipelineStatuses, SinkError, type AuditEvent } from '@auditrail/core';
+import { AuditLogger, InvalidOptionError, pipelineStatuses, SinkError, type AuditEvent } from '@auditrail/core';
 import { WinstonSink, levelForStatus } from '@auditrail/winston';
 import winston from 'winston';
 import TransportStream from 'winston-transport';
@@ -73,6 +73,18 @@ describe('WinstonSink', () => {
     expect([0, 1, 2, 3].map((i) => levelForStatus(statuses, statuses.statuses![i]!))).to.deep.equal(['info', 'warn', 'error', 'error']);
   });
 
+  it("gives a warning the syslog level 'warning' on a transport using syslog levels (winston would drop 'warn' silently)", async () => {
+    const collected: string[] = [];
+    const stream = new PassThrough().on('data', (chunk: Buffer) => collected.push(chunk.toString()));
+    const transport = new winston.transports.Stream({ stream, level: 'debug', format: winston.format.printf((info) => `${info.level} ${String(info.message)}`) });
+    const audit = new AuditLogger({ format: 'none', sinks: [new WinstonSink(transport, { levelTable: winston.config.syslog.levels })] });
+    await audit.logEvent('a');
+    await audit.logEvent('b', {}, 'WARNING');
+    await audit.logEvent('c', {}, 'FAILURE');
+    await audit.close();
+    expect(collected.join('')).to.equal('info a\nwarning b\nerror c\n');
+  });
+
   it('fails the logEvent whose write the transport failed, keeps going, and refuses writes after close', async () => {
     class Flaky extends TransportStream {
       override log(info: { details?: { fail?: boolean } }, callback: () => void): void {
@@ -119,6 +131,32 @@ describe('WinstonSink', () => {
 
   it('refuses what is not a transport', () => {
     expect(() => new WinstonSink({} as never)).to.throw(TypeError, /winston transport/);
+  });
+
+  it('refuses a timeoutMs that is not a number of milliseconds a timer takes', () => {
+    for (const timeoutMs of [0, -1, NaN, Infinity, 3e9, '100' as never]) {
+      expect(() => new WinstonSink(new winston.transports.Stream({ stream: new PassThrough() }), { timeoutMs }), String(timeoutMs))
+        .to.throw(InvalidOptionError, /"timeoutMs"/)
+        .with.property('option', 'timeoutMs');
+    }
+  });
+
+  it('refuses a format factory passed uncalled, and a message that is not a function', () => {
+    const transport = new winston.transports.Stream({ stream: new PassThrough() });
+    expect(() => new WinstonSink(transport, { format: winston.format.json as never })).to.throw(InvalidOptionError, /"format".*did you mean winston\.format\.json\(\)/);
+    expect(() => new WinstonSink(transport, { format: {} as never })).to.throw(InvalidOptionError, /"format"/);
+    expect(() => new WinstonSink(transport, { message: 'text' as never })).to.throw(InvalidOptionError, /"message": "text" is not a function/);
+  });
+
+  it("refuses a level the transport's level table lacks, in levels or as the transport's own level (winston would drop the lines silently)", () => {
+    const stream = (): PassThrough => new PassThrough();
+    expect(() => new WinstonSink(new winston.transports.Stream({ stream: stream() }), { levels: { FAILURE: 'critical' } }))
+      .to.throw(InvalidOptionError, /"levels\.FAILURE": "critical" is not a level/)
+      .with.property('option', 'levels.FAILURE');
+    expect(() => new WinstonSink(new winston.transports.Stream({ stream: stream() }), { levels: { FAILURE: 'crit' }, levelTable: winston.config.syslog.levels })).not.to.throw();
+    expect(() => new WinstonSink(new winston.transports.Stream({ stream: stream(), level: 'warning' }))).to.throw(InvalidOptionError, /"transport\.level": "warning"/);
+    expect(() => new WinstonSink(new winston.transports.Stream({ stream: stream() }), { levelTable: winston.config.syslog as never })).to.throw(InvalidOptionError, /"levelTable\.levels"/);
+    expect(() => new WinstonSink(new winston.transports.Stream({ stream: stream() }), { name: '' })).to.throw(InvalidOptionError, /"name"/);
   });
 });
 
