@@ -3,8 +3,9 @@
 // consumer to scale out; stop() finishes the batch in hand and returns.
 import { AckPolicy, connect, DeliverPolicy, nanos, type Consumer, type JsMsg, type NatsConnection } from 'nats';
 import { appendFileSync } from 'node:fs';
-import { InvalidOptionError, type AuditEvent, type BatchSink, type ExportResult } from '@auditrail/core';
+import { checkMilliseconds, checkWholeNumber, InvalidOptionError, type AuditEvent, type BatchSink, type ExportResult } from '@auditrail/core';
 import { isNotFound } from './stream';
+import { checkAppendable, checkFunction, checkName, checkServers, MAX_SERVER_MS } from './options';
 import { closeConnection } from './close';
 
 /** Options of a collector. */
@@ -15,18 +16,23 @@ export interface CollectorOptions {
   stream?: string;
   /** Durable consumer name, shared by collectors that scale out (default 'auditrail-collector'). */
   durable?: string;
-  /** Where events go. */
+  /** Where events go: a batch sink (a name and an export function). */
   target: BatchSink;
   /** Messages per batch (default 500). */
   batchSize?: number;
-  /** Unacknowledged messages are redelivered after this (default 30,000 ms). */
+  /** Unacknowledged messages are redelivered after this, in whole milliseconds (default 30,000 ms). */
   ackWaitMs?: number;
-  /** Longest wait for the target per batch (default 20,000 ms). */
+  /** Longest wait for the target per batch, up to 2^31-1 (default 20,000 ms). */
   exportTimeoutMs?: number;
-  /** File that receives messages the target refused for good, or that are not audit events. */
+  /**
+   * File that receives messages the target refused for good, or that are not audit events; checked at
+   * construction. When a write fails, the messages stay unacknowledged and are redelivered (DEAD_LETTER_FAILED).
+   */
   deadLetterPath?: string;
   /** Called on each batch outcome (for logs and tests). */
   onBatch?: (info: { count: number; result: ExportResult['code'] }) => void;
+  /** Called on a problem the collector survives, such as DEAD_LETTER_FAILED (default: process.emitWarning). */
+  onWarning?: (warning: { code: string; message: string }) => void;
 }
 
 /** Figures of a collector. */
@@ -47,10 +53,24 @@ export class Collector {
   private running = false;
   private loop: Promise<void> | undefined;
   private readonly batchSize: number;
+  private readonly ackWaitMs: number;
+  private readonly exportTimeoutMs: number;
 
+  /** Checks every option (InvalidOptionError naming it); connects nothing and creates nothing. */
   constructor(private readonly options: CollectorOptions) {
-    this.batchSize = options.batchSize ?? 500;
-    if (!Number.isInteger(this.batchSize) || this.batchSize <= 0) throw new InvalidOptionError('batchSize', `must be a positive integer, got ${this.batchSize}`);
+    const target = options.target as Partial<BatchSink> | null | undefined;
+    if (typeof target?.export !== 'function' || typeof target.name !== 'string') {
+      throw new InvalidOptionError('target', 'must be a batch sink (an object with a name and an export function)');
+    }
+    if (options.servers !== undefined) checkServers('servers', options.servers);
+    checkName('stream', options.stream ?? 'AUDIT');
+    checkName('durable', options.durable ?? 'auditrail-collector');
+    this.batchSize = checkWholeNumber('batchSize', options.batchSize ?? 500, 1);
+    this.ackWaitMs = checkWholeNumber('ackWaitMs', options.ackWaitMs ?? 30_000, 1, MAX_SERVER_MS);
+    this.exportTimeoutMs = checkMilliseconds('exportTimeoutMs', options.exportTimeoutMs ?? 20_000);
+    if (options.deadLetterPath !== undefined) checkAppendable('deadLetterPath', options.deadLetterPath);
+    checkFunction('onBatch', options.onBatch);
+    checkFunction('onWarning', options.onWarning);
   }
 
   /** Connects, creates the durable consumer if missing, and starts collecting; resolves once running. */
@@ -86,7 +106,7 @@ export class Collector {
         durable_name: durable,
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
-        ack_wait: nanos(this.options.ackWaitMs ?? 30_000),
+        ack_wait: nanos(this.ackWaitMs),
         max_ack_pending: this.batchSize * 8,
       });
     }
@@ -107,34 +127,48 @@ export class Collector {
         continue;
       }
       if (messages.length === 0) continue;
-      const events = this.parse(messages);
+      const kept: JsMsg[] = []; // messages handed back for redelivery
+      const events = this.parse(messages, kept);
       const result = await this.write(events.map((e) => e.event));
-      this.options.onBatch?.({ count: events.length, result: result.code });
+      try {
+        this.options.onBatch?.({ count: events.length, result: result.code });
+      } catch (err) {
+        this.warn('ON_BATCH_THREW', `onBatch threw: ${errorMessage(err)}`);
+      }
       if (result.code === 'ok') {
         // Events the target refused one by one (a row Postgres will not store, a bulk item error)
         // are dead-lettered, never acknowledged as written.
         const refused = new Map((result.rejected ?? []).map((r) => [r.index, r.reason]));
-        for (const [index, reason] of refused) {
-          const item = events[index];
-          if (item) this.deadLetter([item.event], reason);
+        let written = 0;
+        for (const [index, { msg, event }] of events.entries()) {
+          const reason = refused.get(index);
+          if (reason === undefined) written++;
+          else if (!this.deadLetter([event], reason)) {
+            kept.push(msg);
+            continue;
+          }
+          msg.ack();
         }
-        for (const { msg } of events) msg.ack();
         await this.connection?.flush();
-        this.stats.written += events.length - refused.size;
-        backoff = 200;
-      } else if (result.code === 'retryable') {
+        this.stats.written += written;
+      } else if (result.code === 'retryable' || !this.deadLetter(events.map((e) => e.event), result.error.message)) {
+        kept.push(...events.map((e) => e.msg));
+      } else {
+        for (const { msg } of events) msg.term(result.error.message.slice(0, 200));
+      }
+      if (kept.length > 0) {
         this.stats.retried++;
-        for (const { msg } of events) msg.nak(backoff);
+        for (const msg of kept) msg.nak(backoff);
         await sleep(backoff);
         backoff = Math.min(backoff * 2, 10_000);
-      } else {
-        this.deadLetter(events.map((e) => e.event), result.error.message);
-        for (const { msg } of events) msg.term(result.error.message.slice(0, 200));
+      } else if (result.code === 'ok') {
+        backoff = 200;
       }
     }
   }
 
-  private parse(messages: JsMsg[]): { msg: JsMsg; event: AuditEvent }[] {
+  /** The audit events among `messages`; the others are dead-lettered and terminated, or added to `kept` when that fails. */
+  private parse(messages: JsMsg[], kept: JsMsg[]): { msg: JsMsg; event: AuditEvent }[] {
     const parsed: { msg: JsMsg; event: AuditEvent }[] = [];
     for (const msg of messages) {
       try {
@@ -142,8 +176,8 @@ export class Collector {
         if (typeof event.id !== 'string' || typeof event.seq !== 'number') throw new Error('not an audit event');
         parsed.push({ msg, event });
       } catch (err) {
-        this.deadLetter([msg.string()], `unreadable message on ${msg.subject}: ${(err as Error).message}`);
-        msg.term('not an audit event');
+        if (this.deadLetter([msg.string()], `unreadable message on ${msg.subject}: ${errorMessage(err)}`)) msg.term('not an audit event');
+        else kept.push(msg);
       }
     }
     return parsed;
@@ -152,7 +186,7 @@ export class Collector {
   private async write(events: AuditEvent[]): Promise<ExportResult> {
     if (events.length === 0) return { code: 'ok' };
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.options.exportTimeoutMs ?? 20_000);
+    const timer = setTimeout(() => controller.abort(), this.exportTimeoutMs);
     timer.unref();
     try {
       return await this.options.target.export(events, controller.signal);
@@ -163,12 +197,35 @@ export class Collector {
     }
   }
 
-  private deadLetter(items: unknown[], reason: string): void {
+  /** Records `items` as dead letters; false (with a DEAD_LETTER_FAILED warning) when the file cannot be written. */
+  private deadLetter(items: unknown[], reason: string): boolean {
+    const path = this.options.deadLetterPath;
+    if (path) {
+      const at = new Date().toISOString();
+      try {
+        appendFileSync(path, items.map((item) => JSON.stringify({ at, reason, event: item }) + '\n').join(''), { mode: 0o600 });
+      } catch (err) {
+        this.warn('DEAD_LETTER_FAILED', `cannot write ${items.length} dead letter(s) to ${path} (${errorMessage(err)}); the messages are left unacknowledged and redelivered`);
+        return false;
+      }
+    }
     this.stats.deadLettered += items.length;
-    if (!this.options.deadLetterPath) return;
-    const at = new Date().toISOString();
-    appendFileSync(this.options.deadLetterPath, items.map((item) => JSON.stringify({ at, reason, event: item }) + '\n').join(''), { mode: 0o600 });
+    return true;
   }
+
+  private warn(code: string, message: string): void {
+    const text = `auditrail collector: ${message}`;
+    if (!this.options.onWarning) return process.emitWarning(text, { type: 'AuditrailWarning', code });
+    try {
+      this.options.onWarning({ code, message: text });
+    } catch {
+      process.emitWarning(text, { type: 'AuditrailWarning', code });
+    }
+  }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,8 +1,9 @@
 // NatsSink: a batch sink that publishes each event to JetStream with the event id as message id,
 // so JetStream's duplicate window drops the copies a retried batch publishes again.
 import { connect, type ConnectionOptions, type JetStreamClient, type NatsConnection } from 'nats';
-import { InvalidOptionError, type AuditEvent, type BatchSink, type EventFilter, type ExportResult } from '@auditrail/core';
-import { ensureAuditStream, type AuditStreamOptions } from './stream';
+import { checkMilliseconds, checkWholeNumber, InvalidOptionError, type AuditEvent, type BatchSink, type EventFilter, type ExportResult } from '@auditrail/core';
+import { checkStreamOptions, ensureAuditStream, type AuditStreamOptions } from './stream';
+import { checkFunction, checkServers } from './options';
 import { defaultSubject } from './subject';
 import { classifyNatsError } from './errors';
 import { closeConnection } from './close';
@@ -21,11 +22,11 @@ export interface NatsSinkOptions {
   subject?: (event: AuditEvent) => string;
   /** The stream created when missing; `false` to never create it. */
   stream?: AuditStreamOptions | false;
-  /** How long to wait for each publish acknowledgement (default 5,000 ms). */
+  /** How long to wait for each publish acknowledgement, up to 2^31-1 (default 5,000 ms). */
   ackTimeoutMs?: number;
-  /** How long to wait for the first connection (default 5,000 ms). */
+  /** How long to wait for the first connection, up to 2^31-1 (default 5,000 ms). */
   connectTimeoutMs?: number;
-  /** Publishes awaiting acknowledgement at once (default 64). */
+  /** Publishes awaiting acknowledgement at once, a whole number of at least 1 (default 64). */
   maxInFlight?: number;
   /** Sink name (default 'nats'). */
   name?: string;
@@ -44,19 +45,25 @@ export class NatsSink implements BatchSink {
   private readonly prefix: string;
   private readonly subjectOf: (event: AuditEvent) => string;
   private readonly ackTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
   private readonly window: number;
 
   constructor(private readonly options: NatsSinkOptions = {}) {
     this.name = options.name ?? 'nats';
+    if (typeof this.name !== 'string' || this.name === '') throw new InvalidOptionError('name', 'must be a non-empty string');
+    if (options.servers !== undefined) checkServers('servers', options.servers);
     this.filter = options.filter;
     this.prefix = options.subjectPrefix ?? 'audit';
-    if (!/^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$/.test(this.prefix)) {
+    if (typeof this.prefix !== 'string' || !/^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$/.test(this.prefix)) {
       throw new InvalidOptionError('subjectPrefix', `${JSON.stringify(this.prefix)} is not a valid subject prefix (tokens of letters, digits, _ and -, separated by dots)`);
     }
+    checkFunction('subject', options.subject);
     this.subjectOf = options.subject ?? ((event) => defaultSubject(this.prefix, event));
-    this.ackTimeoutMs = positive('ackTimeoutMs', options.ackTimeoutMs ?? 5000);
-    positive('connectTimeoutMs', options.connectTimeoutMs ?? 5000);
-    this.window = positive('maxInFlight', options.maxInFlight ?? 64);
+    // The default subjects are `<prefix>.<experiment>.<action_type>`: a stream created for them must capture them.
+    checkStreamOptions(options.stream, options.subject ? undefined : [...this.prefix.split('.'), '*', '*']);
+    this.ackTimeoutMs = checkMilliseconds('ackTimeoutMs', options.ackTimeoutMs ?? 5000);
+    this.connectTimeoutMs = checkMilliseconds('connectTimeoutMs', options.connectTimeoutMs ?? 5000);
+    this.window = checkWholeNumber('maxInFlight', options.maxInFlight ?? 64, 1);
     this.connection = options.connection;
     this.ownsConnection = options.connection === undefined;
   }
@@ -116,7 +123,7 @@ export class NatsSink implements BatchSink {
       this.connection = await connect({
         ...this.options.connectOptions,
         servers,
-        timeout: this.options.connectTimeoutMs ?? 5000,
+        timeout: this.connectTimeoutMs,
         reconnect: true,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 500,
@@ -128,9 +135,4 @@ export class NatsSink implements BatchSink {
     }
     return this.connection.jetstream({ timeout: this.ackTimeoutMs });
   }
-}
-
-function positive(option: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) throw new InvalidOptionError(option, `must be a positive number of milliseconds, got ${value}`);
-  return value;
 }

@@ -1,0 +1,201 @@
+// Options of NatsSink and Collector: a bad value is an InvalidOptionError naming it, at construction;
+// a dead-letter file that cannot be written at run time keeps the messages for redelivery.
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect, type NatsConnection } from 'nats';
+import { AuditLogger, InvalidOptionError, MAX_TIMER_MS, type AuditEvent, type BatchSink, type ExportResult } from '@auditrail/core';
+import { Collector, NatsSink, type CollectorOptions } from '@auditrail/nats';
+import { tempDir } from '../../../test/helpers/tmp';
+
+const URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+
+/** A target that keeps what it receives and refuses, one by one, the events of the actions in `refuse`. */
+class RefusingSink implements BatchSink {
+  readonly name = 'refusing';
+  readonly events: AuditEvent[] = [];
+  constructor(private readonly refuse: string) {}
+  async export(batch: readonly AuditEvent[]): Promise<ExportResult> {
+    const rejected = batch.flatMap((e, index) => (e.action_type === this.refuse ? [{ index, reason: `refused ${e.action_type}` }] : []));
+    this.events.push(...batch.filter((e) => e.action_type !== this.refuse));
+    return { code: 'ok', rejected };
+  }
+}
+
+/** Expects `make` to throw an InvalidOptionError naming `option`. */
+function refuses(make: () => unknown, option: string): void {
+  let error: unknown;
+  try {
+    make();
+  } catch (err) {
+    error = err;
+  }
+  expect(error, `an InvalidOptionError for ${option}`).to.be.instanceOf(InvalidOptionError);
+  expect((error as InvalidOptionError).option).to.equal(option);
+}
+
+async function until(check: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const target = new RefusingSink('none');
+const collector = (options: Partial<CollectorOptions>): Collector => new Collector({ servers: URL, target, ...options } as CollectorOptions);
+
+describe('@auditrail/nats options', () => {
+  let nc: NatsConnection;
+  const streams: string[] = [];
+  before(async () => {
+    nc = await connect({ servers: URL, timeout: 5000 });
+  });
+  after(async () => {
+    const jsm = await nc.jetstreamManager();
+    for (const s of streams) await jsm.streams.delete(s).catch(() => undefined);
+    await nc.close();
+  });
+  function names(): { stream: string; prefix: string } {
+    const tag = randomBytes(4).toString('hex');
+    streams.push(`O_${tag}`);
+    return { stream: `O_${tag}`, prefix: `o_${tag}` };
+  }
+
+  it('refuses a maxInFlight that is not a whole number of at least 1 (0.5 published nothing and reported ok)', () => {
+    for (const maxInFlight of [0.5, 0, 2.5, -1, NaN, '8']) refuses(() => new NatsSink({ maxInFlight: maxInFlight as number }), 'maxInFlight');
+    expect(() => new NatsSink({ maxInFlight: 1 })).not.to.throw();
+  });
+
+  it('refuses ackTimeoutMs and connectTimeoutMs past the longest Node timer', () => {
+    for (const option of ['ackTimeoutMs', 'connectTimeoutMs'] as const) {
+      for (const value of [2 ** 31, 3e9, 0, -5, Infinity, NaN]) refuses(() => new NatsSink({ [option]: value }), option);
+      expect(() => new NatsSink({ [option]: MAX_TIMER_MS })).not.to.throw();
+    }
+  });
+
+  it('refuses other bad sink options: servers, name, subject', () => {
+    for (const servers of ['nats://127.0.0.1:99999', 'not a url', '', [], [URL, ''], 42]) refuses(() => new NatsSink({ servers: servers as string }), 'servers');
+    refuses(() => new NatsSink({ name: '' }), 'name');
+    refuses(() => new NatsSink({ subject: 'audit.x' as unknown as () => string }), 'subject');
+    expect(() => new NatsSink({ servers: ['127.0.0.1:4222', 'nats://user:pw@localhost:4222', 'tls://[::1]:4222'] })).not.to.throw();
+  });
+
+  it('refuses stream options the server would refuse, or that typos would turn into a default', () => {
+    const bad: [Record<string, unknown>, string][] = [
+      [{ retention: 'workQueue' }, 'stream.retention'],
+      [{ storage: 'mem' }, 'stream.storage'],
+      [{ replicas: 0 }, 'stream.replicas'],
+      [{ replicas: 1.5 }, 'stream.replicas'],
+      [{ replicas: 6 }, 'stream.replicas'],
+      [{ maxAgeMs: -1 }, 'stream.maxAgeMs'],
+      [{ maxAgeMs: 1.5 }, 'stream.maxAgeMs'],
+      [{ maxAgeMs: 1e13 }, 'stream.maxAgeMs'],
+      [{ duplicateWindowMs: 0 }, 'stream.duplicateWindowMs'],
+      [{ duplicateWindowMs: -1 }, 'stream.duplicateWindowMs'],
+      [{ maxAgeMs: 60_000, duplicateWindowMs: 120_000 }, 'stream.duplicateWindowMs'],
+      [{ name: 'A.B' }, 'stream.name'],
+      [{ name: '' }, 'stream.name'],
+      [{ subjects: [] }, 'stream.subjects'],
+      [{ subjects: ['audit..x'] }, 'stream.subjects'],
+      [{ subjects: ['other.>'] }, 'stream.subjects'], // the default subjects audit.<experiment>.<action> would find no stream
+    ];
+    for (const [stream, option] of bad) refuses(() => new NatsSink({ stream: stream as never }), option);
+    refuses(() => new NatsSink({ stream: true as never }), 'stream');
+    expect(() => new NatsSink({ stream: { maxAgeMs: 0, duplicateWindowMs: 600_000, subjects: ['audit.*.*'], retention: 'workqueue', storage: 'memory' } })).not.to.throw();
+    expect(() => new NatsSink({ subjectPrefix: 'a.b', stream: { subjects: ['a.>'] } })).not.to.throw();
+    expect(() => new NatsSink({ subject: () => 'other.x', stream: { subjects: ['other.>'] } })).not.to.throw();
+  });
+
+  it('creates a stream whose maxAgeMs is under the default duplicate window (the window follows it)', async () => {
+    const { stream, prefix } = names();
+    const sink = new NatsSink({ servers: URL, subjectPrefix: prefix, stream: { name: stream, maxAgeMs: 60_000 } });
+    const logger = new AuditLogger({ format: 'none' });
+    const result = await sink.export([await logger.logEvent('x')], new AbortController().signal);
+    expect(result.code, result.code === 'ok' ? '' : result.error.message).to.equal('ok');
+    const info = await (await nc.jetstreamManager()).streams.info(stream);
+    expect(info.config.duplicate_window).to.equal(60_000 * 1e6);
+    await sink.shutdown();
+    await logger.close();
+  });
+
+  it('refuses a collector target that is not a batch sink, and a bad exportTimeoutMs', () => {
+    for (const bad of [undefined, null, {}, { name: 'x' }, { export: async () => ({ code: 'ok' }) }]) refuses(() => collector({ target: bad as never }), 'target');
+    for (const exportTimeoutMs of [0, 3e9, 2 ** 31, -1, NaN]) refuses(() => collector({ exportTimeoutMs }), 'exportTimeoutMs');
+    expect(() => collector({ exportTimeoutMs: MAX_TIMER_MS })).not.to.throw();
+  });
+
+  it('refuses other bad collector options', () => {
+    refuses(() => collector({ batchSize: 0.5 }), 'batchSize');
+    for (const ackWaitMs of [0, -1, 1.5, 1e13]) refuses(() => collector({ ackWaitMs }), 'ackWaitMs');
+    refuses(() => collector({ stream: 'A B' }), 'stream');
+    refuses(() => collector({ durable: 'a.b' }), 'durable');
+    refuses(() => collector({ servers: 'nats://127.0.0.1:99999' }), 'servers');
+    refuses(() => collector({ onBatch: 'log' as never }), 'onBatch');
+    refuses(() => collector({ onWarning: 'log' as never }), 'onWarning');
+  });
+
+  it('refuses a deadLetterPath that cannot be appended to, without creating anything', () => {
+    const dir = tempDir();
+    refuses(() => collector({ deadLetterPath: join(dir, 'missing', 'dead.jsonl') }), 'deadLetterPath');
+    refuses(() => collector({ deadLetterPath: dir }), 'deadLetterPath'); // a directory
+    refuses(() => collector({ deadLetterPath: '' }), 'deadLetterPath');
+    expect(() => collector({ deadLetterPath: join(dir, 'dead.jsonl') })).not.to.throw();
+    expect(() => readFileSync(join(dir, 'dead.jsonl'))).to.throw(/ENOENT/);
+  });
+
+  it('keeps collecting when onBatch throws, reporting ON_BATCH_THREW', async () => {
+    const { stream, prefix } = names();
+    const sink = new NatsSink({ servers: URL, subjectPrefix: prefix, stream: { name: stream } });
+    const logger = new AuditLogger({ format: 'none' });
+    const events = [await logger.logEvent('a'), await logger.logEvent('b')];
+    expect((await sink.export(events, new AbortController().signal)).code).to.equal('ok');
+    const warnings: string[] = [];
+    const onBatch = (): void => {
+      throw new Error('a broken log line');
+    };
+    const c = new Collector({ servers: URL, stream, durable: 'b1', target: new RefusingSink('none'), onBatch, onWarning: ({ code }) => warnings.push(code) });
+    let failed: unknown;
+    await c.start();
+    c.done().catch((err: unknown) => (failed = err));
+    await until(() => c.stats.written === 2, 'both events written');
+    await c.stop();
+    expect(failed).to.equal(undefined);
+    expect(warnings).to.include('ON_BATCH_THREW');
+    await sink.shutdown();
+    await logger.close();
+  });
+
+  it('keeps a message whose dead letter cannot be written unacknowledged, and writes it once it can', async () => {
+    const { stream, prefix } = names();
+    const sink = new NatsSink({ servers: URL, subjectPrefix: prefix, stream: { name: stream } });
+    const logger = new AuditLogger({ format: 'none' });
+    const events = [await logger.logEvent('keep', { i: 1 }), await logger.logEvent('poison', { i: 2 }), await logger.logEvent('keep', { i: 3 })];
+    expect((await sink.export(events, new AbortController().signal)).code).to.equal('ok');
+    const dir = join(tempDir(), 'dead');
+    mkdirSync(dir);
+    const deadLetterPath = join(dir, 'dead.jsonl');
+    const warnings: string[] = [];
+    const target = new RefusingSink('poison');
+    const c = new Collector({ servers: URL, stream, durable: 'd1', target, deadLetterPath, onWarning: ({ code }) => warnings.push(code) });
+    rmSync(dir, { recursive: true }); // the directory goes away after the check
+    let failed: unknown;
+    await c.start();
+    c.done().catch((err: unknown) => (failed = err));
+    await until(() => warnings.length >= 2, 'two DEAD_LETTER_FAILED warnings');
+    expect(warnings[0]).to.equal('DEAD_LETTER_FAILED');
+    expect(c.stats).to.include({ written: 2, deadLettered: 0 });
+    mkdirSync(dir);
+    await until(() => c.stats.deadLettered === 1, 'the dead letter written');
+    await c.stop();
+    expect(failed).to.equal(undefined);
+    expect(target.events.map((e) => e.id)).to.deep.equal([events[0]!.id, events[2]!.id]);
+    const dead = readFileSync(deadLetterPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: AuditEvent });
+    expect(dead.map((d) => d.event.id)).to.deep.equal([events[1]!.id]);
+    const consumer = await (await nc.jetstreamManager()).consumers.info(stream, 'd1');
+    expect(consumer.num_ack_pending).to.equal(0);
+    await sink.shutdown();
+    await logger.close();
+  });
+});
