@@ -5,6 +5,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
+import { MAX_TIMER_MS } from '@auditrail/core';
 import type { AuditEvent, BatchSink, DeliveryPolicy, EventFilter, ExportResult, RejectedEvent, SinkContext, StatusScheme } from '@auditrail/core';
 import { classifyStatus, classifyTransportError, HttpExportError } from './classify';
 import { resolveHttpOptions, type HttpSinkOptions, type ResolvedHttpOptions } from './options';
@@ -21,7 +22,7 @@ export class HttpSink implements BatchSink {
   readonly name: string;
   /** Which events it receives. */
   readonly filter: EventFilter | undefined;
-  /** Its delivery policy: the export timeout sits a second above the request timeout. */
+  /** Its delivery policy: the export timeout sits a second above the request timeout (capped at MAX_TIMER_MS). */
   readonly delivery: Partial<DeliveryPolicy>;
   /** The endpoint, with the preset's path when the URL had none. */
   readonly url: string;
@@ -37,7 +38,7 @@ export class HttpSink implements BatchSink {
     this.options = resolveHttpOptions(options);
     this.name = this.options.name;
     this.filter = options.filter;
-    this.delivery = { exportTimeoutMs: this.options.timeoutMs + 1000, ...options.delivery };
+    this.delivery = { exportTimeoutMs: Math.min(this.options.timeoutMs + 1000, MAX_TIMER_MS), ...options.delivery };
     this.url = this.options.url.toString();
     const shown = new URL(this.url);
     if (shown.username || shown.password) [shown.username, shown.password] = ['***', ''];

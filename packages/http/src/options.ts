@@ -1,5 +1,5 @@
 // Options of HttpSink, checked up front: a bad option fails the constructor with a message naming it.
-import { InvalidOptionError, type AuditEvent, type DeliveryPolicy, type EventFilter } from '@auditrail/core';
+import { checkBoolean, checkMilliseconds, InvalidOptionError, type AuditEvent, type DeliveryPolicy, type EventFilter } from '@auditrail/core';
 import { PRESETS, type HttpPreset } from './presets';
 
 /** A custom request body: the text (or bytes) to POST for a batch, and optionally its Content-Type. */
@@ -19,7 +19,7 @@ export interface HttpSinkOptions {
   gzip?: boolean;
   /** Extra headers (auth tokens and the like); they win over the sink's own, except Content-Length. */
   headers?: Record<string, string>;
-  /** Timeout of one request, in ms (default 10,000). The engine's export timeout is set a second above it. */
+  /** Timeout of one request, in ms (default 10,000; at most MAX_TIMER_MS). The engine's export timeout is set a second above it (capped at MAX_TIMER_MS). */
   timeoutMs?: number;
   /** Reuse connections (default true). */
   keepAlive?: boolean;
@@ -27,7 +27,7 @@ export interface HttpSinkOptions {
   idempotencyHeader?: string;
   /** More 4xx statuses to retry rather than dead-letter, e.g. [401, 403] while a token is being rotated (default none). */
   retryStatuses?: readonly number[];
-  /** Splunk HEC token: sent as `Authorization: Splunk <token>` (required by the splunk preset unless headers has Authorization). */
+  /** Splunk HEC token: sent as `Authorization: Splunk <token>` (required by the splunk preset unless headers has Authorization); control characters are refused. */
   token?: string;
   /** Elasticsearch/OpenSearch index (default "auditrail-events"), or Splunk index. */
   index?: string;
@@ -56,6 +56,10 @@ export interface ResolvedHttpOptions extends Required<Omit<HttpSinkOptions, 'url
 }
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Characters a header value cannot carry: axios silently strips them (or Node refuses them), so a secret would arrive altered. */
+const BAD_HEADER_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
+/** The same for a token, which must not hold a tab either. */
+const BAD_TOKEN_CHAR = /[^\x20-\x7e\x80-\xff]/;
 
 /** Applies defaults and checks every option, throwing InvalidOptionError naming the first bad one. */
 export function resolveHttpOptions(options: HttpSinkOptions): ResolvedHttpOptions {
@@ -68,11 +72,11 @@ export function resolveHttpOptions(options: HttpSinkOptions): ResolvedHttpOption
   if (options.format !== undefined && preset !== 'json') throw new InvalidOptionError('format', `applies to the generic "json" preset only; preset "${preset}" has its own body`);
   const headers = checkHeaders(options.headers);
   const token = optionalString('token', options.token);
+  if (token !== undefined && BAD_TOKEN_CHAR.test(token)) throw new InvalidOptionError('token', 'must not contain CR, LF, tabs or other control characters, nor characters above U+00FF');
   if (preset === 'splunk' && token === undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) {
     throw new InvalidOptionError('token', 'the splunk preset needs the HEC token (or an Authorization header)');
   }
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new InvalidOptionError('timeoutMs', `must be a positive number of milliseconds, got ${String(timeoutMs)}`);
+  const timeoutMs = checkMilliseconds('timeoutMs', options.timeoutMs ?? 10_000);
   if (options.body !== undefined && typeof options.body !== 'function') throw new InvalidOptionError('body', 'must be a function (batch) => string | Uint8Array | { data, contentType }');
   const idempotencyHeader = options.idempotencyHeader ?? 'Idempotency-Key';
   if (!HEADER_NAME.test(idempotencyHeader)) throw new InvalidOptionError('idempotencyHeader', `${JSON.stringify(idempotencyHeader)} is not a valid header name`);
@@ -82,7 +86,7 @@ export function resolveHttpOptions(options: HttpSinkOptions): ResolvedHttpOption
   }
   return {
     url,
-    name: nonEmpty('name', options.name ?? 'http'),
+    name: printable('name', nonEmpty('name', options.name ?? 'http')),
     preset,
     format,
     gzip: checkBoolean('gzip', options.gzip ?? false),
@@ -119,19 +123,19 @@ function checkHeaders(value: unknown): Record<string, string> {
   for (const [name, v] of Object.entries(value)) {
     if (!HEADER_NAME.test(name)) throw new InvalidOptionError(`headers.${name}`, 'is not a valid header name');
     if (typeof v !== 'string') throw new InvalidOptionError(`headers.${name}`, `must be a string, got ${typeof v}`);
-    if (/[\r\n\0]/.test(v)) throw new InvalidOptionError(`headers.${name}`, 'must not contain CR, LF or NUL');
+    if (BAD_HEADER_CHAR.test(v)) throw new InvalidOptionError(`headers.${name}`, 'must not contain CR, LF, NUL or other control characters (tab aside), nor characters above U+00FF');
     headers[name] = v;
   }
   return headers;
 }
 
-function checkBoolean(option: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new InvalidOptionError(option, `must be true or false, got ${JSON.stringify(value)}`);
+function nonEmpty(option: string, value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new InvalidOptionError(option, 'must be a non-empty string');
   return value;
 }
 
-function nonEmpty(option: string, value: unknown): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new InvalidOptionError(option, 'must be a non-empty string');
+function printable(option: string, value: string): string {
+  if (/[\0-\x1f\x7f]/.test(value)) throw new InvalidOptionError(option, 'must not contain control characters');
   return value;
 }
 

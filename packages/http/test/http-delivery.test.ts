@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AuditLogger, type AuditBusEvents, type AuditEvent, type DeadLetter, type DeliveryPolicy } from '@auditrail/core';
+import { AuditLogger, MAX_TIMER_MS, type AuditBusEvents, type AuditEvent, type DeadLetter, type DeliveryPolicy } from '@auditrail/core';
 import { HttpSink, type HttpSinkOptions } from '@auditrail/http';
 import { runTs, spawnTs } from '../../../test/helpers/node';
 import { tempDir } from '../../../test/helpers/tmp';
@@ -73,6 +73,16 @@ describe('HttpSink delivery against a real server', () => {
     expect(result.sinks.http!.done).to.equal(true);
     expect(retries[0]!.error.message).to.match(/timeout|ECONNABORTED|ETIMEDOUT/i);
     expect(server.jsonEvents().slice(-5).map((e) => e.id)).to.deep.equal(events.map((e) => e.id));
+  });
+
+  it('with timeoutMs at MAX_TIMER_MS, sends each batch once: no timer overflows and fires at once', async () => {
+    const { logger, sink } = open({ timeoutMs: MAX_TIMER_MS, delivery: { maxBatchSize: 100 } });
+    expect(sink.delivery.exportTimeoutMs).to.equal(MAX_TIMER_MS);
+    await logMany(logger, 5);
+    const result = await logger.flush({ timeoutMs: 10_000 });
+    expect(result.sinks.http).to.include({ done: true, delivered: 5 });
+    expect(logger.stats().http).to.include({ retried: 0, failed: 0 });
+    expect(server.requests).to.have.length(1);
   });
 
   it('keeps events while the connection is refused, and delivers them once the server is back', async () => {

@@ -1,6 +1,6 @@
 // HttpSink presets (OTLP logs, Elasticsearch/OpenSearch _bulk, Splunk HEC, NDJSON, a custom body), options and Retry-After parsing.
 import { expect } from 'chai';
-import { AuditLogger, InvalidOptionError, defineStatuses, outcomeStatuses, pipelineStatuses, type AuditEvent } from '@auditrail/core';
+import { AuditLogger, InvalidOptionError, MAX_TIMER_MS, defineStatuses, outcomeStatuses, pipelineStatuses, type AuditEvent } from '@auditrail/core';
 import { HttpSink, parseRetryAfter, severityNumber, timeUnixNano, type HttpSinkOptions } from '@auditrail/http';
 import { tempDir } from '../../../test/helpers/tmp';
 import { TestServer, type Received } from './server';
@@ -131,6 +131,34 @@ describe('HttpSink presets', () => {
     for (const [options, option] of bad) {
       expect(() => new HttpSink(options as HttpSinkOptions), JSON.stringify(options)).to.throw(InvalidOptionError, `"${option}"`);
     }
+  });
+
+  it('refuses a timeoutMs a Node timer cannot hold, and keeps the derived export timeout within MAX_TIMER_MS', () => {
+    for (const timeoutMs of [3e9, MAX_TIMER_MS + 1, Infinity, NaN, -1, 0, '500' as unknown as number]) {
+      expect(() => new HttpSink({ url: 'http://x', timeoutMs }), String(timeoutMs)).to.throw(InvalidOptionError, '"timeoutMs"');
+    }
+    expect(new HttpSink({ url: 'http://x', timeoutMs: 2000 }).delivery.exportTimeoutMs).to.equal(3000);
+    expect(new HttpSink({ url: 'http://x', timeoutMs: MAX_TIMER_MS }).delivery.exportTimeoutMs).to.equal(MAX_TIMER_MS);
+    expect(new HttpSink({ url: 'http://x', timeoutMs: MAX_TIMER_MS - 500 }).delivery.exportTimeoutMs).to.equal(MAX_TIMER_MS);
+  });
+
+  it('refuses a token holding CR, LF or other control characters (axios would strip them, and the endpoint refuse the token)', () => {
+    for (const token of ['abc\r\nX-Injected: 1', 'abc\nX', 'abc\rX', 'a\tb', 'a\u0000b', 'a\u0001b', 'a\u007fb', 'a\u20acb']) {
+      expect(() => new HttpSink({ url: 'http://x', preset: 'splunk', token }), JSON.stringify(token)).to.throw(InvalidOptionError, '"token"');
+    }
+  });
+
+  it('refuses header values axios would alter (control characters, characters above U+00FF), and a name with control characters', () => {
+    for (const value of ['a\u0001b', 'a\u007fb', 'a\u001bb', 'a\u20acb']) {
+      expect(() => new HttpSink({ url: 'http://x', headers: { 'X-Key': value } }), JSON.stringify(value)).to.throw(InvalidOptionError, '"headers.X-Key"');
+    }
+    expect(() => new HttpSink({ url: 'http://x', name: 'audit\nFAKE LINE' })).to.throw(InvalidOptionError, '"name"');
+  });
+
+  it('sends a valid token and header values (tab and Latin-1 included) exactly as given', async () => {
+    const { requests } = await deliver({ preset: 'splunk', token: '0f1e2d3c-abcd-4ef0-9876-0123456789ab', headers: { 'X-Note': 'caf\u00e9\tok' } }, async (l) => [await l.logEvent('a')]);
+    expect(requests[0]!.headers.authorization).to.equal('Splunk 0f1e2d3c-abcd-4ef0-9876-0123456789ab');
+    expect(requests[0]!.headers['x-note']).to.equal('caf\u00e9\tok');
   });
 
   it('parses Retry-After as delay-seconds or an HTTP date, and ignores anything else', () => {

@@ -1,7 +1,7 @@
 // Where the sink connects: a pool the caller owns, or one it builds from a connection string,
 // client settings and the libpq environment (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, ...).
 import { userInfo } from 'node:os';
-import { Pool, type PoolConfig } from 'pg';
+import { defaults, Pool, type ClientConfig, type PoolConfig } from 'pg';
 
 /** Settings of the pool the sink builds for itself. */
 export interface OwnPoolSettings {
@@ -19,8 +19,8 @@ export interface OwnPoolSettings {
 
 /**
  * Builds the sink's own pool. pg reads the libpq variables itself; like libpq (and unlike pg,
- * which reads only $USER) the user defaults to the operating system's user name, so the sink
- * connects where `psql` would. Idle connections never keep the process alive.
+ * which reads only $USER) the user defaults to PGUSER, then the operating system's user name,
+ * so the sink connects where `psql` would. Idle connections never keep the process alive.
  */
 export function createOwnPool(settings: OwnPoolSettings): Pool {
   const config: PoolConfig = {
@@ -34,9 +34,7 @@ export function createOwnPool(settings: OwnPoolSettings): Pool {
     allowExitOnIdle: true,
   };
   if (settings.connectionString !== undefined) config.connectionString = settings.connectionString;
-  const user = config.user ?? userFromUri(settings.connectionString) ?? process.env.PGUSER ?? process.env.USER;
-  if (!user) config.user = osUser();
-  const pool = new Pool(config);
+  const pool = new Pool(withLibpqUser(config));
   // An idle connection that dies (server restart, pg_terminate_backend) is dropped by the pool,
   // which then emits 'error'; without a listener that would end the host process.
   pool.on('error', () => undefined);
@@ -48,20 +46,50 @@ export function createOwnPool(settings: OwnPoolSettings): Pool {
   return pool;
 }
 
-/** Host, port, database and user, for error messages (never the password). */
+/**
+ * Gives `config` the user libpq would pick when neither `user` nor the connection string names
+ * one: PGUSER, else the operating system's user (pg alone reads $USER, which may be empty or
+ * another user's). pg lets a connection string's (empty) user win over `user`, so a string
+ * without one also gets the user as its `user` parameter. A string the sink cannot read is left to pg.
+ */
+export function withLibpqUser<T extends ClientConfig>(config: T): T {
+  const text = config.connectionString;
+  const uri = parseUri(text);
+  if (text && !uri && !text.startsWith('/')) return config;
+  if (uri && userFromUri(uri)) return config;
+  const user = config.user || process.env.PGUSER || osUser();
+  if (!user) return config;
+  config.user = user;
+  if (uri) config.connectionString = `${text}${text!.includes('?') ? '&' : '?'}user=${encodeURIComponent(user)}`;
+  return config;
+}
+
+/**
+ * Host, port, database and user pg connects with, for error messages (never the password): as pg
+ * does, a connection string's values win over the settings, then the libpq variables, then pg's defaults.
+ */
 export function describeTarget(pool: Pool): string {
   const o = pool.options as PoolConfig;
   const uri = parseUri(o.connectionString);
-  const host = o.host ?? uri?.hostname ?? process.env.PGHOST ?? 'localhost';
-  const port = o.port ?? (uri?.port || undefined) ?? process.env.PGPORT ?? 5432;
-  const user = o.user ?? (uri?.username ? decodeURIComponent(uri.username) : undefined) ?? process.env.PGUSER ?? process.env.USER ?? '?';
-  const database = o.database ?? (uri && uri.pathname.length > 1 ? decodeURIComponent(uri.pathname.slice(1)) : undefined) ?? process.env.PGDATABASE ?? user;
-  return `${host}:${port}/${database} as "${user}"`;
+  const host = (uri ? uri.searchParams.get('host') || decode(uri.hostname) : o.host) || process.env.PGHOST || 'localhost';
+  const port = (uri ? uri.searchParams.get('port') || uri.port : o.port) || process.env.PGPORT || 5432;
+  const user = (uri ? userFromUri(uri) : o.user) || process.env.PGUSER || defaults.user;
+  const database = (uri ? decode(uri.pathname.slice(1)) : o.database) || process.env.PGDATABASE || user;
+  return `${host}:${port}/${database} ${user ? `as "${user}"` : 'with no user name (set one, or PGUSER)'}`;
 }
 
-function userFromUri(uri: string | undefined): string | undefined {
-  const username = parseUri(uri)?.username;
-  return username ? decodeURIComponent(username) : undefined;
+/** The user a connection URI names: its `user` parameter, else its user part. */
+function userFromUri(uri: URL): string | undefined {
+  return uri.searchParams.get('user') || decode(uri.username) || undefined;
+}
+
+/** Percent-decoded, or as it is when malformed (an error message must not throw). */
+function decode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function parseUri(uri: string | undefined): URL | undefined {

@@ -8,7 +8,7 @@
 //                 ─▶ ok (bad events listed as rejected: dead-lettered alone)
 //                  | retryable (connection, timeout, server state) | permanent (the table's shape)
 import type { AuditEvent, BatchSink, DeliveryPolicy, EventFilter, ExportResult, RejectedEvent } from '@auditrail/core';
-import { InvalidOptionError } from '@auditrail/core';
+import { checkBoolean, checkMilliseconds, checkWholeNumber, InvalidOptionError, MAX_TIMER_MS } from '@auditrail/core';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
 import { withClient, untilAborted } from './checkout';
 import { createOwnPool, describeTarget } from './connection';
@@ -38,9 +38,9 @@ export interface PostgresSinkOptions {
   filter?: EventFilter;
   /** Batching, timeouts and retries for this sink, over the logger's `delivery.policy` and POSTGRES_DELIVERY. */
   delivery?: Partial<DeliveryPolicy>;
-  /** Limit on each statement, server-side on the sink's own pool and client-side always (default 15,000 ms). */
+  /** Limit on each statement, server-side on the sink's own pool and client-side always (default 15,000 ms; at most MAX_TIMER_MS). */
   statementTimeoutMs?: number;
-  /** Limit on opening a connection (default 5,000 ms). */
+  /** Limit on opening a connection (default 5,000 ms; at most MAX_TIMER_MS). */
   connectTimeoutMs?: number;
   /** Connections of the sink's own pool (default 2). */
   maxConnections?: number;
@@ -86,18 +86,20 @@ export class PostgresSink implements BatchSink {
     if (options.pool !== undefined && (options.connectionString !== undefined || options.client !== undefined)) {
       throw new InvalidOptionError('pool', 'give either a pool, or connectionString/client settings for the sink to build one, not both');
     }
+    if (options.connectionString !== undefined && typeof options.connectionString !== 'string') throw new InvalidOptionError('connectionString', 'must be a string');
+    if (options.client !== undefined && (typeof options.client !== 'object' || options.client === null)) throw new InvalidOptionError('client', 'must be an object of pg client settings');
     this.table = checkIdentifier('table', options.table ?? DEFAULT_TABLE);
     this.schema = options.schema === undefined ? undefined : checkIdentifier('schema', options.schema);
     this.migrating = checkBoolean('migrate', options.migrate ?? true);
-    this.statementTimeoutMs = checkPositive('statementTimeoutMs', options.statementTimeoutMs ?? 15_000);
-    this.connectTimeoutMs = checkPositive('connectTimeoutMs', options.connectTimeoutMs ?? 5_000);
-    const maxConnections = checkPositive('maxConnections', options.maxConnections ?? 2);
-    if (!Number.isInteger(maxConnections)) throw new InvalidOptionError('maxConnections', `must be a whole number, got ${maxConnections}`);
+    this.statementTimeoutMs = checkMilliseconds('statementTimeoutMs', options.statementTimeoutMs ?? 15_000);
+    this.connectTimeoutMs = checkMilliseconds('connectTimeoutMs', options.connectTimeoutMs ?? 5_000);
+    const maxConnections = checkWholeNumber('maxConnections', options.maxConnections ?? 2, 1);
     this.name = options.name ?? defaultName(this.table, this.schema);
     if (typeof this.name !== 'string' || this.name.length === 0) throw new InvalidOptionError('name', 'must be a non-empty string');
+    if (/[\0-\x1f\x7f]/.test(this.name)) throw new InvalidOptionError('name', 'must not contain control characters');
     this.filter = options.filter;
-    // The engine's export timeout sits a second above the sink's own limits, which end the attempt first.
-    this.delivery = { ...POSTGRES_DELIVERY, exportTimeoutMs: this.connectTimeoutMs + this.statementTimeoutMs + 1000, ...options.delivery };
+    // The engine's export timeout sits a second above the sink's own limits, which end the attempt first (both capped at MAX_TIMER_MS).
+    this.delivery = { ...POSTGRES_DELIVERY, exportTimeoutMs: Math.min(this.ownLimitMs + 1000, MAX_TIMER_MS), ...options.delivery };
     this.target = qualifiedName(this.table, this.schema);
     this.copySql = `COPY ${this.target} (${COLUMN_LIST}) FROM STDIN`;
     const unnest = COLUMNS.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ');
@@ -172,9 +174,14 @@ export class PostgresSink implements BatchSink {
     return { table: this.table, schema: this.schema };
   }
 
+  /** The sink's own limit on one attempt: connecting plus one statement, capped at MAX_TIMER_MS (a longer timer would fire at once). */
+  private get ownLimitMs(): number {
+    return Math.min(this.connectTimeoutMs + this.statementTimeoutMs, MAX_TIMER_MS);
+  }
+
   /** Aborts at the engine's signal or after the sink's own limits, whichever comes first. */
   private deadline(signal?: AbortSignal): AbortSignal {
-    const own = AbortSignal.timeout(this.connectTimeoutMs + this.statementTimeoutMs);
+    const own = AbortSignal.timeout(this.ownLimitMs);
     return signal ? AbortSignal.any([signal, own]) : own;
   }
 
@@ -250,14 +257,4 @@ function isRowError(err: unknown): boolean {
 function defaultName(table: string, schema: string | undefined): string {
   if (table === DEFAULT_TABLE && schema === undefined) return 'postgres';
   return `postgres-${schema === undefined ? '' : schema + '.'}${table}`;
-}
-
-function checkBoolean(option: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new InvalidOptionError(option, `must be true or false, got ${JSON.stringify(value)}`);
-  return value;
-}
-
-function checkPositive(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new InvalidOptionError(option, `must be a positive number, got ${JSON.stringify(value)}`);
-  return value;
 }

@@ -1,7 +1,8 @@
 // Reads an audit table back as events, chain by chain in seq order, so core's verifier can check it (`auditrail verify --postgres`).
-import { verifyEvents, type AuditEvent, type EventSource, type VerifyOptions, type VerifyReport } from '@auditrail/core';
+import { checkMilliseconds, InvalidOptionError, verifyEvents, type AuditEvent, type EventSource, type VerifyOptions, type VerifyReport } from '@auditrail/core';
 import { readFileSync } from 'node:fs';
 import { Client, type ClientBase } from 'pg';
+import { withLibpqUser } from './connection';
 import { checkIdentifier, qualifiedName } from './identifiers';
 
 /** Rows fetched per query while walking a table. */
@@ -9,7 +10,7 @@ const PAGE = 5000;
 
 /** Options of verifyPostgresTable. */
 export interface VerifyTableOptions extends VerifyOptions {
-  /** Connection string, or an open client (left open). */
+  /** Connection string (the user defaults as in libpq: PGUSER, then the OS user), or an open client (left open). */
   connection: string | ClientBase;
   /** Table name. */
   table: string;
@@ -17,17 +18,19 @@ export interface VerifyTableOptions extends VerifyOptions {
   schema?: string;
   /** Only the chain of this log id (source.log); default: every chain in the table, each verified on its own. */
   logId?: string;
-  /** Timeout of each query (default 30,000 ms). */
+  /** Timeout of connecting and of each query, with a connection string (default 30,000 ms; 1 to MAX_TIMER_MS). */
   queryTimeoutMs?: number;
 }
 
 /** Verifies every chain (one per log id) stored in an audit table; one report, one log entry per chain. */
 export async function verifyPostgresTable(options: VerifyTableOptions): Promise<VerifyReport> {
   const table = qualifiedName(checkIdentifier('table', options.table), options.schema === undefined ? undefined : checkIdentifier('schema', options.schema));
-  const timeout = options.queryTimeoutMs ?? 30_000;
+  const timeout = checkMilliseconds('queryTimeoutMs', options.queryTimeoutMs ?? 30_000);
   const owned = typeof options.connection === 'string';
+  if (!owned && typeof (options.connection as ClientBase | undefined)?.query !== 'function') throw new InvalidOptionError('connection', 'must be a connection string or a pg client');
+  if (options.logId !== undefined && typeof options.logId !== 'string') throw new InvalidOptionError('logId', 'must be a string');
   const client: ClientBase = owned
-    ? new Client({ connectionString: options.connection as string, connectionTimeoutMillis: timeout, statement_timeout: timeout, query_timeout: timeout })
+    ? new Client(withLibpqUser({ connectionString: options.connection as string, connectionTimeoutMillis: timeout, statement_timeout: timeout, query_timeout: timeout }))
     : (options.connection as ClientBase);
   if (owned) await (client as Client).connect();
   try {

@@ -152,6 +152,13 @@ describe('PostgresSink (contract, real PostgreSQL)', function () {
     expect((error as PostgresSinkError).kind).to.equal('retryable');
   });
 
+  it('with statementTimeoutMs near MAX_TIMER_MS (its sum with connectTimeoutMs past it), writes instead of timing out at once', async () => {
+    const table = scratch.table();
+    const s = sink({ table, statementTimeoutMs: 2_147_483_000 });
+    expect(await s.export(events.slice(0, 50), never)).to.deep.equal({ code: 'ok' });
+    expect(await counts(admin, table)).to.deep.equal({ rows: 50, ids: 50 });
+  });
+
   it('refuses to write after shutdown, as retryable (the events stay in the outbox)', async () => {
     const s = sink({ table: scratch.table() });
     await s.shutdown();

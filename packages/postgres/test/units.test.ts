@@ -2,8 +2,8 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidOptionError, type AuditEvent } from '@auditrail/core';
-import { checkIdentifier, classifyPostgresError, postgresDdl, PostgresSink, PostgresSinkError, quoteIdentifier, REPLACEMENT_CHAR } from '@auditrail/postgres';
+import { InvalidOptionError, MAX_TIMER_MS, type AuditEvent } from '@auditrail/core';
+import { checkIdentifier, classifyPostgresError, postgresDdl, PostgresSink, PostgresSinkError, quoteIdentifier, REPLACEMENT_CHAR, verifyPostgresTable } from '@auditrail/postgres';
 import { copyText, eventToRow, UnstorableEventError } from '../src/rows';
 import { COLUMNS } from '../src/schema';
 import { indexName } from '../src/identifiers';
@@ -122,6 +122,47 @@ describe('postgres identifiers', () => {
     expect(() => new PostgresSink({ pool: {} as never, connectionString: 'postgres://x' })).to.throw(/"pool"/);
     expect(new PostgresSink().name).to.equal('postgres');
     expect(new PostgresSink({ table: 't1', schema: 's' }).name).to.equal('postgres-s.t1');
+  });
+});
+
+describe('postgres option checks', () => {
+  it('refuses statementTimeoutMs and connectTimeoutMs a Node timer cannot hold (past MAX_TIMER_MS, 0, negative, not a number)', () => {
+    for (const value of [3e9, MAX_TIMER_MS + 1, 0, -1, NaN, Infinity, '100' as unknown as number]) {
+      expect(() => new PostgresSink({ statementTimeoutMs: value }), String(value)).to.throw(InvalidOptionError, '"statementTimeoutMs"');
+      expect(() => new PostgresSink({ connectTimeoutMs: value }), String(value)).to.throw(InvalidOptionError, '"connectTimeoutMs"');
+    }
+  });
+
+  it('caps the export timeout derived from connectTimeoutMs + statementTimeoutMs + 1 s at MAX_TIMER_MS', () => {
+    expect(new PostgresSink().delivery.exportTimeoutMs).to.equal(21_000);
+    expect(new PostgresSink({ statementTimeoutMs: 2_147_483_000 }).delivery.exportTimeoutMs).to.equal(MAX_TIMER_MS);
+    expect(new PostgresSink({ statementTimeoutMs: MAX_TIMER_MS, connectTimeoutMs: MAX_TIMER_MS }).delivery.exportTimeoutMs).to.equal(MAX_TIMER_MS);
+    expect(new PostgresSink({ statementTimeoutMs: 2_000, delivery: { exportTimeoutMs: 60_000 } }).delivery.exportTimeoutMs).to.equal(60_000);
+  });
+
+  it('refuses a maxConnections that is not a whole number of at least 1', () => {
+    for (const value of [0, -1, 1.5, NaN, Infinity, '2' as unknown as number]) {
+      expect(() => new PostgresSink({ maxConnections: value }), String(value)).to.throw(InvalidOptionError, '"maxConnections"');
+    }
+  });
+
+  it('refuses a name with control characters, a connectionString that is not a string, client settings that are not an object', () => {
+    expect(() => new PostgresSink({ name: 'pg\nFAKE LINE' })).to.throw(InvalidOptionError, '"name"');
+    expect(() => new PostgresSink({ connectionString: 42 as unknown as string })).to.throw(InvalidOptionError, '"connectionString"');
+    expect(() => new PostgresSink({ client: 'host=x' as never })).to.throw(InvalidOptionError, '"client"');
+  });
+
+  it('verifyPostgresTable refuses a queryTimeoutMs outside 1 to MAX_TIMER_MS (0 meant no timeout) before connecting', async () => {
+    for (const queryTimeoutMs of [0, -1, 3e9, NaN, '100' as unknown as number]) {
+      const error = await verifyPostgresTable({ connection: 'postgres://127.0.0.1:9/none', table: 'audit_events', queryTimeoutMs }).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(error, String(queryTimeoutMs)).to.be.instanceOf(InvalidOptionError);
+      expect((error as Error).message).to.include('"queryTimeoutMs"');
+    }
+    const bad = await verifyPostgresTable({ connection: 42 as never, table: 'audit_events' }).catch((err: unknown) => err);
+    expect(bad).to.be.instanceOf(InvalidOptionError);
   });
 });
 
