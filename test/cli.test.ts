@@ -138,6 +138,25 @@ describe('auditrail CLI (real binary)', function () {
     expect(JSON.parse(summary.stdout)).to.include({ total_events: 3 });
   });
 
+  it("reads the first seed's zoneless timestamps as UTC to the microsecond, whatever the reader's TZ", async () => {
+    const dir = tempDir();
+    // As the first seed writes it: newest first, datetime.now().isoformat(), no zone.
+    const seed = [
+      { timestamp: '2026-05-27T14:30:03.000001', action_type: 'tag_add', status: 'success', details: { tag_name: 'defect' }, error: null },
+      { timestamp: '2026-05-27T14:30:01.123456', action_type: 'hp_change', status: 'success', details: {}, error: null },
+    ];
+    writeFileSync(join(dir, 'audit_log.json'), JSON.stringify(seed, null, 2));
+    const env = { TZ: 'America/New_York' };
+    const [summary, since] = await Promise.all([
+      runCli(['summary', dir], { env }),
+      runCli(['show', dir, '--json', '--since', '2026-05-27T14:30:02Z'], { env }),
+    ]);
+    expect(summary.code, summary.stderr).to.equal(0);
+    expect(summary.stdout).to.include('Time range:   2026-05-27T14:30:01.123456Z .. 2026-05-27T14:30:03.000001Z');
+    expect(since.code, since.stderr).to.equal(0);
+    expect(jsonLines<AuditEvent>(since.stdout).map((e) => e.action_type)).to.deep.equal(['tag_add']);
+  });
+
   it('export through CSV and back gives the same JSONL bytes, neutralising formulas on the way', async () => {
     const dir = tempDir('auditrail-cli-');
     await writeFixture(dir, 'json');

@@ -42,16 +42,23 @@ export function formatTimestamp(us: number): string {
   return cachedPrefix + '000000'.slice(fraction.length) + fraction + 'Z';
 }
 
-const TIMESTAMP_RE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$/;
+const TIMESTAMP_RE = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/i;
 
-/** Parses an ISO 8601 UTC timestamp (any fraction length) to microseconds; NaN when malformed. */
+/**
+ * Parses an ISO 8601 timestamp (any fraction length, kept to the microsecond) to microseconds since
+ * the epoch; NaN when malformed. One without a zone is UTC, as every timestamp auditrail writes and the
+ * first seed's `datetime.now().isoformat()` (whatever the reader's TZ); a space may stand for the `T`.
+ */
 export function parseTimestampUs(timestamp: string): number {
   const m = TIMESTAMP_RE.exec(timestamp);
   if (!m) {
     const ms = Date.parse(timestamp);
     return Number.isNaN(ms) ? NaN : ms * 1000;
   }
-  const seconds = Date.parse(m[1] + 'Z');
-  const fraction = (m[2] ?? '').padEnd(6, '0').slice(0, 6);
+  const [, date, time, fractionText, zone] = m;
+  const offset = zone === undefined || zone.toUpperCase() === 'Z' ? 'Z' : zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
+  const seconds = Date.parse(`${date}T${time}${offset}`);
+  if (Number.isNaN(seconds)) return NaN;
+  const fraction = (fractionText ?? '').padEnd(6, '0').slice(0, 6);
   return seconds * 1000 + Number(fraction);
 }

@@ -52,6 +52,25 @@ describe('event record', () => {
     expect(idMs).to.equal(Math.floor(parseTimestampUs(e.timestamp) / 1000));
   });
 
+  it('parses timestamps to the microsecond; one without a zone (the first seed\'s isoformat()) is UTC whatever TZ says', () => {
+    const saved = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    try {
+      const utc = parseTimestampUs('2026-05-27T14:30:01.123456Z');
+      expect(utc).to.equal(Date.UTC(2026, 4, 27, 14, 30, 1) * 1000 + 123_456);
+      expect(parseTimestampUs('2026-05-27T14:30:01.123456')).to.equal(utc);
+      expect(parseTimestampUs('2026-05-27 14:30:01.123456')).to.equal(utc);
+      expect(parseTimestampUs('2026-05-27T16:30:01.123456+02:00')).to.equal(utc);
+      expect(parseTimestampUs('2026-05-27T16:30:01.123456+0200')).to.equal(utc);
+      expect(parseTimestampUs('2026-05-27T14:30:01')).to.equal(utc - 123_456);
+      expect(parseTimestampUs('2026-05-27T14:30:61Z')).to.be.NaN;
+      expect(parseTimestampUs('yesterday')).to.be.NaN;
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
+  });
+
   describe('with the wall clock stepped back (sinon fake timers)', () => {
     let clock: sinon.SinonFakeTimers | undefined;
     afterEach(() => clock?.restore());

@@ -1,5 +1,5 @@
 // What the HTML report holds: counts over every selected event, and the newest of them in full.
-import type { AuditEvent, Details, EventSource } from '@auditrail/core';
+import { formatTimestamp, parseTimestampUs, type AuditEvent, type Details, type EventSource } from '@auditrail/core';
 
 /** How alarming a status is: drives the colours of the page. */
 export type StatusLevel = 'critical' | 'failure' | 'warning' | 'ok';
@@ -90,13 +90,14 @@ export class ReportBuilder {
     const row = (this.counts[a] ??= []);
     row[s] = (row[s] ?? 0) + 1;
     this.total++;
-    this.first ??= event.timestamp;
-    this.last = event.timestamp;
+    const time = utcTimestamp(event.timestamp);
+    this.first ??= time;
+    this.last = time;
     if (this.maxEvents <= 0) return;
     const compact: ReportEvent = {
       i: event.id,
       q: event.seq,
-      t: event.timestamp,
+      t: time,
       a,
       s,
       u: event.actor ?? null,
@@ -159,4 +160,10 @@ function inverse(order: number[]): number[] {
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A timestamp as auditrail writes it (UTC, six digits, Z), so the page's Date.parse reads a zoneless seed timestamp as UTC, not local time. */
+function utcTimestamp(timestamp: string): string {
+  const us = parseTimestampUs(timestamp);
+  return Number.isNaN(us) ? timestamp : formatTimestamp(us);
 }
