@@ -99,6 +99,12 @@ describe('auditrail CLI on bad input (real binary)', () => {
     runs.forEach((run, i) => expectOneLineError(run, 2, cases[i]![1], cases[i]![0].join(' ')));
   });
 
+  it('collect from a stream that does not exist yet says so in one line and exits 1 (it hung with the connection open)', async () => {
+    const stream = `NOSUCH_${process.pid}_${Date.now()}`;
+    const run = await runCli(['collect', '--to', tempDir(), '--stream', stream], { timeoutMs: 15_000 });
+    expectOneLineError(run, 1, new RegExp(`stream "${stream}" does not exist yet: a NatsSink creates it`));
+  });
+
   it('--help and --version exit 0; no command at all is a usage error', async () => {
     const [help, showHelp, version, nothing] = await Promise.all([runCli(['--help']), runCli(['show', '--help']), runCli(['--version']), runCli([])]);
     expect(help.code).to.equal(0);

@@ -75,8 +75,16 @@ export class Collector {
 
   /** Connects, creates the durable consumer if missing, and starts collecting; resolves once running. */
   async start(): Promise<void> {
-    this.connection = await connect({ servers: this.options.servers ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222', name: 'auditrail-collector', maxReconnectAttempts: -1, reconnectTimeWait: 500 });
-    const consumer = await this.consumer(this.connection);
+    const connection = await connect({ servers: this.options.servers ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222', name: 'auditrail-collector', maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    let consumer: Consumer;
+    try {
+      consumer = await this.consumer(connection);
+    } catch (err) {
+      // Closed, or it would keep the process alive (auditrail collect printed the error and hung).
+      await closeConnection(connection).catch(() => undefined);
+      throw err;
+    }
+    this.connection = connection;
     this.running = true;
     this.loop = this.run(consumer);
   }
@@ -98,6 +106,12 @@ export class Collector {
     const stream = this.options.stream ?? 'AUDIT';
     const durable = this.options.durable ?? 'auditrail-collector';
     const jsm = await connection.jetstreamManager();
+    try {
+      await jsm.streams.info(stream);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      throw new Error(`stream ${JSON.stringify(stream)} does not exist yet: a NatsSink creates it when it first connects (or create it with the same settings)`);
+    }
     try {
       await jsm.consumers.info(stream, durable);
     } catch (err) {
