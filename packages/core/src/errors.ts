@@ -9,6 +9,7 @@ export type AuditErrorCode =
   | 'LOCK_TIMEOUT'
   | 'LOGGER_CLOSED'
   | 'SINK_FAILED'
+  | 'REDACTION_FAILED'
   | 'READ_FAILED';
 
 /** Base class of all auditrail errors. */
@@ -84,6 +85,13 @@ export class SinkError extends AuditError {
   constructor(sink: string, cause: unknown) {
     super('SINK_FAILED', `Sink "${sink}" failed: ${describe(cause)}`, { cause });
     this.sink = sink;
+  }
+}
+
+/** A plugin's redactor threw: the event is not recorded anywhere, since its secrets could leak. */
+export class RedactionError extends AuditError {
+  constructor(cause: unknown) {
+    super('REDACTION_FAILED', `A redactor threw, so the event was not recorded (it could leak a secret): ${describe(cause)}`, { cause });
   }
 }
 

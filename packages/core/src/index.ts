@@ -12,6 +12,7 @@ export {
   InvalidStatusError,
   LockTimeoutError,
   LoggerClosedError,
+  RedactionError,
   SinkError,
   type AuditErrorCode,
 } from './errors';

@@ -11,7 +11,7 @@ import { checkBoolean, checkMilliseconds } from './option-checks';
 import { checkCheckpoints, checkChoice, checkExperimentName, checkLimits, checkRootLogDir, checkStatusScheme, MIN_LOCK_STALE_MS } from './logger-checks';
 import { checkBatchSink, checkDeliveryOptions, DeliveryEngine, withTimeout, type DeliveryOptions, type FlushResult } from './delivery/engine';
 import type { SinkStats } from './delivery/sink-worker';
-import { AuditError, AuditWriteError, InvalidOptionError, LoggerClosedError, SinkError } from './errors';
+import { AuditError, AuditWriteError, InvalidOptionError, LoggerClosedError, RedactionError, SinkError } from './errors';
 import type { ActionCatalog, AnyCatalog, AuditEvent, DraftEvent, EventSource, LogEventArgs } from './event';
 import { compileFilter, type EventPredicate } from './filter';
 import { FORMAT_FILES, resolveFormats } from './format';
@@ -348,7 +348,13 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
     }
     if (this.redactors.length === 0) return;
     draft.detailsCanonical = false; // a redactor may add keys out of order
-    for (const redact of this.redactors) redact(draft);
+    for (const redact of this.redactors) {
+      try {
+        redact(draft);
+      } catch (err) {
+        throw new RedactionError(err);
+      }
+    }
   }
 
   private failed(event: AuditEvent, errors: AuditError[]): Promise<AuditEvent> {

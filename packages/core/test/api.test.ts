@@ -344,6 +344,7 @@ describe('AuditLogger API', () => {
       const err = await rejectionOf(logger.logEvent('b', { secret: 'x' }));
       await logger.close();
       expect(err.message).to.include('redactor bug');
+      expect(err).to.include({ name: 'RedactionError', code: 'REDACTION_FAILED' });
       expect(warnings).to.include('ENRICHER_FAILED');
       expect(readJsonl(dir).map((e) => e.action_type)).to.deep.equal(['a']);
     });
