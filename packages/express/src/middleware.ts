@@ -85,7 +85,7 @@ export function auditMiddleware<C extends ActionCatalog>(options: ExpressAuditOp
     const record = (aborted: boolean): void => {
       const details: Details = { ...extra };
       const matched = route.pattern;
-      const key = `${req.method} ${matched ?? pathOf(req)}`;
+      const key = defaultAction(req.method, matched ?? pathOf(req));
       let action: string | undefined;
       try {
         action = typeof opts.action === 'function' ? opts.action(req, res) : (opts.action?.[key] ?? key);
@@ -186,6 +186,18 @@ function actorOf(req: Request, options: ExpressAuditOptions): string | null | un
     }
   }
   return undefined;
+}
+
+/** Longest action the logger records. */
+const MAX_ACTION_LENGTH = 256;
+
+/**
+ * "METHOD /route", or for a request no route matched, "METHOD /path" cut to the logger's 256 characters
+ * (a long URL, which a client chooses, must not cost the event: the whole path is in details.path).
+ */
+function defaultAction(method: string, path: string): string {
+  const action = `${method} ${path}`;
+  return action.length <= MAX_ACTION_LENGTH ? action : `${action.slice(0, MAX_ACTION_LENGTH - 1)}…`;
 }
 
 function pathOf(req: Request): string {

@@ -122,6 +122,17 @@ describe('auditMiddleware (Express)', () => {
     expect(running!.memory.events[3]!.details.route).to.equal(null);
   });
 
+  it('records a request to a long unmatched path under the path cut to 256 characters, the whole path in details (a client cannot make its request go unrecorded)', async () => {
+    running = await start();
+    const path = `/nowhere/${'x'.repeat(400)}`;
+    await post(`${running!.base}${path}`, {});
+    await until(() => running!.memory.events.length === 1);
+    const [event] = running!.memory.events;
+    expect(event!.action_type).to.have.length(256);
+    expect(event!.action_type).to.equal(`POST ${path}`.slice(0, 255) + '…');
+    expect(event!.details).to.deep.include({ path, status_code: 404, route: null });
+  });
+
   it('records the error a route threw when auditErrors() is mounted after the routes', async () => {
     running = await start({ action: { 'POST /experiments/:id/restore': 'checkpoint_restore' } });
     const res = await post(`${running!.base}/experiments/exp-1/restore`, { id: 'ckpt_404' }, { 'x-actor': 'alice' });
