@@ -87,6 +87,8 @@ export class Collector {
     this.connection = connection;
     this.running = true;
     this.loop = this.run(consumer);
+    // done() rejects for those who await it; a program that does not must neither crash on it nor miss it.
+    this.loop.catch((err: unknown) => this.warn('COLLECTOR_STOPPED', `collecting stopped on an error: ${errorMessage(err)}`));
   }
 
   /** Resolves when collecting stops (after stop(), or on a fatal error, which it rejects with). */

@@ -167,6 +167,30 @@ describe('@auditrail/nats options', () => {
     await logger.close();
   });
 
+  it('a collector whose loop fails (its connection closed under it) warns COLLECTOR_STOPPED, and does not crash a program that never awaits done()', async () => {
+    const { stream, prefix } = names();
+    const sink = new NatsSink({ servers: URL, subjectPrefix: prefix, stream: { name: stream } });
+    const logger = new AuditLogger({ format: 'none' });
+    expect((await sink.export([await logger.logEvent('a')], new AbortController().signal)).code).to.equal('ok');
+    const warnings: string[] = [];
+    let collector: Collector | undefined;
+    const target: BatchSink = {
+      name: 'closing',
+      async export() {
+        // The connection dies while the batch is written: its acknowledgement cannot be sent.
+        await (collector as unknown as { connection: NatsConnection }).connection.close();
+        return { code: 'ok' };
+      },
+    };
+    collector = new Collector({ servers: URL, stream, durable: 'x1', target, onWarning: ({ code, message }) => warnings.push(`${code}: ${message}`) });
+    await collector.start();
+    await until(() => warnings.some((w) => w.startsWith('COLLECTOR_STOPPED')), 'COLLECTOR_STOPPED');
+    expect(warnings.find((w) => w.startsWith('COLLECTOR_STOPPED'))).to.match(/collecting stopped on an error: /);
+    await collector.stop();
+    await sink.shutdown();
+    await logger.close();
+  });
+
   it('keeps a message whose dead letter cannot be written unacknowledged, and writes it once it can', async () => {
     const { stream, prefix } = names();
     const sink = new NatsSink({ servers: URL, subjectPrefix: prefix, stream: { name: stream } });
