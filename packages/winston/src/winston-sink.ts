@@ -77,8 +77,17 @@ export class WinstonSink implements Sink {
     transport.on('error', (err: Error) => this.fail(err));
   }
 
+  /** Checks that every status of the logger's scheme (when it lists them) gets a level the transport has: winston drops an unknown one silently. */
   open(context: SinkContext): void {
     this.context = context; // read on each event: the logger's scheme may change with use(plugin)
+    const table = (this.transport as { levels?: Record<string, number> }).levels ?? {};
+    for (const status of context.statuses.statuses ?? []) {
+      if (Object.hasOwn(this.levels, status)) continue; // checked at construction
+      const level = this.defaultLevel(status);
+      if (!Object.hasOwn(table, level)) {
+        throw new InvalidOptionError(`levels.${status}`, `status ${status} would be written at level "${level}", which the transport's level table lacks (${Object.keys(table).join(', ')}): map it in levels`);
+      }
+    }
   }
 
   write(event: AuditEvent): Promise<void> {

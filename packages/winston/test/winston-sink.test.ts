@@ -158,6 +158,16 @@ describe('WinstonSink', () => {
     expect(() => new WinstonSink(new winston.transports.Stream({ stream: stream() }), { levelTable: winston.config.syslog as never })).to.throw(InvalidOptionError, /"levelTable\.levels"/);
     expect(() => new WinstonSink(new winston.transports.Stream({ stream: stream() }), { name: '' })).to.throw(InvalidOptionError, /"name"/);
   });
+
+  it('refuses, when the logger adds it, a level table that has no level for some status of the logger\'s scheme (winston would drop those events silently)', () => {
+    const table = { alarm: 0, note: 1 };
+    const sink = (levels?: Record<string, string>) =>
+      new WinstonSink(new winston.transports.Stream({ stream: new PassThrough(), level: 'note' }), { levelTable: table, ...(levels ? { levels } : {}) });
+    expect(() => new AuditLogger({ format: 'none', sinks: [sink()] })).to.throw(InvalidOptionError, /"levels\.INFO": status INFO would be written at level "info", which the transport's level table lacks \(alarm, note\)/);
+    const mapped = new AuditLogger({ format: 'none', sinks: [sink({ INFO: 'note', WARNING: 'note', FAILURE: 'alarm' })] });
+    expect(mapped.statuses.name).to.equal('pipeline');
+    void mapped.close();
+  });
 });
 
 // The flush-before-exit case: a process logs, then exits at once; nothing it logged may be missing.
