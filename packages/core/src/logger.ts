@@ -7,8 +7,8 @@ import type { Handler } from 'mitt';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AuditBus, type AuditBusEventName, type AuditBusEvents } from './bus';
-import { checkBoolean, checkMilliseconds } from './option-checks';
-import { checkCheckpoints, checkChoice, checkExperimentName, checkLimits, checkRootLogDir, checkStatusScheme, MIN_LOCK_STALE_MS } from './logger-checks';
+import { checkBoolean, checkChoice, checkMilliseconds } from './option-checks';
+import { checkCheckpoints, checkExperimentName, checkLimits, checkRootLogDir, checkStatusScheme, MIN_LOCK_STALE_MS } from './logger-checks';
 import { checkBatchSink, checkDeliveryOptions, DeliveryEngine, withTimeout, type DeliveryOptions, type FlushResult } from './delivery/engine';
 import type { SinkStats } from './delivery/sink-worker';
 import { AuditError, AuditWriteError, InvalidOptionError, LoggerClosedError, RedactionError, SinkError } from './errors';
@@ -17,7 +17,7 @@ import { compileFilter, type EventPredicate } from './filter';
 import { FORMAT_FILES, resolveFormats } from './format';
 import { defaultActorOf, draftFrom, normaliseArgs } from './input';
 import { Journal, unrecordedEvent, type Appended } from './journal';
-import { enricherView, type AuditPlugin, type Enricher, type Redactor } from './plugin';
+import { checkPlugin, enricherView, type AuditPlugin, type Enricher, type Redactor } from './plugin';
 import { readEvents } from './reader/read-events';
 import { redactionFor, type Redaction } from './redaction/redaction';
 import { countEvent, emptySummary, summarize, type LogSummary } from './reader/summary';
@@ -66,11 +66,19 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
     this.experimentName = checkExperimentName(options.experimentName);
     this.rootLogDir = formats.length === 0 ? undefined : resolve(checkRootLogDir(options.rootLogDir ?? process.env.AUDIT_LOG_DIR ?? 'audit_logs'));
     // A plugin's scheme wins over the option; take it now, so that the filters of `sinks` are checked against it.
-    const pluginScheme = [...(options.plugins ?? [])].reverse().find((p) => p.statuses);
-    this.statusScheme = pluginScheme?.statuses ?? (options.statuses === undefined ? pipelineStatuses : checkStatusScheme(options.statuses, 'statuses'));
+    const plugins = options.plugins ?? [];
+    if (!Array.isArray(plugins)) throw new InvalidOptionError('plugins', 'must be a list of plugins');
+    plugins.forEach((plugin) => checkPlugin(plugin));
+    const pluginScheme = [...plugins].reverse().find((p) => p.statuses);
+    this.statusScheme = pluginScheme
+      ? checkStatusScheme(pluginScheme.statuses, `plugin "${pluginScheme.name}".statuses`)
+      : options.statuses === undefined
+        ? pipelineStatuses
+        : checkStatusScheme(options.statuses, 'statuses');
     this.onError = checkChoice('onError', options.onError ?? 'throw', ['throw', 'emit'] as const);
     checkDeliveryOptions(options.delivery);
     if (options.delivery?.acknowledged) compileFilter(options.delivery.acknowledged, this.statusScheme, 'delivery.acknowledged', ['sinks', 'timeoutMs']);
+    if (options.sinks !== undefined && !Array.isArray(options.sinks)) throw new InvalidOptionError('sinks', 'must be a list of sinks');
     checkSinks([...(options.sinks ?? []), ...(options.plugins ?? []).flatMap((p) => p.sinks ?? [])], this.statusScheme, options.delivery?.policy);
     this.limits = checkLimits(options.limits);
     this.redaction = redactionFor(options.redact, this.limits);
@@ -129,13 +137,15 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
     return this.journal.paths;
   }
 
-  /** Registers a plugin: its sinks, status scheme, enrichers and redactors. */
+  /** Registers a plugin: its sinks, status scheme, enrichers and redactors. Everything is checked first: a refused plugin changes nothing. */
   use(plugin: AuditPlugin): this {
     if (this.closing) throw new LoggerClosedError();
-    if (plugin.statuses && plugin.statuses !== this.statusScheme) {
-      const scheme = checkStatusScheme(plugin.statuses, `plugin "${plugin.name}".statuses`);
-      // Filters rank statuses by the scheme: compile them again, failing here if one names a status the new scheme lacks.
-      const recompiled = this.sinks.map(({ sink }) => compileFilter(sink.filter, scheme, `sink "${sink.name}".filter`));
+    checkPlugin(plugin);
+    const scheme = plugin.statuses && plugin.statuses !== this.statusScheme ? checkStatusScheme(plugin.statuses, `plugin "${plugin.name}".statuses`) : this.statusScheme;
+    // Filters rank statuses by the scheme: compile them again, failing here if one names a status the new scheme lacks.
+    const recompiled = scheme === this.statusScheme ? undefined : this.sinks.map(({ sink }) => compileFilter(sink.filter, scheme, `sink "${sink.name}".filter`));
+    checkSinks(plugin.sinks ?? [], scheme, this.deliveryOptions?.policy, this.delivery?.sinkNames);
+    if (recompiled) {
       this.statusScheme = scheme;
       this.sinks.forEach((routed, i) => (routed.accepts = recompiled[i]));
     }
@@ -399,12 +409,14 @@ function checkSink(sink: Sink, scheme: StatusScheme): EventPredicate | undefined
   if (typeof sink !== 'object' || sink === null || typeof sink.write !== 'function') {
     throw new InvalidOptionError('sinks', `sink ${JSON.stringify((sink as Partial<Sink> | null)?.name)} has no write() or export()`);
   }
-  return compileFilter(sink.filter, scheme, `sink "${sink.name}".filter`);
+  const accepts = compileFilter(sink.filter, scheme, `sink "${sink.name}".filter`);
+  sink.check?.(scheme);
+  return accepts;
 }
 
 /** Checks the sinks given at construction before anything is created: each sink, and batch sinks' names, filters and policies. */
-function checkSinks(sinks: readonly AnySink[], scheme: StatusScheme, policy: DeliveryOptions['policy']): void {
-  const batchNames: string[] = [];
+function checkSinks(sinks: readonly AnySink[], scheme: StatusScheme, policy: DeliveryOptions['policy'], taken: readonly string[] = []): void {
+  const batchNames = [...taken];
   for (const sink of sinks) {
     if (typeof sink === 'object' && sink !== null && isBatchSink(sink)) {
       checkBatchSink(sink, scheme, policy, batchNames);

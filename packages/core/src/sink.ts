@@ -24,6 +24,8 @@ export interface Sink {
   readonly name: string;
   /** Which events it receives; all when omitted. */
   readonly filter?: EventFilter;
+  /** Checks the sink against the logger's status scheme before the logger creates anything; throw InvalidOptionError to refuse. */
+  check?(statuses: StatusScheme): void;
   /** Called once when the sink joins a logger; throw to refuse bad options. */
   open?(context: SinkContext): void;
   /** Records one event; `json` is the event already serialised as one JSON line (no newline). */
@@ -60,6 +62,8 @@ export interface BatchSink {
   readonly filter?: EventFilter;
   /** Its own delivery policy (batch size, timeouts, retries), over the logger's `delivery.policy`. */
   readonly delivery?: Partial<DeliveryPolicy>;
+  /** Checks the sink against the logger's status scheme before the logger creates anything; throw InvalidOptionError to refuse. */
+  check?(statuses: StatusScheme): void;
   /** Called once when the sink joins a logger (its status scheme, its directory); throw to refuse. */
   open?(context: SinkContext): void;
   /** Writes one batch; must settle, and should stop when `signal` aborts (the engine's timeout). */

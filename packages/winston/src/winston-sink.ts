@@ -1,5 +1,5 @@
 // WinstonSink: any winston transport (Console, File, Stream, Datadog, Loki, CloudWatch, daily-rotate...) as an auditrail sink.
-import { checkMilliseconds, checkWholeNumber, InvalidOptionError, SinkError, type AuditEvent, type EventFilter, type Sink, type SinkContext } from '@auditrail/core';
+import { checkMilliseconds, checkWholeNumber, InvalidOptionError, SinkError, type AuditEvent, type EventFilter, type Sink, type SinkContext, type StatusScheme } from '@auditrail/core';
 import winston from 'winston';
 import type TransportStream from 'winston-transport';
 import { isBusy, syncFileOf, waitUntilIdle } from './drain';
@@ -78,21 +78,24 @@ export class WinstonSink implements Sink {
   }
 
   /** Checks that every status of the logger's scheme (when it lists them) gets a level the transport has: winston drops an unknown one silently. */
-  open(context: SinkContext): void {
-    this.context = context; // read on each event: the logger's scheme may change with use(plugin)
+  check(statuses: StatusScheme): void {
     const table = (this.transport as { levels?: Record<string, number> }).levels ?? {};
-    for (const status of context.statuses.statuses ?? []) {
+    for (const status of statuses.statuses ?? []) {
       if (Object.hasOwn(this.levels, status)) continue; // checked at construction
-      const level = this.defaultLevel(status);
+      const level = this.defaultLevel(status, statuses);
       if (!Object.hasOwn(table, level)) {
         throw new InvalidOptionError(`levels.${status}`, `status ${status} would be written at level "${level}", which the transport's level table lacks (${Object.keys(table).join(', ')}): map it in levels`);
       }
     }
   }
 
+  open(context: SinkContext): void {
+    this.context = context; // read on each event: the logger's scheme may change with use(plugin)
+  }
+
   write(event: AuditEvent): Promise<void> {
     if (this.closed || this.transport.writableEnded) throw new Error('the winston transport was ended');
-    const level = this.levels[event.status] ?? this.defaultLevel(event.status);
+    const level = this.levels[event.status] ?? this.defaultLevel(event.status, this.context?.statuses);
     const input: winston.Logform.TransformableInfo = { ...event, level, message: this.message(event) };
     input[LEVEL] = level;
     const info = this.format.transform(input, this.format.options);
@@ -115,8 +118,8 @@ export class WinstonSink implements Sink {
   }
 
   /** The level by severity, spelt as the transport's table has it: syslog levels say 'warning' where npm levels say 'warn' (an unknown level is dropped silently). */
-  private defaultLevel(status: string): string {
-    const level = this.context ? levelForStatus(this.context.statuses, status) : 'info';
+  private defaultLevel(status: string, scheme: StatusScheme | undefined): string {
+    const level = scheme ? levelForStatus(scheme, status) : 'info';
     const table = (this.transport as { levels?: Record<string, number> }).levels ?? {};
     return level === 'warn' && !Object.hasOwn(table, 'warn') && Object.hasOwn(table, 'warning') ? 'warning' : level;
   }

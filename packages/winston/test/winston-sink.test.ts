@@ -1,6 +1,6 @@
 // WinstonSink with real winston transports: File in a temp dir, Stream, a transport that fails, levels, flush and close.
 import { expect } from 'chai';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { AuditLogger, InvalidOptionError, pipelineStatuses, SinkError, type AuditEvent } from '@auditrail/core';
@@ -163,7 +163,9 @@ describe('WinstonSink', () => {
     const table = { alarm: 0, note: 1 };
     const sink = (levels?: Record<string, string>) =>
       new WinstonSink(new winston.transports.Stream({ stream: new PassThrough(), level: 'note' }), { levelTable: table, ...(levels ? { levels } : {}) });
-    expect(() => new AuditLogger({ format: 'none', sinks: [sink()] })).to.throw(InvalidOptionError, /"levels\.INFO": status INFO would be written at level "info", which the transport's level table lacks \(alarm, note\)/);
+    const dir = join(tempDir(), 'never-created');
+    expect(() => new AuditLogger({ rootLogDir: dir, format: 'jsonl', sinks: [sink()] })).to.throw(InvalidOptionError, /"levels\.INFO": status INFO would be written at level "info", which the transport's level table lacks \(alarm, note\)/);
+    expect(existsSync(dir), 'checked before the logger creates anything').to.equal(false);
     const mapped = new AuditLogger({ format: 'none', sinks: [sink({ INFO: 'note', WARNING: 'note', FAILURE: 'alarm' })] });
     expect(mapped.statuses.name).to.equal('pipeline');
     void mapped.close();

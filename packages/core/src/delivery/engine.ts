@@ -67,7 +67,9 @@ export function checkBatchSink(
     throw new InvalidOptionError('sinks', `the name of batch sink ${JSON.stringify(sink.name.slice(0, 40) + '…')} is too long: it names its cursor and lease files (at most ${MAX_CURSOR_NAME_BYTES} bytes once percent-encoded)`);
   }
   const accepts = compileFilter(filter ?? sink.filter, scheme, `sink "${sink.name}".filter`);
-  return { accepts, policy: resolvePolicy(`sink "${sink.name}".delivery`, basePolicy, sink.delivery) };
+  const policy = resolvePolicy(`sink "${sink.name}".delivery`, basePolicy, sink.delivery);
+  sink.check?.(scheme);
+  return { accepts, policy };
 }
 
 /** Throws InvalidOptionError naming the first bad field of `options` (the logger checks them before it creates anything). */
