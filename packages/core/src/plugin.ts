@@ -1,4 +1,6 @@
 // The plugin API: one object may add sinks, a status scheme, enrichers and redactors.
+import { InvalidOptionError } from './errors';
+import { describeValue } from './option-checks';
 import type { Details, DraftEvent, EventSource } from './event';
 import type { AnySink } from './sink';
 import type { StatusScheme } from './statuses';
@@ -54,14 +56,22 @@ export interface AuditPlugin {
   readonly redactors?: readonly Redactor[];
 }
 
-/** Checks a plugin's shape and returns it, so a bad plugin fails where it is defined. */
+/** Checks a plugin's shape and returns it, so a bad plugin fails where it is defined (InvalidOptionError naming the field). */
 export function definePlugin(plugin: AuditPlugin): AuditPlugin {
-  if (typeof plugin.name !== 'string' || plugin.name.length === 0) throw new TypeError('definePlugin: "name" must be a non-empty string');
+  checkPlugin(plugin);
+  return plugin;
+}
+
+/** Throws InvalidOptionError unless `plugin` has a name and lists (when given) of sinks, enrichers and redactors. */
+export function checkPlugin(plugin: unknown): asserts plugin is AuditPlugin {
+  const candidate = plugin as Partial<Record<keyof AuditPlugin, unknown>> | null;
+  if (typeof candidate !== 'object' || candidate === null) throw new InvalidOptionError('plugins', `each plugin must be an object, got ${describeValue(plugin)}`);
+  if (typeof candidate.name !== 'string' || candidate.name.length === 0) throw new InvalidOptionError('plugins', 'each plugin needs a non-empty "name"');
   for (const key of ['enrichers', 'redactors'] as const) {
-    const list = plugin[key];
+    const list = candidate[key];
     if (list !== undefined && (!Array.isArray(list) || list.some((f) => typeof f !== 'function'))) {
-      throw new TypeError(`definePlugin(${plugin.name}): "${key}" must be an array of functions`);
+      throw new InvalidOptionError(`plugin "${candidate.name}".${key}`, 'must be a list of functions');
     }
   }
-  return plugin;
+  if (candidate.sinks !== undefined && !Array.isArray(candidate.sinks)) throw new InvalidOptionError(`plugin "${candidate.name}".sinks`, 'must be a list of sinks');
 }

@@ -62,6 +62,38 @@ describe('AuditLogger options', () => {
     }
   });
 
+  it('a plugin given at construction is checked too: its scheme, its lists, and before anything is created', () => {
+    const dir = join(tempDir(), 'never-created');
+    const bad: [unknown, RegExp][] = [
+      [{ name: 'p', statuses: ['success', 'failed'] }, /Invalid option "plugin "p".statuses": must be a status scheme/],
+      [{ name: 'p', enrichers: ['git'] }, /Invalid option "plugin "p".enrichers": must be a list of functions/],
+      [{ name: 'p', sinks: new MemorySink() }, /Invalid option "plugin "p".sinks": must be a list of sinks/],
+      [{ statuses: outcomeStatuses }, /Invalid option "plugins": each plugin needs a non-empty "name"/],
+      [null, /Invalid option "plugins": each plugin must be an object, got null/],
+    ];
+    for (const [plugin, message] of bad) {
+      expect(() => new AuditLogger({ rootLogDir: dir, format: 'jsonl', plugins: [plugin as never] }), message.source).to.throw(InvalidOptionError, message);
+    }
+    expect(() => new AuditLogger({ rootLogDir: dir, format: 'jsonl', sinks: new MemorySink() as never })).to.throw(InvalidOptionError, /"sinks": must be a list of sinks/);
+    expect(existsSync(dir)).to.equal(false);
+  });
+
+  it('use(plugin) checks the whole plugin first: a refused one leaves the scheme, the sinks and the enrichers as they were', async () => {
+    const logger = new AuditLogger({ format: 'none' });
+    const before = new MemorySink({ name: 'before' });
+    logger.addSink(before);
+    const good = new MemorySink({ name: 'good' });
+    const bad = new MemorySink({ name: 'bad', filter: { statuses: ['FAILURE'] } }); // FAILURE is not an outcome status
+    let enriched = 0;
+    expect(() => logger.use({ name: 'half', statuses: outcomeStatuses, sinks: [good, bad], enrichers: [() => void enriched++] })).to.throw(InvalidOptionError, /sink "bad".filter.statuses/);
+    expect(logger.statuses.name).to.equal('pipeline');
+    await logger.logEvent('after', {}, 'INFO');
+    await logger.close();
+    expect(good.events).to.deep.equal([]);
+    expect(before.events.map((e) => e.action_type)).to.deep.equal(['after']);
+    expect(enriched).to.equal(0);
+  });
+
   it('a plugin whose statuses are not a scheme is refused, naming the plugin', () => {
     const logger = new AuditLogger({ format: 'none' });
     expect(() => logger.use({ name: 'outcomes', statuses: ['success', 'failed'] as unknown as typeof outcomeStatuses })).to.throw(
@@ -91,6 +123,16 @@ describe('AuditLogger options', () => {
     await logger.logEvent('b');
     await logger.close();
     expect(existsSync(join(dir, 'audit_log.checkpoints.jsonl'))).to.equal(true);
+  });
+
+  it('a verifier accepts an empty HMAC key (a log may have been keyed with one), and warns what it proves', async () => {
+    const dir = tempDir();
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
+    await logger.logEvent('a');
+    await logger.close();
+    const report = await verifyAuditLog(dir, { hmacKey: '' });
+    expect(report.keyed).to.equal(true);
+    expect(report.warnings.join('\n')).to.include('the HMAC key is empty');
   });
 
   it('new Redaction() checks its options too', () => {
