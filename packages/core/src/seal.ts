@@ -37,10 +37,13 @@ export class ChainHasher {
   /** With a key: the outer pad followed by the 32 bytes of the inner hash (the outer hash's input, reused). */
   private readonly outerInput: Buffer | undefined;
 
-  /** @param option the option the key came from, named when it is not a usable key */
-  constructor(key?: BinaryLike | KeyObject, option = 'hmacKey') {
+  /**
+   * @param option the option the key came from, named when it is not a usable key
+   * @param allowEmpty accept an empty key (a verifier checking a log that was keyed with one); a writer refuses it
+   */
+  constructor(key?: BinaryLike | KeyObject, option = 'hmacKey', allowEmpty = false) {
     if (key === undefined) return;
-    checkSecretKey(key, option);
+    checkSecretKey(key, option, allowEmpty);
     // HMAC (RFC 2104) from two one-shot hashes over reused buffers: several times cheaper per event than createHmac.
     let raw = toKeyBuffer(key);
     if (raw.length > 64) raw = createHash('sha256').update(raw).digest();
@@ -75,7 +78,7 @@ export class ChainHasher {
 }
 
 /** Refuses what cannot key an HMAC: an empty key (anyone could recompute the hashes), a public or private key, a number. */
-function checkSecretKey(key: unknown, option: string): void {
+function checkSecretKey(key: unknown, option: string, allowEmpty: boolean): void {
   let length: number;
   if (typeof key === 'string') length = key.length;
   else if (ArrayBuffer.isView(key)) length = key.byteLength;
@@ -83,7 +86,7 @@ function checkSecretKey(key: unknown, option: string): void {
     if (key.type !== 'secret') throw new InvalidOptionError(option, `must be a secret key, got a ${key.type} key`);
     length = key.symmetricKeySize ?? 0;
   } else throw new InvalidOptionError(option, `must be a string, a Buffer or a secret KeyObject, got ${key === null ? 'null' : typeof key}`);
-  if (length === 0) throw new InvalidOptionError(option, 'must not be empty: anyone could compute an HMAC with an empty key');
+  if (length === 0 && !allowEmpty) throw new InvalidOptionError(option, 'must not be empty: anyone could compute an HMAC with an empty key');
 }
 
 function toKeyBuffer(key: BinaryLike | KeyObject): Buffer {

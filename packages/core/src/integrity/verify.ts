@@ -113,8 +113,9 @@ interface Context {
 
 function prepare(options: VerifyOptions, checkpointsPath: string | false): Context {
   const key = options.hmacKey ?? (process.env.AUDIT_LOG_HMAC_KEY || undefined);
-  const hasher = new ChainHasher(key);
+  const hasher = new ChainHasher(key, 'hmacKey', true);
   const report: VerifyReport = { ok: true, keyed: hasher.keyed, logs: [], warnings: [] };
+  if (key !== undefined && isEmptyKey(key)) report.warnings.push('the HMAC key is empty: anyone can recompute this chain, so it proves no more than plain SHA-256');
   const publicKeys = toList(options.publicKey).map((k) => loadPublicKey(k));
   const bySeq = new Map<number, string>();
   let last: Checkpoint | undefined;
@@ -182,4 +183,9 @@ function finish(context: Context): VerifyReport {
 function toList<T>(value: T | readonly T[] | undefined): T[] {
   if (value === undefined) return [];
   return Array.isArray(value) ? [...(value as readonly T[])] : [value as T];
+}
+
+/** Whether a key given as text or bytes is empty. */
+function isEmptyKey(key: unknown): boolean {
+  return (typeof key === 'string' && key.length === 0) || (ArrayBuffer.isView(key) && key.byteLength === 0);
 }
