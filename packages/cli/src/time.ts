@@ -1,7 +1,6 @@
 // Parses the times users give --since and --until: ISO 8601, a bare date, a duration ago, or now/today/yesterday.
+import { parseIsoTimestampUs } from '@auditrail/core';
 
-const DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 const DURATION = /^(\d+(?:\.\d+)?)\s*(us|ms|s|sec|secs|m|min|mins|h|hr|hrs|d|day|days|w|wk|wks)$/i;
 
 const UNIT_US: Record<string, number> = {
@@ -31,36 +30,11 @@ export function parseTimeUs(text: string, nowUs: number = Date.now() * 1000): nu
   if (word === 'yesterday') return Math.floor(nowUs / DAY_US) * DAY_US - DAY_US;
   const duration = DURATION.exec(value);
   if (duration) return nowUs - Math.round(Number(duration[1]) * unitUs(duration[2]!));
-  return parseDateTimeUs(value);
+  return parseIsoTimestampUs(value);
 }
 
 function unitUs(unit: string): number {
   const u = unit.toLowerCase();
   if (u === 'us' || u === 'ms') return UNIT_US[u]!;
   return UNIT_US[u[0]!]!;
-}
-
-function parseDateTimeUs(value: string): number | undefined {
-  const m = DATE_TIME.exec(value);
-  if (!m) return undefined;
-  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((part) => Number(part ?? 0)) as [number, number, number, number, number, number];
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
-  // Date.UTC rolls 2026-02-31 over to March: refuse instead of guessing.
-  const back = new Date(ms);
-  if (back.getUTCFullYear() !== year || back.getUTCMonth() !== month - 1 || back.getUTCDate() !== day) return undefined;
-  if (hour > 23 || minute > 59 || second > 59) return undefined;
-  const fractionUs = Number((m[7] ?? '').padEnd(6, '0').slice(0, 6));
-  const offsetUs = zoneOffsetUs(m[8]);
-  if (offsetUs === undefined) return undefined;
-  return ms * 1000 + fractionUs - offsetUs;
-}
-
-function zoneOffsetUs(zone: string | undefined): number | undefined {
-  if (zone === undefined || zone.toUpperCase() === 'Z') return 0;
-  const digits = zone.slice(1).replace(':', '');
-  const hours = Number(digits.slice(0, 2));
-  const minutes = digits.length > 2 ? Number(digits.slice(2)) : 0;
-  if (hours > 23 || minutes > 59) return undefined;
-  const sign = zone[0] === '-' ? -1 : 1;
-  return sign * (hours * 60 + minutes) * 60_000_000;
 }

@@ -1,4 +1,5 @@
 // The logger's typed event bus (mitt), with emits that a throwing handler cannot break.
+import { isThenable } from './option-checks';
 import mitt, { type Emitter, type Handler } from 'mitt';
 import type { AuditError } from './errors';
 import type { AuditEvent } from './event';
@@ -75,6 +76,3 @@ export class AuditBus {
   }
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
-}

@@ -42,23 +42,48 @@ export function formatTimestamp(us: number): string {
   return cachedPrefix + '000000'.slice(fraction.length) + fraction + 'Z';
 }
 
-const TIMESTAMP_RE = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/i;
+const ISO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 
 /**
- * Parses an ISO 8601 timestamp (any fraction length, kept to the microsecond) to microseconds since
- * the epoch; NaN when malformed. One without a zone is UTC, as every timestamp auditrail writes and the
- * first seed's `datetime.now().isoformat()` (whatever the reader's TZ); a space may stand for the `T`.
+ * Microseconds since the epoch of an ISO 8601 date or time, or undefined when it is not one: seconds,
+ * fraction (kept to the microsecond) and zone optional; a time without a zone is UTC, as every
+ * timestamp auditrail writes and the first seed's `datetime.now().isoformat()`, whatever TZ says; a
+ * space may stand for the T; an offset may be +hh, +hhmm or +hh:mm. Impossible dates (02-31) are refused.
+ */
+export function parseIsoTimestampUs(text: string): number | undefined {
+  const m = ISO_TIME.exec(text.trim());
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((part) => Number(part ?? 0)) as [number, number, number, number, number, number];
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  // Date.UTC rolls 2026-02-31 over to March: refuse instead of guessing.
+  const back = new Date(ms);
+  if (back.getUTCFullYear() !== year || back.getUTCMonth() !== month - 1 || back.getUTCDate() !== day) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  const fractionUs = Number((m[7] ?? '').padEnd(6, '0').slice(0, 6));
+  const offsetUs = zoneOffsetUs(m[8]);
+  if (offsetUs === undefined) return undefined;
+  return ms * 1000 + fractionUs - offsetUs;
+}
+
+function zoneOffsetUs(zone: string | undefined): number | undefined {
+  if (zone === undefined || zone.toUpperCase() === 'Z') return 0;
+  const digits = zone.slice(1).replace(':', '');
+  const hours = Number(digits.slice(0, 2));
+  const minutes = digits.length > 2 ? Number(digits.slice(2)) : 0;
+  if (hours > 23 || minutes > 59) return undefined;
+  const sign = zone[0] === '-' ? -1 : 1;
+  return sign * (hours * 60 + minutes) * 60_000_000;
+}
+
+/**
+ * Microseconds since the epoch of a log's timestamp; NaN when it is not a time. ISO 8601 as
+ * `parseIsoTimestampUs` reads it (zoneless is UTC), else whatever Date.parse makes of it (an RFC 2822 date).
  */
 export function parseTimestampUs(timestamp: string): number {
-  const m = TIMESTAMP_RE.exec(timestamp);
-  if (!m) {
-    const ms = Date.parse(timestamp);
-    return Number.isNaN(ms) ? NaN : ms * 1000;
-  }
-  const [, date, time, fractionText, zone] = m;
-  const offset = zone === undefined || zone.toUpperCase() === 'Z' ? 'Z' : zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
-  const seconds = Date.parse(`${date}T${time}${offset}`);
-  if (Number.isNaN(seconds)) return NaN;
-  const fraction = (fractionText ?? '').padEnd(6, '0').slice(0, 6);
-  return seconds * 1000 + Number(fraction);
+  const us = parseIsoTimestampUs(timestamp);
+  if (us !== undefined) return us;
+  if (/^\s*\d{4}-\d{2}-\d{2}/.test(timestamp)) return NaN; // ISO-looking but impossible: Date.parse would roll 02-31 over
+  const ms = Date.parse(timestamp);
+  return Number.isNaN(ms) ? NaN : ms * 1000;
 }

@@ -2,7 +2,7 @@
 export { AuditLogger } from './logger';
 export type { AuditLoggerOptions } from './options';
 export type { AuditEvent, ActionCatalog, ActionName, AnyCatalog, Details, DraftEvent, EventInput, EventSource, LogEventArgs } from './event';
-export { actionProblem, normaliseArgs, type NormalisedInput } from './input';
+export { actionProblem, MAX_ACTION_LENGTH, normaliseArgs, type NormalisedInput } from './input';
 export {
   AuditError,
   AuditReadError,
@@ -14,10 +14,11 @@ export {
   LoggerClosedError,
   RedactionError,
   SinkError,
+  describe as errorMessage,
   type AuditErrorCode,
 } from './errors';
 export { defineStatuses, statusValidator, pipelineStatuses, outcomeStatuses, type StatusScheme, type StatusListOptions, type StatusValidatorOptions } from './statuses';
-export { MAX_TIMER_MS, checkMilliseconds, checkWholeNumber, checkBoolean } from './option-checks';
+export { MAX_TIMER_MS, checkMilliseconds, checkWholeNumber, checkBoolean, checkChoice, checkFunction, describeValue, isThenable } from './option-checks';
 export { compileFilter, type EventFilter, type EventPredicate } from './filter';
 export { AuditBus, type AuditBusEvents, type AuditBusEventName } from './bus';
 export { definePlugin, type AuditPlugin, type Enricher, type Redactor } from './plugin';
@@ -39,7 +40,7 @@ export { DEFAULT_MIN_RETENTION_DAYS, type RotationOptions, type RetentionOptions
 export { SEGMENT_PATTERN, journalFiles, listSegments, type Segment } from './rotation/segments';
 export { KEY_FILES, generateSigningKeys, writeSigningKeys, loadPrivateKey, loadPublicKey, keyIdOf, type SigningKeyPair } from './integrity/keys';
 export { canonicalJson } from './canonical';
-export { formatTimestamp, parseTimestampUs } from './clock';
+export { formatTimestamp, parseIsoTimestampUs, parseTimestampUs } from './clock';
 export { uuidv7 } from './id';
 export { CSV_COLUMNS, eventToCsv, csvToEvent, neutraliseCell, restoreCell } from './csv-codec';
 export { readEvents, locateLog, type LogFileRef } from './reader/read-events';

@@ -4,7 +4,8 @@ import type { AnyCatalog, DraftEvent, EventInput, EventSource, LogEventArgs } fr
 import { capString, copyDetails, copyValue, type CopyHooks, type SafeValueLimits } from './safe-value';
 import type { StatusScheme } from './statuses';
 
-const MAX_ACTION_LENGTH = 256;
+/** Longest action name the logger records, in UTF-16 units. */
+export const MAX_ACTION_LENGTH = 256;
 
 /** The fields of a call to logEvent, whichever form it took. */
 export interface NormalisedInput {

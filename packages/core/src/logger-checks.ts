@@ -10,14 +10,6 @@ import type { StatusScheme } from './statuses';
 /** Below this, a live writer's lock (held through a GC pause, a synchronous stretch, an fsync) could be taken for abandoned. */
 export const MIN_LOCK_STALE_MS = 1000;
 
-/** `value` when it is one of `choices`. */
-export function checkChoice<T extends string>(option: string, value: T, choices: readonly T[]): T {
-  if (!choices.includes(value)) {
-    throw new InvalidOptionError(option, `${JSON.stringify(value)} is not one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`);
-  }
-  return value;
-}
-
 /** A path with a NUL byte would be cut short by the system: refuse it instead of writing somewhere else. */
 export function checkRootLogDir(dir: unknown): string {
   if (typeof dir !== 'string' || dir === '') throw new InvalidOptionError('rootLogDir', 'must be a non-empty string');

@@ -28,7 +28,31 @@ export function checkBoolean(option: string, value: unknown): boolean {
   return value;
 }
 
-/** A value as an error message shows it: strings quoted, so that "500" and 500 are told apart. */
-function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+/** Returns `value` when it is one of `choices`, else throws naming `option` and the choices. */
+export function checkChoice<T extends string>(option: string, value: T, choices: readonly T[]): T {
+  if (!choices.includes(value)) {
+    throw new InvalidOptionError(option, `${describeValue(value)} is not one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`);
+  }
+  return value;
 }
+
+/** Throws naming `option` unless `value` is a function or undefined (an optional callback). */
+export function checkFunction(option: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'function') throw new InvalidOptionError(option, `must be a function, got ${describeValue(value)}`);
+}
+
+/** A value as an error message shows it: strings quoted (so that "500" and 500 are told apart), arrays, objects and functions by kind. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object' && value !== null) return 'an object';
+  return String(value);
+}
+
+/** Whether `value` is a promise or another thenable (what a user callback may return). */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+const describe = describeValue;

@@ -63,6 +63,10 @@ describe('event record', () => {
       expect(parseTimestampUs('2026-05-27T16:30:01.123456+02:00')).to.equal(utc);
       expect(parseTimestampUs('2026-05-27T16:30:01.123456+0200')).to.equal(utc);
       expect(parseTimestampUs('2026-05-27T14:30:01')).to.equal(utc - 123_456);
+      expect(parseTimestampUs('2026-05-27T14:30')).to.equal(utc - 1_123_456);
+      expect(parseTimestampUs('2026-05-27T16:30:01.123456+02')).to.equal(utc);
+      expect(parseTimestampUs('2026-05-27')).to.equal(Date.UTC(2026, 4, 27) * 1000);
+      expect(parseTimestampUs('2026-02-31T00:00:00Z')).to.be.NaN;
       expect(parseTimestampUs('2026-05-27T14:30:61Z')).to.be.NaN;
       expect(parseTimestampUs('yesterday')).to.be.NaN;
     } finally {

@@ -1,5 +1,5 @@
 // OTLP/HTTP JSON logs: one logRecord per audit event, severity from the status, attributes from the fields.
-import type { AuditEvent, StatusScheme } from '@auditrail/core';
+import { parseTimestampUs, type AuditEvent, type StatusScheme } from '@auditrail/core';
 
 /** An OTLP AnyValue in its JSON encoding (int64 as decimal strings). */
 export type OtlpValue =
@@ -63,13 +63,10 @@ export function otlpValue(value: unknown): OtlpValue {
   return { stringValue: String(value) };
 }
 
-/** Nanoseconds since the epoch of our µs timestamp, as the decimal string OTLP JSON wants. */
+/** Nanoseconds since the epoch of an event's timestamp (any form core reads), as the decimal string OTLP JSON wants; '0' when it is not a time. */
 export function timeUnixNano(timestamp: string): string {
-  const match = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(timestamp);
-  const whole = Date.parse(`${match ? match[1] : timestamp.replace(/\.\d+Z$/, '')}Z`);
-  if (Number.isNaN(whole)) return '0';
-  const fraction = (match?.[2] ?? '').padEnd(9, '0');
-  return (BigInt(whole) * 1_000_000n + BigInt(fraction)).toString();
+  const us = parseTimestampUs(timestamp);
+  return Number.isNaN(us) ? '0' : (BigInt(us) * 1000n).toString();
 }
 
 /** One OTLP logRecord for an audit event. */

@@ -28,6 +28,14 @@ describe('HttpSink presets', () => {
     return { events, requests: server.requests, logger };
   }
 
+  it('timeUnixNano reads every timestamp form core reads: zoneless is UTC, offsets are applied, microseconds kept', () => {
+    const utc = timeUnixNano('2026-05-27T14:30:01.123456Z');
+    expect(utc).to.equal((BigInt(Date.UTC(2026, 4, 27, 14, 30, 1)) * 1_000_000n + 123_456_000n).toString());
+    expect(timeUnixNano('2026-05-27T16:30:01.123456+02:00')).to.equal(utc);
+    expect(timeUnixNano('2026-05-27T14:30:01.123456')).to.equal(utc);
+    expect(timeUnixNano('not a time')).to.equal('0');
+  });
+
   it('OTLP/HTTP JSON: one logRecord per event at /v1/logs, severity from the scheme, attributes from the fields', async () => {
     const scheme = pipelineStatuses.extend('CRITICAL');
     const { events, requests } = await deliver(
