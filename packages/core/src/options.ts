@@ -34,7 +34,7 @@ export interface AuditLoggerOptions {
   fsyncIntervalMs?: number;
   /** 'throw' (default: logEvent rejects on a failed write) or 'emit' (the error goes to the bus). */
   onError?: 'throw' | 'emit';
-  /** Actor recorded when an event names none. */
+  /** Actor recorded when an event names none: a non-empty string, capped at limits.maxStringLength. */
   actor?: string;
   /** Caps on details (bytes, string length, depth). */
   limits?: Partial<SafeValueLimits>;

@@ -4,11 +4,11 @@ import type { Details } from './event';
 
 /** Limits applied while copying details. */
 export interface SafeValueLimits {
-  /** Serialised size above which top-level keys are dropped (default 65,536 bytes). */
+  /** Serialised size above which top-level keys are dropped (default 65,536 bytes; at least 1,024). */
   maxDetailsBytes: number;
-  /** Strings longer than this are cut, with a marker (default 16,384 characters). */
+  /** Strings longer than this are cut, with a marker (default 16,384 characters; at least 64). */
   maxStringLength: number;
-  /** Nesting deeper than this becomes "[MaxDepth]" (default 32). */
+  /** Nesting deeper than this becomes "[MaxDepth]" (default 32; 1 to 1,000). */
   maxDepth: number;
 }
 

@@ -18,7 +18,7 @@ import { JsonlJournalReader, type SegmentLister } from './journal-reader';
 import { MemoryQueue, type MemoryQueueOptions } from './memory-queue';
 import { OutboxWriter, outboxFiles, outboxPath } from './outbox';
 import { resolvePolicy, type DeliveryPolicy } from './policy';
-import { SinkWorker, type SinkState, type SinkStats } from './sink-worker';
+import { SinkWorker, warnCursorWriteFailed, type SinkState, type SinkStats } from './sink-worker';
 import { DeliveryLease } from './lease';
 import { checkMilliseconds, checkWholeNumber, MAX_TIMER_MS } from '../option-checks';
 import { JournalSource, LeasedJournalSource } from './source';
@@ -45,6 +45,16 @@ export interface DeliveryOptions {
   outboxSegmentBytes?: number;
 }
 
+/** The fields of the `delivery` option (the engine's own options come from the logger). */
+const DELIVERY_KEYS = ['policy', 'queue', 'acknowledged', 'pollIntervalMs', 'outboxSegmentBytes'];
+
+/** A typo in an options object (`pollIntervallMs`) would be ignored without a word: refuse keys it does not have. */
+function refuseUnknownKeys(path: string, object: object, known: readonly string[]): void {
+  for (const key of Object.keys(object)) {
+    if (!known.includes(key)) throw new InvalidOptionError(`${path}.${key}`, `is not an option (known: ${known.join(', ')})`);
+  }
+}
+
 /** Longest cursor file name: a file name has 255 bytes, and temp and aside names add a suffix. */
 const MAX_CURSOR_NAME_BYTES = 200;
 
@@ -60,6 +70,8 @@ export function checkBatchSink(
   filter?: EventFilter,
 ): { accepts: EventPredicate | undefined; policy: DeliveryPolicy } {
   if (typeof sink.name !== 'string' || sink.name === '') throw new InvalidOptionError('sinks', 'a batch sink needs a non-empty name');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(sink.name)) throw new InvalidOptionError('sinks', `the name of batch sink ${JSON.stringify(sink.name)} contains control characters`);
   if (takenNames.includes(sink.name)) {
     throw new InvalidOptionError('sinks', `two batch sinks are named "${sink.name}": each needs its own name (it names the sink's cursor file)`);
   }
@@ -72,15 +84,18 @@ export function checkBatchSink(
   return { accepts, policy };
 }
 
-/** Throws InvalidOptionError naming the first bad field of `options` (the logger checks them before it creates anything). */
-export function checkDeliveryOptions(options: DeliveryOptions | undefined): void {
+/** Throws InvalidOptionError naming the first bad field of `options` (the logger checks them before it creates anything); `exactKeys` refuses fields it does not know. */
+export function checkDeliveryOptions(options: DeliveryOptions | undefined, exactKeys = true): void {
   if (options === undefined) return;
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('delivery', 'must be an object');
+  if (exactKeys) refuseUnknownKeys('delivery', options, DELIVERY_KEYS);
   resolvePolicy('delivery.policy', options.policy);
   const segmentBytes = options.outboxSegmentBytes;
   if (segmentBytes !== undefined && !(Number.isInteger(segmentBytes) && segmentBytes > 0)) {
     throw new InvalidOptionError('delivery.outboxSegmentBytes', `must be a whole number of bytes above 0, got ${String(segmentBytes)}`);
   }
   if (options.pollIntervalMs !== undefined) checkMilliseconds('delivery.pollIntervalMs', options.pollIntervalMs);
+  if (options.queue !== undefined) refuseUnknownKeys('delivery.queue', options.queue, ['maxEvents', 'overflow']);
   const { maxEvents, overflow } = options.queue ?? {};
   if (maxEvents !== undefined) checkWholeNumber('delivery.queue.maxEvents', maxEvents, 1);
   if (overflow !== undefined && !['block', 'drop-oldest', 'drop-newest'].includes(overflow)) {
@@ -92,7 +107,7 @@ export function checkDeliveryOptions(options: DeliveryOptions | undefined): void
     if (!Array.isArray(ack.sinks) || ack.sinks.length === 0 || ack.sinks.some((name) => typeof name !== 'string' || name === '')) {
       throw new InvalidOptionError('delivery.acknowledged.sinks', 'must name at least one batch sink');
     }
-    if (ack.timeoutMs !== undefined) checkMilliseconds('delivery.acknowledged.timeoutMs', ack.timeoutMs);
+    if (ack.timeoutMs !== undefined) checkMilliseconds('delivery.acknowledged.timeoutMs', ack.timeoutMs, 1, Infinity); // Infinity: wait for confirmation
   }
 }
 
@@ -157,7 +172,7 @@ export class DeliveryEngine {
   private keepAlive: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: DeliveryEngineOptions) {
-    checkDeliveryOptions(options);
+    checkDeliveryOptions(options, false); // the engine's own options ride along: checked by the logger with exact keys
     this.deadLetters = new DeadLetterFile(options.rootLogDir);
     if (options.journalPath === undefined && options.rootLogDir !== undefined) {
       this.outbox = new OutboxWriter(outboxPath(options.rootLogDir), options.outboxSegmentBytes);
@@ -200,9 +215,7 @@ export class DeliveryEngine {
     if (this.journalPath !== undefined) {
       const path = this.journalPath;
       const dir = join(this.options.rootLogDir!, '.delivery');
-      const cursor = new CursorStore(dir, sink.name, undefined, (err) =>
-        this.options.warn('CURSOR_WRITE_FAILED', `sink "${sink.name}": cannot save its cursor: ${err instanceof Error ? err.message : String(err)} (events may be sent again after a restart)`),
-      );
+      const cursor = new CursorStore(dir, sink.name, undefined, (err) => warnCursorWriteFailed(this.options.warn, sink.name, err));
       const lease = new DeliveryLease(join(dir, cursorFileName(sink.name).replace(/\.cursor$/, '.lease')), {
         onStale: (message) => this.options.warn('STALE_LEASE_BROKEN', `sink "${sink.name}": ${message}`),
         onLost: (message) => this.options.warn('LEASE_LOST', `sink "${sink.name}": ${message}`),
@@ -302,7 +315,7 @@ export class DeliveryEngine {
         try {
           worker.source.close();
         } catch (err) {
-          this.options.warn('CURSOR_WRITE_FAILED', `sink "${worker.name}": cannot save its cursor at close: ${err instanceof Error ? err.message : String(err)}`);
+          warnCursorWriteFailed(this.options.warn, worker.name, err);
         }
       }
       this.outbox?.close();

@@ -259,7 +259,7 @@ export class SinkWorker {
       try {
         this.source.commit(batch);
       } catch (err) {
-        this.context.warn('CURSOR_WRITE_FAILED', `sink "${this.name}": cannot save its cursor: ${describe(err)} (events may be sent again after a restart)`);
+        warnCursorWriteFailed(this.context.warn, this.name, err);
       }
       if (batch.lastSeq > this.committedSeq) this.committedSeq = batch.lastSeq;
     }
@@ -277,7 +277,7 @@ export class SinkWorker {
     try {
       this.source.persist?.();
     } catch (err) {
-      this.context.warn('CURSOR_WRITE_FAILED', `sink "${this.name}": cannot save its cursor: ${describe(err)} (events may be sent again after a restart)`);
+      warnCursorWriteFailed(this.context.warn, this.name, err);
     }
   }
 
@@ -359,4 +359,9 @@ export class SinkWorker {
     this.counts.deadLettered += letters.length;
     this.context.bus.emit('dead_letter', { sink: this.name, count: letters.length, reason });
   }
+}
+
+/** Reports a cursor that could not be saved: nothing is lost, but events may be sent again after a restart. */
+export function warnCursorWriteFailed(warn: (code: string, message: string) => void, sink: string, err: unknown): void {
+  warn('CURSOR_WRITE_FAILED', `sink "${sink}": cannot save its cursor: ${describe(err)} (events may be sent again after a restart)`);
 }
