@@ -1,6 +1,6 @@
 // `auditrail report`: the page is made by the built binary from a real log and checked in a real headless Chromium
 // (Debian's chromium, driven by playwright-core): event count, filters, details on click, a non-blank screenshot.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
@@ -189,12 +189,22 @@ describe('auditrail report', function () {
       expect(embeddedData(readFileSync(out, 'utf8')).events.map((e) => e.d.i)).to.deep.equal([0, 1, 2, 3, 4]);
     }
   });
+
+  it("holds UTC timestamps for the first seed's zoneless ones, so the page reads them as UTC, not local time", async function () {
+    const log = tempDir();
+    const seed = [{ timestamp: '2026-05-27T14:30:01.123456', action_type: 'hp_change', status: 'success', details: {}, error: null }];
+    writeFileSync(join(log, 'audit_log.json'), JSON.stringify(seed));
+    const out = join(tempDir(), 'seed.html');
+    const run = await runCli(['report', log, '--out', out], { env: { TZ: 'America/New_York' } });
+    expect(run.code, run.stderr).to.equal(0);
+    expect(embeddedData(readFileSync(out, 'utf8')).events.map((e) => e.t)).to.deep.equal(['2026-05-27T14:30:01.123456Z']);
+  });
 });
 
 interface Embedded {
   total: number;
   selection: string;
-  events: { d: Record<string, unknown> }[];
+  events: { d: Record<string, unknown>; t: string }[];
 }
 
 function embeddedData(text: string): Embedded {

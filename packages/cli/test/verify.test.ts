@@ -91,6 +91,21 @@ describe('auditrail keygen, verify and redact-lookup', () => {
     expect(without.stdout).to.include('FAILED: modified: position 1');
   });
 
+  it('verify names its own flags when a key cannot be used: --public-key that is not a key, an empty --key-file', async () => {
+    const dir = tempDir();
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
+    await logger.logEvent('a');
+    await logger.close();
+    writeFileSync(join(dir, 'bad.pem'), '-----BEGIN PUBLIC KEY-----garbage\n');
+    writeFileSync(join(dir, 'empty.key'), '');
+    const bad = await runCli(['verify', dir, '--format', 'jsonl', '--public-key', join(dir, 'bad.pem')]);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr.trim()).to.match(/^auditrail: Invalid option "--public-key": cannot be read as a public key/);
+    expect(bad.stderr.trim().split('\n')).to.have.length(1);
+    const empty = await runCli(['verify', dir, '--format', 'jsonl', '--key-file', join(dir, 'empty.key')]);
+    expect(empty.stderr).to.include('the HMAC key is empty');
+  });
+
   it('verify --postgres reads a table in seq order and finds a modified row', async () => {
     const dir = tempDir();
     await runCli(['keygen', '--out', join(dir, 'keys')]);

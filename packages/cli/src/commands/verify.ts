@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { InvalidOptionError, verifyAuditLog, type ChainProblem, type LogFormat, type VerifyReport } from '@auditrail/core';
 import type { Command } from 'commander';
+import { withFlagNames } from '../flag-names';
 import { StreamOutput } from '../output';
 import { EXIT } from '../root';
 
@@ -19,6 +20,9 @@ interface VerifyFlags {
   logId?: string;
   json?: boolean;
 }
+
+/** The flag of each library option verify passes on, for its error messages. */
+const VERIFY_FLAGS = { publicKey: '--public-key', hmacKey: '--key', checkpoints: '--checkpoints', connection: '--postgres', table: '--table', schema: '--schema', logId: '--log-id' };
 
 /** Adds the verify command. */
 export function registerVerify(program: Command): void {
@@ -47,7 +51,7 @@ Examples:
   $ auditrail verify --postgres postgres://localhost/audit --table audit_events --key-file hmac.key`,
     )
     .action(async (target: string | undefined, flags: VerifyFlags) => {
-      const report = await run(target, flags);
+      const report = await withFlagNames(VERIFY_FLAGS, () => run(target, flags));
       const out = new StreamOutput(process.stdout);
       await out.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
       await out.end();
