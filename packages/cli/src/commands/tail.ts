@@ -37,6 +37,8 @@ export function registerTail(program: Command): void {
     const isDirectory = isDirectoryTarget(target, Boolean(flags.follow));
     const cursor = new LogCursor(target, isDirectory);
     const print = printer(flags, selection);
+    // Listening from the start: a SIGTERM right after the first events are printed must end the follow, not the process.
+    const interrupt = flags.follow ? interruptible() : undefined;
     try {
       const newest = new NewestEvents(flags.lines, selection);
       await cursor.start({ events: (batch) => newest.add(batch), problem: warn }, { count: flags.lines, accept: (event) => matches(event, selection) });
@@ -46,8 +48,10 @@ export function registerTail(program: Command): void {
         if (!cursor.path) locateLog(target); // no log at all: the same error as every other command
         return;
       }
-      await followUntilInterrupted(cursor, { events: (batch) => print(inLogOrder(batch)), problem: warn }, isDirectory ? target : dirname(resolve(target)), flags.interval);
+      const listener: CursorListener = { events: (batch) => print(inLogOrder(batch)), problem: warn };
+      await followLog(cursor, listener, { watchDir: isDirectory ? target : dirname(resolve(target)), pollMs: flags.interval, signal: interrupt!.signal });
     } finally {
+      interrupt?.dispose();
       await cursor.close();
     }
   });
@@ -71,21 +75,22 @@ function existsParent(target: string): boolean {
   }
 }
 
-/** Follows until SIGINT, SIGTERM or a closed stdout; read errors end the command. */
-async function followUntilInterrupted(cursor: LogCursor, listener: CursorListener, watchDir: string, pollMs: number): Promise<void> {
+/** An abort signal for SIGINT, SIGTERM or a closed stdout (read errors end the command); dispose() stops listening. */
+function interruptible(): { signal: AbortSignal; dispose(): void } {
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   const onOutputError = (): void => stop.abort(); // bin.ts ends the process on EPIPE; this covers in-process use
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   process.stdout.once('error', onOutputError);
-  try {
-    await followLog(cursor, listener, { watchDir, pollMs, signal: stop.signal });
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.stdout.off('error', onOutputError);
-  }
+  return {
+    signal: stop.signal,
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.stdout.off('error', onOutputError);
+    },
+  };
 }
 
 /** Just after the logger rotated its journal the live file holds few events: take the rest of the last N from the newest segments. */
