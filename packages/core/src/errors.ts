@@ -102,8 +102,12 @@ export class AuditReadError extends AuditError {
   }
 }
 
-/** One-line description of any thrown value. */
+/** One-line description of any thrown value; never throws itself (a null-prototype object, a throwing toString). */
 export function describe(cause: unknown): string {
   if (cause instanceof Error) return cause.message;
-  return String(cause);
+  try {
+    return String(cause);
+  } catch {
+    return Object.prototype.toString.call(cause);
+  }
 }

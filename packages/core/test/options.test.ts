@@ -8,6 +8,7 @@ import {
   MemoryBatchSink,
   MemorySink,
   Redaction,
+  errorMessage,
   generateSigningKeys,
   outcomeStatuses,
   verifyAuditLog,
@@ -136,6 +137,13 @@ describe('AuditLogger options', () => {
     const report = await verifyAuditLog(dir, { hmacKey: '' });
     expect(report.keyed).to.equal(true);
     expect(report.warnings.join('\n')).to.include('the HMAC key is empty');
+  });
+
+  it('errorMessage describes any thrown value without throwing itself', () => {
+    expect(errorMessage(new Error('boom'))).to.equal('boom');
+    expect(errorMessage('text')).to.equal('text');
+    expect(errorMessage(Object.create(null))).to.equal('[object Object]');
+    expect(errorMessage({ toString: () => { throw new Error('no'); } })).to.equal('[object Object]');
   });
 
   it('new Redaction() checks its options too', () => {
