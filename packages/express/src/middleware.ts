@@ -1,6 +1,19 @@
 // auditMiddleware: one audit event per Express request, recorded when the response has been sent (or the client went away).
 import { STATUS_CODES } from 'node:http';
-import { actionProblem, InvalidOptionError, resolveOutcomeStatuses, type ActionCatalog, type AuditLogger, type Details, type OutcomeStatuses } from '@auditrail/core';
+import {
+  actionProblem,
+  checkFunction,
+  describeValue,
+  errorMessage,
+  InvalidOptionError,
+  isThenable,
+  MAX_ACTION_LENGTH,
+  resolveOutcomeStatuses,
+  type ActionCatalog,
+  type AuditLogger,
+  type Details,
+  type OutcomeStatuses,
+} from '@auditrail/core';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 
 /** Options of `auditMiddleware`; only `logger` is required. */
@@ -59,7 +72,10 @@ export function auditMiddleware<C extends ActionCatalog>(options: ExpressAuditOp
   resolveOutcomeStatuses(logger.statuses, opts.statuses); // fail now on a scheme without a failure status
   const include = opts.include ?? ((req: Request) => CHANGING_METHODS.has(req.method));
   const failed = opts.failed ?? failedByDefault;
-  const report = (err: unknown, req: Request): void => reportSafely(opts.onError, err, req);
+  const report = (err: unknown, req: Request): void => {
+    const onError = opts.onError;
+    reportUnrecorded(err, `request ${defaultAction(req.method, pathOf(req))}`, onError && (() => onError(err, req)));
+  };
 
   return function auditrail(req: Request, res: Response, next: NextFunction): void {
     const extra: Details = {};
@@ -67,7 +83,7 @@ export function auditMiddleware<C extends ActionCatalog>(options: ExpressAuditOp
     try {
       included = Boolean(include(req));
     } catch (err) {
-      extra.include_error = messageOf(err); // neither fail the request nor skip it: record it, with the reason
+      extra.include_error = errorMessage(err); // neither fail the request nor skip it: record it, with the reason
     }
     if (!included) return next();
     const started = performance.now();
@@ -93,7 +109,7 @@ export function auditMiddleware<C extends ActionCatalog>(options: ExpressAuditOp
         const problem = actionProblem(action);
         if (problem) throw new Error(`action() returned a bad action name: ${problem}`);
       } catch (err) {
-        details.action_error = messageOf(err); // record under the default name rather than lose the event
+        details.action_error = errorMessage(err); // record under the default name rather than lose the event
         action = key;
       }
       attempt(details, 'details', () => Object.assign(details, opts.details?.(req, res)));
@@ -105,7 +121,7 @@ export function auditMiddleware<C extends ActionCatalog>(options: ExpressAuditOp
       try {
         isFailure ||= Boolean(failed(code));
       } catch (err) {
-        details.failed_error = messageOf(err); // fall back to the default rule rather than lose the event
+        details.failed_error = errorMessage(err); // fall back to the default rule rather than lose the event
         isFailure = failedByDefault(code);
       }
       const thrown = routeErrors.get(res);
@@ -152,29 +168,30 @@ function failedByDefault(code: number): boolean {
 }
 
 /**
- * Hands an unrecorded event to onError (default: a process warning). An onError that throws or
- * rejects becomes a process warning too, never an uncaught error that would end the host process.
+ * Hands an unrecorded event to `onError`, by default a process warning. An onError that throws or
+ * rejects becomes that warning too, never an uncaught error that would end the host process.
+ * The gRPC interceptor has the same routine, with the same warning.
  */
-function reportSafely(onError: ExpressAuditOptions['onError'], err: unknown, req: Request): void {
-  const warn = (extra = ''): void => {
-    process.emitWarning(`auditrail: an HTTP audit event was not recorded: ${messageOf(err)}${extra}`, 'AuditrailWarning');
-  };
+function reportUnrecorded(err: unknown, call: string, onError: (() => unknown) | undefined): void {
+  const warn = (extra = ''): void =>
+    process.emitWarning(`auditrail: an HTTP audit event was not recorded: ${errorMessage(err)}${extra} (${call})`, { type: 'AuditrailWarning', code: 'EVENT_NOT_RECORDED' });
   if (!onError) return warn();
   try {
-    const result: unknown = onError(err, req);
-    if (isThenable(result)) result.then(undefined, (thrown: unknown) => warn(`; onError rejected: ${messageOf(thrown)}`));
+    const result = onError();
+    if (isThenable(result)) result.then(undefined, (thrown: unknown) => warn(`; onError rejected: ${errorMessage(thrown)}`));
   } catch (thrown) {
-    warn(`; onError threw: ${messageOf(thrown)}`);
+    warn(`; onError threw: ${errorMessage(thrown)}`);
   }
 }
 
+/** What actor() returned, when the logger takes it: a non-string would lose the event, so it throws and the event is recorded without an actor. */
+function checkActor(actor: unknown): string | null | undefined {
+  if (actor === undefined || actor === null || typeof actor === 'string') return actor;
+  throw new Error(`actor() returned ${describeValue(actor)}, not a string`);
+}
+
 function actorOf(req: Request, options: ExpressAuditOptions): string | null | undefined {
-  if (options.actor) {
-    const actor = options.actor(req);
-    // The logger refuses a non-string actor, which would lose the event: record it without one instead.
-    if (actor !== undefined && actor !== null && typeof actor !== 'string') throw new Error(`actor() returned ${describe(actor)}, not a string`);
-    return actor;
-  }
+  if (options.actor) return checkActor(options.actor(req));
   const header = req.get(options.actorHeader ?? 'x-actor');
   if (header) return header;
   const user = (req as Request & { user?: unknown }).user;
@@ -188,11 +205,8 @@ function actorOf(req: Request, options: ExpressAuditOptions): string | null | un
   return undefined;
 }
 
-/** Longest action the logger records. */
-const MAX_ACTION_LENGTH = 256;
-
 /**
- * "METHOD /route", or for a request no route matched, "METHOD /path" cut to the logger's 256 characters
+ * "METHOD /route", or for a request no route matched, "METHOD /path" cut to the logger's MAX_ACTION_LENGTH (256) characters
  * (a long URL, which a client chooses, must not cost the event: the whole path is in details.path).
  */
 function defaultAction(method: string, path: string): string {
@@ -211,7 +225,7 @@ function attempt<T>(details: Details, label: string, get: () => T): T | undefine
   try {
     return get();
   } catch (err) {
-    details[`${label}_error`] = messageOf(err);
+    details[`${label}_error`] = errorMessage(err);
     return undefined;
   }
 }
@@ -229,27 +243,9 @@ function checkOptions(options: ExpressAuditOptions): ExpressAuditOptions {
     }
   }
   if (options.statuses !== undefined && (typeof options.statuses !== 'object' || options.statuses === null || Array.isArray(options.statuses))) {
-    throw new InvalidOptionError('statuses', `${describe(options.statuses)} is not an object { success?, failure? }`);
+    throw new InvalidOptionError('statuses', `${describeValue(options.statuses)} is not an object { success?, failure? }`);
   }
-  for (const key of ['include', 'actor', 'details', 'failed', 'onError'] as const) {
-    if (options[key] !== undefined && typeof options[key] !== 'function') throw new InvalidOptionError(key, 'must be a function');
-  }
+  for (const key of ['include', 'actor', 'details', 'failed', 'onError'] as const) checkFunction(key, options[key]);
   if (options.actorHeader !== undefined && (typeof options.actorHeader !== 'string' || options.actorHeader === '')) throw new InvalidOptionError('actorHeader', 'must be a header name');
   return options;
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** A value as an error message shows it: strings quoted. */
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
-  return String(value);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
 }

@@ -246,6 +246,34 @@ describe('auditMiddleware (Express)', () => {
     }
   });
 
+  it('warns, without an onError, with the type, code and message shape the gRPC interceptor uses, naming the request', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      running = await start();
+      await running!.logger.close();
+      const res = await post(`${running!.base}/experiments/e/pause?token=s3cret`, {});
+      expect(res.status).to.equal(200);
+      await until(() => warnings.some((w) => w.name === 'AuditrailWarning'));
+      const warning = warnings.find((w) => w.name === 'AuditrailWarning')!;
+      expect(warning).to.include({ code: 'EVENT_NOT_RECORDED' });
+      expect(warning.message).to.equal('auditrail: an HTTP audit event was not recorded: AuditLogger is closed: no more events are accepted (request POST /experiments/e/pause)');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('refuses callbacks that are not functions, saying what was given', () => {
+    const logger = new AuditLogger({ format: 'none' });
+    for (const key of ['include', 'actor', 'details', 'failed', 'onError'] as const) {
+      expect(() => auditMiddleware({ logger, [key]: 'log' as never }), key)
+        .to.throw(InvalidOptionError, `Invalid option "${key}": must be a function, got "log"`)
+        .with.property('option', key);
+    }
+    expect(() => auditMiddleware({ logger, statuses: ['failed'] as never })).to.throw(InvalidOptionError, /"statuses": an array is not an object/);
+  });
+
   it('records a request whose action function returns a bad name, or whose include() throws, with the reason', async () => {
     running = await start({
       include: (req) => {

@@ -7,7 +7,12 @@ import {
   actionProblem,
   addSnapshotDetails,
   checkBoolean,
+  checkChoice,
+  checkFunction,
+  describeValue,
+  errorMessage,
   InvalidOptionError,
+  isThenable,
   resolveOutcomeStatuses,
   takeSnapshot,
   type ActionCatalog,
@@ -25,7 +30,7 @@ import {
   type ServerInterceptor,
   type StatusObject,
 } from '@grpc/grpc-js';
-import { describe, methodAudit, methodName, type GrpcAuditOptions, type GrpcCallInfo, type MethodAudit } from './options';
+import { methodAudit, methodName, type GrpcAuditOptions, type GrpcCallInfo, type MethodAudit } from './options';
 
 type PartialStatus = Pick<StatusObject, 'code' | 'details'> & { metadata?: Metadata | null };
 
@@ -108,25 +113,17 @@ class AuditedCall {
       .withSendStatus((status, next) => {
         this.record(status).then(
           () => next(status),
-          (err: unknown) => next(status.code === grpcStatus.OK ? { code: grpcStatus.INTERNAL, details: `the call succeeded but its audit event was not recorded: ${messageOf(err)}`, metadata: status.metadata } : status),
+          (err: unknown) => next(status.code === grpcStatus.OK ? { code: grpcStatus.INTERNAL, details: `the call succeeded but its audit event was not recorded: ${errorMessage(err)}`, metadata: status.metadata } : status),
         );
       })
       .build();
     return new ServerInterceptingCall(this.call, responder);
   }
 
-  /** Hands an unrecorded event to onError; an onError that throws (or rejects) becomes a process warning, never an unhandled error. */
+  /** Hands the unrecorded event of a cancelled call to onError (see reportUnrecorded). */
   private report(err: unknown): void {
-    const warn = (extra = ''): void => {
-      process.emitWarning(`auditrail: the audit event of a cancelled gRPC call to ${this.path} was not recorded: ${messageOf(err)}${extra}`, 'AuditrailWarning');
-    };
-    if (!this.options.onError) return warn();
-    try {
-      const result: unknown = this.options.onError(err, this.info());
-      if (isThenable(result)) result.then(undefined, (thrown: unknown) => warn(`; onError rejected: ${messageOf(thrown)}`));
-    } catch (thrown) {
-      warn(`; onError threw: ${messageOf(thrown)}`);
-    }
+    const onError = this.options.onError;
+    reportUnrecorded(err, `cancelled call ${this.path}`, onError && (() => onError(err, this.info())));
   }
 
   /**
@@ -192,18 +189,13 @@ class AuditedCall {
       if (problem === undefined) return name;
       details.action_error = `action() returned a bad action name: ${problem}`;
     } catch (err) {
-      details.action_error = messageOf(err);
+      details.action_error = errorMessage(err);
     }
     return info.method;
   }
 
   private actor(info: GrpcCallInfo): string | null | undefined {
-    if (this.options.actor) {
-      const actor = this.options.actor(info);
-      // The logger refuses a non-string actor, which would lose the event: record it without one instead.
-      if (actor !== undefined && actor !== null && typeof actor !== 'string') throw new Error(`actor() returned ${describe(actor)}, not a string`);
-      return actor;
-    }
+    if (this.options.actor) return checkActor(this.options.actor(info));
     const value = info.metadata.get(this.options.actorKey ?? 'x-actor')[0];
     return typeof value === 'string' && value !== '' ? value : undefined;
   }
@@ -213,7 +205,7 @@ class AuditedCall {
     try {
       return get();
     } catch (err) {
-      details[`${label}_error`] = messageOf(err);
+      details[`${label}_error`] = errorMessage(err);
       return undefined;
     }
   }
@@ -221,18 +213,14 @@ class AuditedCall {
 
 function checkOptions(options: GrpcAuditOptions): GrpcAuditOptions {
   if (!options || typeof options.logger?.logEvent !== 'function') throw new InvalidOptionError('logger', 'must be an AuditLogger');
-  if (options.otherMethods !== undefined && options.otherMethods !== 'record' && options.otherMethods !== 'skip') {
-    throw new InvalidOptionError('otherMethods', `${JSON.stringify(options.otherMethods)} is not "record" or "skip"`);
-  }
+  if (options.otherMethods !== undefined) checkChoice('otherMethods', options.otherMethods, ['record', 'skip']);
   if (options.actorKey !== undefined && (typeof options.actorKey !== 'string' || !/^[0-9a-z_.-]+$/.test(options.actorKey) || options.actorKey.endsWith('-bin'))) {
-    throw new InvalidOptionError('actorKey', `${JSON.stringify(options.actorKey)} is not a lower-case text metadata key`);
+    throw new InvalidOptionError('actorKey', `${describeValue(options.actorKey)} is not a lower-case text metadata key`);
   }
-  for (const key of ['actor', 'onError'] as const) {
-    if (options[key] !== undefined && typeof options[key] !== 'function') throw new InvalidOptionError(key, 'must be a function');
-  }
+  for (const key of ['actor', 'onError'] as const) checkFunction(key, options[key]);
   if (options.recordRequest !== undefined) checkBoolean('recordRequest', options.recordRequest);
-  if (options.statuses !== undefined && !isPlainObject(options.statuses)) throw new InvalidOptionError('statuses', `${describe(options.statuses)} is not an object { success?, failure? }`);
-  if (options.methods !== undefined && !isPlainObject(options.methods)) throw new InvalidOptionError('methods', `${describe(options.methods)} is not an object keyed by method`);
+  if (options.statuses !== undefined && !isPlainObject(options.statuses)) throw new InvalidOptionError('statuses', `${describeValue(options.statuses)} is not an object { success?, failure? }`);
+  if (options.methods !== undefined && !isPlainObject(options.methods)) throw new InvalidOptionError('methods', `${describeValue(options.methods)} is not an object keyed by method`);
   for (const [key, entry] of Object.entries(options.methods ?? {})) checkMethod(`methods.${key}`, entry);
   return options;
 }
@@ -251,22 +239,33 @@ function checkMethod(option: string, entry: unknown): void {
     const problem = actionProblem(audit.action);
     if (problem) throw new InvalidOptionError(`${option}.action`, problem);
   }
-  for (const key of ['details', 'before', 'after'] as const) {
-    if (audit[key] !== undefined && typeof audit[key] !== 'function') throw new InvalidOptionError(`${option}.${key}`, `${describe(audit[key])} is not a function of the call`);
-  }
-  if (audit.snapshots !== undefined && audit.snapshots !== 'diff' && audit.snapshots !== 'full') {
-    throw new InvalidOptionError(`${option}.snapshots`, `${describe(audit.snapshots)} is not "diff" or "full"`);
-  }
+  for (const key of ['details', 'before', 'after'] as const) checkFunction(`${option}.${key}`, audit[key]);
+  if (audit.snapshots !== undefined) checkChoice(`${option}.snapshots`, audit.snapshots, ['diff', 'full']);
 }
 
 function isPlainObject(value: unknown): boolean {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+/**
+ * Hands an unrecorded event to `onError`, by default a process warning. An onError that throws or
+ * rejects becomes that warning too, never an uncaught error that would end the host process.
+ * The Express middleware has the same routine, with the same warning.
+ */
+function reportUnrecorded(err: unknown, call: string, onError: (() => unknown) | undefined): void {
+  const warn = (extra = ''): void =>
+    process.emitWarning(`auditrail: a gRPC audit event was not recorded: ${errorMessage(err)}${extra} (${call})`, { type: 'AuditrailWarning', code: 'EVENT_NOT_RECORDED' });
+  if (!onError) return warn();
+  try {
+    const result = onError();
+    if (isThenable(result)) result.then(undefined, (thrown: unknown) => warn(`; onError rejected: ${errorMessage(thrown)}`));
+  } catch (thrown) {
+    warn(`; onError threw: ${errorMessage(thrown)}`);
+  }
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+/** What actor() returned, when the logger takes it: a non-string would lose the event, so it throws and the event is recorded without an actor. */
+function checkActor(actor: unknown): string | null | undefined {
+  if (actor === undefined || actor === null || typeof actor === 'string') return actor;
+  throw new Error(`actor() returned ${describeValue(actor)}, not a string`);
 }

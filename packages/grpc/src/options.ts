@@ -66,11 +66,3 @@ export function methodAudit(options: GrpcAuditOptions, path: string): MethodAudi
 export function methodName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
-
-/** A value as an error message shows it: strings quoted. */
-export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
-  return String(value);
-}

@@ -388,6 +388,42 @@ describe('auditInterceptor options', () => {
     }
   });
 
+  it('warns, without an onError, with the type, code and message shape the Express middleware uses, naming the call', async () => {
+    const logger = new AuditLogger({ format: 'none', statuses: outcomeStatuses });
+    const trainer = new Trainer();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    const { server, client } = await start(auditOptions(logger, trainer), trainer);
+    try {
+      await logger.close();
+      await new Promise<void>((resolve) => {
+        const stream = client.ApplyDataQuery({ query_text: 'all', limit: 0 }, new grpc.Metadata());
+        stream.once('data', () => stream.cancel());
+        stream.on('error', () => resolve());
+      });
+      await until(() => warnings.some((w) => w.message.includes('ApplyDataQuery')));
+      const warning = warnings.find((w) => w.message.includes('ApplyDataQuery'))!;
+      expect(warning).to.include({ name: 'AuditrailWarning', code: 'EVENT_NOT_RECORDED' });
+      expect(warning.message).to.equal('auditrail: a gRPC audit event was not recorded: AuditLogger is closed: no more events are accepted (cancelled call /weightslab.ExperimentService/ApplyDataQuery)');
+    } finally {
+      process.off('warning', onWarning);
+      client.close();
+      server.forceShutdown();
+    }
+  });
+
+  it('says what was given when it refuses a choice or a callback', () => {
+    const logger = new AuditLogger({ format: 'none' });
+    expect(() => auditInterceptor({ logger, otherMethods: 'all' as never })).to.throw(InvalidOptionError, 'Invalid option "otherMethods": "all" is not one of "record", "skip"');
+    expect(() => auditInterceptor({ logger, methods: { Pause: { snapshots: 'whole' as never } } })).to.throw(InvalidOptionError, 'Invalid option "methods.Pause.snapshots": "whole" is not one of "diff", "full"');
+    expect(() => auditInterceptor({ logger, methods: { Pause: { before: { lr: 1 } as never } } })).to.throw(InvalidOptionError, 'Invalid option "methods.Pause.before": must be a function, got an object');
+    for (const key of ['actor', 'onError'] as const) {
+      expect(() => auditInterceptor({ logger, [key]: 'log' as never }), key).to.throw(InvalidOptionError, `Invalid option "${key}": must be a function, got "log"`);
+    }
+    expect(() => auditInterceptor({ logger, actorKey: 7 as never })).to.throw(InvalidOptionError, 'Invalid option "actorKey": 7 is not a lower-case text metadata key');
+  });
+
   it('records a call whose action function throws or returns a bad name under the method name, with action_error', async () => {
     const memory = new MemorySink();
     const logger = new AuditLogger({ format: 'none', statuses: outcomeStatuses, sinks: [memory] });

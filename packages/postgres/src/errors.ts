@@ -1,5 +1,5 @@
 // Which Postgres failures are worth retrying, and the typed error that says so in plain words.
-import { SinkError } from '@auditrail/core';
+import { errorMessage, SinkError } from '@auditrail/core';
 
 /** What the delivery engine should do with a failed batch. */
 export type FailureKind = 'retryable' | 'permanent';
@@ -54,8 +54,13 @@ function adviceFor(state: string | undefined): string {
   return '';
 }
 
+/**
+ * core's errorMessage, plus what pg's failures need: the errors inside an AggregateError (a
+ * connection refused on both IPv4 and IPv6 comes as one, with an empty message), and the code or
+ * name of an Error without a message.
+ */
 function messageOf(err: unknown): string {
   if (err instanceof AggregateError && err.errors.length > 0) return err.errors.map(messageOf).join('; ');
-  if (err instanceof Error) return err.message || (err as { code?: string }).code || err.name;
-  return String(err);
+  if (err instanceof Error && err.message === '') return (err as { code?: string }).code || err.name;
+  return errorMessage(err);
 }

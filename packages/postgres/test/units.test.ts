@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidOptionError, MAX_TIMER_MS, type AuditEvent } from '@auditrail/core';
+import { actionProblem, InvalidOptionError, MAX_TIMER_MS, type AuditEvent } from '@auditrail/core';
 import { checkIdentifier, classifyPostgresError, postgresDdl, PostgresSink, PostgresSinkError, quoteIdentifier, REPLACEMENT_CHAR, verifyPostgresTable } from '@auditrail/postgres';
 import { copyText, eventToRow, UnstorableEventError } from '../src/rows';
 import { COLUMNS } from '../src/schema';
@@ -152,6 +152,22 @@ describe('postgres option checks', () => {
     expect(() => new PostgresSink({ client: 'host=x' as never })).to.throw(InvalidOptionError, '"client"');
   });
 
+  it('refuses exactly the control characters core refuses in an action name', () => {
+    for (let code = 0; code <= 0xa0; code++) {
+      const name = `pg${String.fromCharCode(code)}x`;
+      const refused = (() => {
+        try {
+          new PostgresSink({ name });
+          return false;
+        } catch (err) {
+          expect(err, `U+${code.toString(16)}`).to.be.instanceOf(InvalidOptionError).with.property('option', 'name');
+          return true;
+        }
+      })();
+      expect(refused, `U+${code.toString(16)}`).to.equal(actionProblem(name) !== undefined);
+    }
+  });
+
   it('verifyPostgresTable refuses a queryTimeoutMs outside 1 to MAX_TIMER_MS (0 meant no timeout) before connecting', async () => {
     for (const queryTimeoutMs of [0, -1, 3e9, NaN, '100' as unknown as number]) {
       const error = await verifyPostgresTable({ connection: 'postgres://127.0.0.1:9/none', table: 'audit_events', queryTimeoutMs }).then(
@@ -188,5 +204,16 @@ describe('postgres error classification', () => {
     const error = new PostgresSinkError('pg', 'cannot reach db:5432/audit as "bob"', pgError('28P01'), 'retryable');
     expect(error.message).to.equal('Sink "pg" failed: cannot reach db:5432/audit as "bob": server said 28P01 (SQLSTATE 28P01); the events are kept and retried (check the user and password)');
     expect(error).to.include({ sqlState: '28P01', kind: 'retryable', code: 'SINK_FAILED', sink: 'pg' });
+  });
+
+  it('names every error inside an AggregateError, and the code or name of an error without a message', () => {
+    const refused = (address: string) => Object.assign(new Error(`connect ECONNREFUSED ${address}`), { code: 'ECONNREFUSED' });
+    const both = new AggregateError([refused('::1:5432'), refused('127.0.0.1:5432')]);
+    expect(new PostgresSinkError('pg', 'cannot reach localhost:5432', both, 'retryable').message).to.equal(
+      'Sink "pg" failed: cannot reach localhost:5432: connect ECONNREFUSED ::1:5432; connect ECONNREFUSED 127.0.0.1:5432; the events are kept and retried',
+    );
+    expect(new PostgresSinkError('pg', 'x', Object.assign(new Error(''), { code: 'ETIMEDOUT' }), 'retryable').message).to.match(/: x: ETIMEDOUT;/);
+    expect(new PostgresSinkError('pg', 'x', new TypeError(''), 'retryable').message).to.match(/: x: TypeError;/);
+    expect(new PostgresSinkError('pg', 'x', 'socket hang up', 'retryable').message).to.match(/: x: socket hang up;/);
   });
 });

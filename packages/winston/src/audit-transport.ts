@@ -1,11 +1,11 @@
 // AuditTransport: a winston transport that records the audit lines of an existing winston logger as events of an AuditLogger.
-import { checkMilliseconds, InvalidOptionError, type ActionCatalog, type AuditLogger } from '@auditrail/core';
+import { checkChoice, checkMilliseconds, describeValue, InvalidOptionError, type ActionCatalog, type AuditLogger } from '@auditrail/core';
 import type { Readable } from 'node:stream';
 import type winston from 'winston';
 import TransportStream from 'winston-transport';
 import { waitUntilIdle } from './drain';
 import { eventInputFrom, type LineMapping } from './mapping';
-import { checkFormat, checkLevel, describe, entriesOf } from './option-checks';
+import { checkFormat, checkLevel, entriesOf } from './option-checks';
 
 /** Options of an AuditTransport: winston's transport options (level, format, silent) plus these. */
 export interface AuditTransportOptions<C extends ActionCatalog = ActionCatalog> extends Omit<TransportStream.TransportStreamOptions, 'log' | 'logv' | 'close'> {
@@ -40,13 +40,12 @@ export class AuditTransport<C extends ActionCatalog = ActionCatalog> extends Tra
   constructor(options: AuditTransportOptions<C>) {
     super(options);
     if (!options || typeof options.logger?.logEvent !== 'function') throw new InvalidOptionError('logger', 'must be an AuditLogger');
-    const others = options.others ?? 'ignore';
-    if (others !== 'ignore' && others !== 'record') throw new InvalidOptionError('others', `${describe(others)} is not "ignore" or "record"`);
+    const others = checkChoice('others', options.others ?? 'ignore', ['ignore', 'record']);
     // winston-transport calls format.transform on every line: an uncalled factory would fail each one.
     if (options.format !== undefined) checkFormat('format', options.format);
     const scheme = options.logger.statuses;
     for (const [level, status] of entriesOf('levelStatuses', options.levelStatuses ?? {})) {
-      if (typeof status !== 'string' || !scheme.isValid(status)) throw new InvalidOptionError(`levelStatuses.${level}`, `${describe(status)} is not a status of scheme "${scheme.name}"`);
+      if (typeof status !== 'string' || !scheme.isValid(status)) throw new InvalidOptionError(`levelStatuses.${level}`, `${describeValue(status)} is not a status of scheme "${scheme.name}"`);
     }
     this.audit = options.logger;
     this.mapping = { others, levelStatuses: options.levelStatuses ?? {} };
@@ -55,7 +54,14 @@ export class AuditTransport<C extends ActionCatalog = ActionCatalog> extends Tra
     this.on('pipe', (source: Readable) => {
       // The winston logger's level table is known only now: a level it lacks would filter out every line, silently.
       const table = (source as { levels?: Record<string, number> }).levels;
-      if (!this.source && this.level !== undefined && table) checkLevel('level', this.level, table, "the winston logger's levels");
+      if (!this.source && this.level !== undefined && table) {
+        try {
+          checkLevel('level', this.level, table, "the winston logger's levels");
+        } catch (err) {
+          this.detach(source); // the throw leaves winston's add() half done: undo it
+          throw err;
+        }
+      }
       this.source = source;
       (this as { parent?: unknown }).parent = source;
       (this as { levels?: unknown }).levels ??= (source as { levels?: unknown }).levels;
@@ -97,6 +103,25 @@ export class AuditTransport<C extends ActionCatalog = ActionCatalog> extends Tra
       () => callback(),
       (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
     );
+  }
+
+  /**
+   * Undoes what winston's `logger.add(this)` did before the 'pipe' listener threw: the pipe (the
+   * logger lists its transports from it), winston's 'error'/'warn' listeners (whose 'error'
+   * handler would add the transport back), and the level table and parent winston-transport took
+   * from that logger. The transport is then as if never added, and can be added to another logger.
+   */
+  private detach(source: Readable): void {
+    source.unpipe(this);
+    const self = this as unknown as Record<string, unknown>;
+    for (const event of ['error', 'warn']) {
+      const listener = self[`__winston${event}`];
+      if (typeof listener !== 'function') continue;
+      this.off(event, listener as (...args: unknown[]) => void);
+      delete self[`__winston${event}`];
+    }
+    self.levels = undefined;
+    self.parent = undefined;
   }
 
   private settle(callback: () => void, report: () => void): void {

@@ -1,10 +1,10 @@
 // WinstonSink: any winston transport (Console, File, Stream, Datadog, Loki, CloudWatch, daily-rotate...) as an auditrail sink.
-import { checkMilliseconds, checkWholeNumber, InvalidOptionError, SinkError, type AuditEvent, type EventFilter, type Sink, type SinkContext, type StatusScheme } from '@auditrail/core';
+import { checkMilliseconds, checkWholeNumber, describeValue, InvalidOptionError, SinkError, type AuditEvent, type EventFilter, type Sink, type SinkContext, type StatusScheme } from '@auditrail/core';
 import winston from 'winston';
 import type TransportStream from 'winston-transport';
 import { isBusy, syncFileOf, waitUntilIdle } from './drain';
 import { levelForStatus } from './levels';
-import { checkFormat, checkLevel, describe, entriesOf } from './option-checks';
+import { checkFormat, checkLevel, entriesOf } from './option-checks';
 
 /** winston's info keys (triple-beam's LEVEL and MESSAGE), shared through the global symbol registry. */
 const LEVEL = Symbol.for('level');
@@ -51,12 +51,12 @@ export class WinstonSink implements Sink {
 
   constructor(transport: TransportStream, options: WinstonSinkOptions = {}) {
     if (!transport || typeof transport.write !== 'function' || typeof transport.on !== 'function') {
-      throw new TypeError('WinstonSink: the first argument must be a winston transport');
+      throw new InvalidOptionError('transport', `${describeValue(transport)} is not a winston transport (such as new winston.transports.Console())`);
     }
-    if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) throw new InvalidOptionError('name', `${describe(options.name)} is not a non-empty string`);
+    if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) throw new InvalidOptionError('name', `${describeValue(options.name)} is not a non-empty string`);
     if (options.format !== undefined) checkFormat('format', options.format);
     if (options.message !== undefined && typeof options.message !== 'function') {
-      throw new InvalidOptionError('message', `${describe(options.message)} is not a function of the event (for a fixed text, pass () => text)`);
+      throw new InvalidOptionError('message', `${describeValue(options.message)} is not a function of the event (for a fixed text, pass () => text)`);
     }
     for (const [level, value] of entriesOf('levelTable', options.levelTable ?? {})) checkWholeNumber(`levelTable.${level}`, value, 0);
     // A transport never added to a logger has no level table, and winston-transport then cannot honour its `level` option.

@@ -154,6 +154,7 @@ describe('AuditTransport', () => {
     expect(() => new AuditTransport({} as never)).to.throw(InvalidOptionError, /"logger"/);
     const audit = new AuditLogger({ format: 'none' });
     expect(() => new AuditTransport({ logger: audit, others: 'all' as never })).to.throw(InvalidOptionError, /"others"/);
+    expect(() => new AuditTransport({ logger: audit, others: 'all' as never })).to.throw(InvalidOptionError, 'Invalid option "others": "all" is not one of "ignore", "record"');
   });
 
   it("refuses a levelStatuses value outside the logger's status scheme, naming the level", () => {
@@ -183,5 +184,25 @@ describe('AuditTransport', () => {
     const transport = new AuditTransport({ logger: audit, level: 'warning' });
     expect(() => winston.createLogger({ transports: [transport] })).to.throw(InvalidOptionError, /"level": "warning" is not a level/);
     expect(() => winston.createLogger({ levels: winston.config.syslog.levels, transports: [new AuditTransport({ logger: audit, level: 'warning' })] })).not.to.throw();
+  });
+
+  it('leaves no half-added transport in a winston logger whose levels it refused, and can be added to another logger then', async () => {
+    const dir = tempDir();
+    const audit = new AuditLogger({ rootLogDir: dir, format: 'jsonl', statuses: pipelineStatuses });
+    const transport = new AuditTransport({ logger: audit, level: 'warning' });
+    const npm = winston.createLogger();
+    expect(() => npm.add(transport)).to.throw(InvalidOptionError, /"level": "warning" is not a level/);
+    expect(npm.transports).to.deep.equal([]);
+    expect(transport.listenerCount('error')).to.equal(0); // winston's listener would add the transport back on an error
+    expect((transport as unknown as { levels?: unknown }).levels).to.equal(undefined);
+
+    const syslog = winston.createLogger({ levels: winston.config.syslog.levels, transports: [transport] });
+    expect(syslog.transports).to.deep.equal([transport]);
+    syslog.info('too_low', { audit: true }); // below 'warning': filtered by syslog's table, not npm's
+    syslog.warning('hp_change', { audit: true });
+    syslog.error('run_failed', { audit: true });
+    await transport.drain();
+    expect(readJsonl(dir).map((e) => e.action_type)).to.deep.equal(['hp_change', 'run_failed']);
+    await audit.close();
   });
 });

@@ -130,7 +130,15 @@ describe('WinstonSink', () => {
   });
 
   it('refuses what is not a transport', () => {
-    expect(() => new WinstonSink({} as never)).to.throw(TypeError, /winston transport/);
+    for (const [transport, shown] of [
+      [undefined, 'undefined'],
+      [{}, 'an object'],
+      ['console', '"console"'],
+    ] as const) {
+      expect(() => new WinstonSink(transport as never), shown)
+        .to.throw(InvalidOptionError, `Invalid option "transport": ${shown} is not a winston transport`)
+        .with.property('option', 'transport');
+    }
   });
 
   it('refuses a timeoutMs that is not a number of milliseconds a timer takes', () => {
