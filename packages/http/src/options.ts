@@ -17,7 +17,7 @@ export interface HttpSinkOptions {
   format?: 'json' | 'ndjson';
   /** Compress bodies with gzip (Content-Encoding: gzip); default false. */
   gzip?: boolean;
-  /** Extra headers (auth tokens and the like); they win over the sink's own, except Content-Length. */
+  /** Extra headers (auth tokens and the like); they win over the sink's own, except Content-Length. Values are sent as given: ones axios would alter (control characters, characters above U+00FF, a leading or trailing space or tab) are refused. */
   headers?: Record<string, string>;
   /** Timeout of one request, in ms (default 10,000; at most MAX_TIMER_MS). The engine's export timeout is set a second above it (capped at MAX_TIMER_MS). */
   timeoutMs?: number;
@@ -27,7 +27,7 @@ export interface HttpSinkOptions {
   idempotencyHeader?: string;
   /** More 4xx statuses to retry rather than dead-letter, e.g. [401, 403] while a token is being rotated (default none). */
   retryStatuses?: readonly number[];
-  /** Splunk HEC token: sent as `Authorization: Splunk <token>` (required by the splunk preset unless headers has Authorization); control characters are refused. */
+  /** Splunk HEC token: sent as `Authorization: Splunk <token>` (required by the splunk preset unless headers has Authorization); control characters and a leading or trailing space are refused. */
   token?: string;
   /** Elasticsearch/OpenSearch index (default "auditrail-events"), or Splunk index. */
   index?: string;
@@ -60,6 +60,9 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const BAD_HEADER_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
 /** The same for a token, which must not hold a tab either. */
 const BAD_TOKEN_CHAR = /[^\x20-\x7e\x80-\xff]/;
+/** A leading or trailing space or tab: axios trims them from every header value, so the endpoint would get a shorter value. */
+const PADDED = /^[\t ]|[\t ]$/;
+const PADDED_MESSAGE = 'must not begin or end with a space or a tab: axios trims them, so the endpoint would receive an altered value';
 
 /** Applies defaults and checks every option, throwing InvalidOptionError naming the first bad one. */
 export function resolveHttpOptions(options: HttpSinkOptions): ResolvedHttpOptions {
@@ -73,6 +76,7 @@ export function resolveHttpOptions(options: HttpSinkOptions): ResolvedHttpOption
   const headers = checkHeaders(options.headers);
   const token = optionalString('token', options.token);
   if (token !== undefined && BAD_TOKEN_CHAR.test(token)) throw new InvalidOptionError('token', 'must not contain CR, LF, tabs or other control characters, nor characters above U+00FF');
+  if (token !== undefined && PADDED.test(token)) throw new InvalidOptionError('token', PADDED_MESSAGE);
   if (preset === 'splunk' && token === undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) {
     throw new InvalidOptionError('token', 'the splunk preset needs the HEC token (or an Authorization header)');
   }
@@ -124,6 +128,7 @@ function checkHeaders(value: unknown): Record<string, string> {
     if (!HEADER_NAME.test(name)) throw new InvalidOptionError(`headers.${name}`, 'is not a valid header name');
     if (typeof v !== 'string') throw new InvalidOptionError(`headers.${name}`, `must be a string, got ${typeof v}`);
     if (BAD_HEADER_CHAR.test(v)) throw new InvalidOptionError(`headers.${name}`, 'must not contain CR, LF, NUL or other control characters (tab aside), nor characters above U+00FF');
+    if (PADDED.test(v)) throw new InvalidOptionError(`headers.${name}`, PADDED_MESSAGE);
     headers[name] = v;
   }
   return headers;

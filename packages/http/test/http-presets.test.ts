@@ -150,23 +150,55 @@ describe('HttpSink presets', () => {
     expect(new HttpSink({ url: 'http://x', timeoutMs: MAX_TIMER_MS - 500 }).delivery.exportTimeoutMs).to.equal(MAX_TIMER_MS);
   });
 
-  it('refuses a token holding CR, LF or other control characters (axios would strip them, and the endpoint refuse the token)', () => {
-    for (const token of ['abc\r\nX-Injected: 1', 'abc\nX', 'abc\rX', 'a\tb', 'a\u0000b', 'a\u0001b', 'a\u007fb', 'a\u20acb']) {
+  it('refuses a token holding CR, LF or other control characters, or a leading or trailing space (axios would strip them, and the endpoint refuse the token)', () => {
+    for (const token of ['abc\r\nX-Injected: 1', 'abc\nX', 'abc\rX', 'a\tb', 'a\u0000b', 'a\u0001b', 'a\u007fb', 'a\u20acb', 'abc ', ' abc', ' ', 'abc\t']) {
       expect(() => new HttpSink({ url: 'http://x', preset: 'splunk', token }), JSON.stringify(token)).to.throw(InvalidOptionError, '"token"');
     }
+    expect(() => new HttpSink({ url: 'http://x', preset: 'splunk', token: 'abc ' })).to.throw(InvalidOptionError, /begin or end with a space or a tab: axios trims them/);
   });
 
-  it('refuses header values axios would alter (control characters, characters above U+00FF), and a name with control characters', () => {
-    for (const value of ['a\u0001b', 'a\u007fb', 'a\u001bb', 'a\u20acb']) {
+  it('refuses header values axios would alter (control characters, characters above U+00FF, a leading or trailing space or tab), and a name with control characters', () => {
+    for (const value of ['a\u0001b', 'a\u007fb', 'a\u001bb', 'a\u20acb', '\tpadded value\t', ' lead', 'trail ', 'trail\t', '\tlead', ' ', '\t']) {
       expect(() => new HttpSink({ url: 'http://x', headers: { 'X-Key': value } }), JSON.stringify(value)).to.throw(InvalidOptionError, '"headers.X-Key"');
     }
+    expect(() => new HttpSink({ url: 'http://x', headers: { 'X-Key': '\tpadded value\t' } })).to.throw(InvalidOptionError, /begin or end with a space or a tab: axios trims them/);
     expect(() => new HttpSink({ url: 'http://x', name: 'audit\nFAKE LINE' })).to.throw(InvalidOptionError, '"name"');
   });
 
-  it('sends a valid token and header values (tab and Latin-1 included) exactly as given', async () => {
-    const { requests } = await deliver({ preset: 'splunk', token: '0f1e2d3c-abcd-4ef0-9876-0123456789ab', headers: { 'X-Note': 'caf\u00e9\tok' } }, async (l) => [await l.logEvent('a')]);
+  it('sends a valid token and header values (tab and Latin-1 included) exactly as given, and refuses every value it could not send so', async () => {
+    const { requests } = await deliver({ preset: 'splunk', token: '0f1e2d3c-abcd-4ef0-9876-0123456789ab', headers: { 'X-Note': 'caf\u00e9\tok', 'X-Inner': 'a \t b' } }, async (l) => [await l.logEvent('a')]);
     expect(requests[0]!.headers.authorization).to.equal('Splunk 0f1e2d3c-abcd-4ef0-9876-0123456789ab');
     expect(requests[0]!.headers['x-note']).to.equal('caf\u00e9\tok');
+    expect(requests[0]!.headers['x-inner']).to.equal('a \t b');
+    // Whatever the sink accepts must arrive unaltered: axios trims spaces and tabs at both ends.
+    const values = ['\tpadded value\t', ' lead', 'trail ', 'trail\t', 'inner  spaces', 'x'];
+    const accepted = values.filter((value) => {
+      try {
+        new HttpSink({ url: 'http://x', headers: { 'X-Value': value } });
+        return true;
+      } catch (err) {
+        expect(err, JSON.stringify(value)).to.be.instanceOf(InvalidOptionError);
+        return false;
+      }
+    });
+    const headers = Object.fromEntries(accepted.map((value, i) => [`X-Value-${i}`, value]));
+    const tokens = ['tok en', 'token ', ' token'].filter((token) => {
+      try {
+        new HttpSink({ url: 'http://x', preset: 'splunk', token });
+        return true;
+      } catch (err) {
+        expect(err, JSON.stringify(token)).to.be.instanceOf(InvalidOptionError);
+        return false;
+      }
+    });
+    for (const token of tokens) {
+      server.requests.length = 0;
+      const { requests: sent } = await deliver({ preset: 'splunk', token, headers }, async (l) => [await l.logEvent('a')]);
+      expect(sent[0]!.headers.authorization, JSON.stringify(token)).to.equal(`Splunk ${token}`);
+      accepted.forEach((value, i) => expect(sent[0]!.headers[`x-value-${i}`], JSON.stringify(value)).to.equal(value));
+    }
+    expect(accepted).to.deep.equal(['inner  spaces', 'x']);
+    expect(tokens).to.deep.equal(['tok en']);
   });
 
   it('parses Retry-After as delay-seconds or an HTTP date, and ignores anything else', () => {

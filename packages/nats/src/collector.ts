@@ -3,9 +3,9 @@
 // consumer to scale out; stop() finishes the batch in hand and returns.
 import { AckPolicy, connect, DeliverPolicy, nanos, type Consumer, type JsMsg, type NatsConnection } from 'nats';
 import { appendFileSync } from 'node:fs';
-import { checkMilliseconds, checkWholeNumber, InvalidOptionError, type AuditEvent, type BatchSink, type ExportResult } from '@auditrail/core';
+import { checkFunction, checkMilliseconds, checkWholeNumber, errorMessage, InvalidOptionError, type AuditEvent, type BatchSink, type ExportResult } from '@auditrail/core';
 import { isNotFound } from './stream';
-import { checkAppendable, checkFunction, checkName, checkServers, MAX_SERVER_MS } from './options';
+import { checkAppendable, checkName, checkServers, MAX_SERVER_MS } from './options';
 import { closeConnection } from './close';
 
 /** Options of a collector. */
@@ -136,7 +136,8 @@ export class Collector {
       try {
         const batch = await consumer.fetch({ max_messages: this.batchSize, expires: 1000 });
         for await (const msg of batch) messages.push(msg);
-      } catch {
+      } catch (err) {
+        if (this.connection?.isClosed()) throw err; // closed for good: it never reconnects
         // The server is unreachable or restarting: the client reconnects; unacked messages come back.
         await sleep(backoff);
         backoff = Math.min(backoff * 2, 10_000);
@@ -165,7 +166,14 @@ export class Collector {
           }
           msg.ack();
         }
-        await this.connection?.flush();
+        try {
+          await this.connection?.flush();
+        } catch (err) {
+          if (this.connection?.isClosed()) throw err; // closed for good: nothing to go on with
+          // A disconnect while the acknowledgements were on their way: the client reconnects, and what the
+          // server did not get back comes again (the target drops duplicates by event id). Collecting goes on.
+          this.warn('ACK_FLUSH_FAILED', `acknowledgements may not have reached the server (${errorMessage(err)}); unacknowledged messages will be redelivered`);
+        }
         this.stats.written += written;
       } else if (result.code === 'retryable' || !this.deadLetter(events.map((e) => e.event), result.error.message)) {
         kept.push(...events.map((e) => e.msg));
@@ -238,10 +246,6 @@ export class Collector {
       process.emitWarning(text, { type: 'AuditrailWarning', code });
     }
   }
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,9 +1,9 @@
 // NatsSink: a batch sink that publishes each event to JetStream with the event id as message id,
 // so JetStream's duplicate window drops the copies a retried batch publishes again.
 import { connect, type ConnectionOptions, type JetStreamClient, type NatsConnection } from 'nats';
-import { checkMilliseconds, checkWholeNumber, InvalidOptionError, type AuditEvent, type BatchSink, type EventFilter, type ExportResult } from '@auditrail/core';
+import { checkFunction, checkMilliseconds, describeValue, checkWholeNumber, InvalidOptionError, type AuditEvent, type BatchSink, type EventFilter, type ExportResult } from '@auditrail/core';
 import { checkStreamOptions, ensureAuditStream, type AuditStreamOptions } from './stream';
-import { checkFunction, checkServers } from './options';
+import { checkServers } from './options';
 import { defaultSubject } from './subject';
 import { classifyNatsError } from './errors';
 import { closeConnection } from './close';
@@ -50,17 +50,17 @@ export class NatsSink implements BatchSink {
 
   constructor(private readonly options: NatsSinkOptions = {}) {
     this.name = options.name ?? 'nats';
-    if (typeof this.name !== 'string' || this.name === '') throw new InvalidOptionError('name', 'must be a non-empty string');
+    if (typeof this.name !== 'string' || this.name === '') throw new InvalidOptionError('name', `must be a non-empty string, got ${describeValue(this.name)}`);
     if (options.servers !== undefined) checkServers('servers', options.servers);
     this.filter = options.filter;
     this.prefix = options.subjectPrefix ?? 'audit';
     if (typeof this.prefix !== 'string' || !/^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$/.test(this.prefix)) {
-      throw new InvalidOptionError('subjectPrefix', `${JSON.stringify(this.prefix)} is not a valid subject prefix (tokens of letters, digits, _ and -, separated by dots)`);
+      throw new InvalidOptionError('subjectPrefix', `${describeValue(this.prefix)} is not a valid subject prefix (tokens of letters, digits, _ and -, separated by dots)`);
     }
     checkFunction('subject', options.subject);
     this.subjectOf = options.subject ?? ((event) => defaultSubject(this.prefix, event));
-    // The default subjects are `<prefix>.<experiment>.<action_type>`: a stream created for them must capture them.
-    checkStreamOptions(options.stream, options.subject ? undefined : [...this.prefix.split('.'), '*', '*']);
+    // The default subjects are `<prefix>.<experiment>.<action_type>`: a stream created for them must be able to capture some.
+    checkStreamOptions(options.stream, options.subject ? undefined : this.prefix);
     this.ackTimeoutMs = checkMilliseconds('ackTimeoutMs', options.ackTimeoutMs ?? 5000);
     this.connectTimeoutMs = checkMilliseconds('connectTimeoutMs', options.connectTimeoutMs ?? 5000);
     this.window = checkWholeNumber('maxInFlight', options.maxInFlight ?? 64, 1);

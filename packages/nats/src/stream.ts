@@ -1,7 +1,8 @@
 // Creates the JetStream stream that holds audit events, when it is missing.
 import { nanos, RetentionPolicy, StorageType, type JetStreamManager } from 'nats';
-import { checkWholeNumber, InvalidOptionError } from '@auditrail/core';
+import { checkChoice, checkWholeNumber, describeValue, errorMessage, InvalidOptionError } from '@auditrail/core';
 import { checkName, MAX_SERVER_MS } from './options';
+import { SUBJECT_TOKEN } from './subject';
 
 /** How the audit stream is created when missing (an existing stream is left as it is). */
 export interface AuditStreamOptions {
@@ -25,28 +26,47 @@ const RETENTION = { limits: RetentionPolicy.Limits, interest: RetentionPolicy.In
 const STORAGE = { file: StorageType.File, memory: StorageType.Memory } as const;
 const DUPLICATE_WINDOW_MS = 120_000;
 
+/** The fields of `AuditStreamOptions` (the type makes this list complete): any other key, such as a misspelt `maxAge`, is refused rather than ignored. */
+const STREAM_FIELDS: { readonly [K in keyof Required<AuditStreamOptions>]: true } = {
+  name: true,
+  subjects: true,
+  maxAgeMs: true,
+  replicas: true,
+  retention: true,
+  duplicateWindowMs: true,
+  storage: true,
+};
+
 /**
  * Throws InvalidOptionError naming the first bad field of the `stream` option (`stream.<field>`). With
- * `published` (the sink's default subjects, as tokens with `*` for any), the subjects must capture them.
+ * `prefix` (a sink publishing to its default subjects `<prefix>.<experiment>.<action_type>`), at least one of
+ * the subjects must be able to match one of those: a list that matches none would leave every publish without a
+ * stream. A list that captures some of them only (`audit.train.>`) is the user's choice, and accepted.
  */
-export function checkStreamOptions(options: unknown, published?: string[]): void {
+export function checkStreamOptions(options: unknown, prefix?: string): void {
   if (options === undefined || options === false) return;
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidOptionError('stream', 'must be stream options or false');
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidOptionError('stream', `must be stream options or false, got ${describeValue(options)}`);
+  for (const key of Object.keys(options)) {
+    if (!Object.hasOwn(STREAM_FIELDS, key)) throw new InvalidOptionError(`stream.${key}`, `is not a stream option (expected ${Object.keys(STREAM_FIELDS).join(', ')})`);
+  }
   const o = options as AuditStreamOptions;
   if (o.name !== undefined) checkName('stream.name', o.name);
   if (o.subjects !== undefined) {
-    if (!Array.isArray(o.subjects) || o.subjects.length === 0) throw new InvalidOptionError('stream.subjects', 'must be a non-empty list of subjects');
+    if (!Array.isArray(o.subjects) || o.subjects.length === 0) throw new InvalidOptionError('stream.subjects', `must be a non-empty list of subjects, got ${describeValue(o.subjects)}`);
     for (const subject of o.subjects) {
-      if (!isSubject(subject)) throw new InvalidOptionError('stream.subjects', `${JSON.stringify(subject)} is not a subject (dot-separated tokens, * or > as a whole token)`);
+      if (!isSubject(subject)) throw new InvalidOptionError('stream.subjects', `${describeValue(subject)} is not a subject (dot-separated tokens, * or > as a whole token)`);
     }
-    if (published && !o.subjects.some((s) => covers(s, published))) {
-      throw new InvalidOptionError('stream.subjects', `none captures the subjects events are published to (${published.join('.')}): every publish would find no stream`);
+    if (prefix !== undefined && !o.subjects.some((s) => overlaps(s, [...prefix.split('.'), '*', '*']))) {
+      throw new InvalidOptionError(
+        'stream.subjects',
+        `${o.subjects.map(describeValue).join(', ')} cannot match any subject events are published to (${prefix}.<experiment>.<action_type>): every publish would find no stream`,
+      );
     }
   }
   const maxAge = checkWholeNumber('stream.maxAgeMs', o.maxAgeMs ?? 0, 0, MAX_SERVER_MS);
   checkWholeNumber('stream.replicas', o.replicas ?? 1, 1, 5);
-  checkOneOf('stream.retention', o.retention ?? 'limits', Object.keys(RETENTION));
-  checkOneOf('stream.storage', o.storage ?? 'file', Object.keys(STORAGE));
+  checkChoice('stream.retention', o.retention ?? 'limits', Object.keys(RETENTION) as (keyof typeof RETENTION)[]);
+  checkChoice('stream.storage', o.storage ?? 'file', Object.keys(STORAGE) as (keyof typeof STORAGE)[]);
   if (o.duplicateWindowMs !== undefined) {
     const window = checkWholeNumber('stream.duplicateWindowMs', o.duplicateWindowMs, 1, MAX_SERVER_MS);
     if (maxAge > 0 && window > maxAge) throw new InvalidOptionError('stream.duplicateWindowMs', `${window} is longer than stream.maxAgeMs (${maxAge}); the server refuses it`);
@@ -79,14 +99,7 @@ export async function ensureAuditStream(jsm: JetStreamManager, prefix: string, o
 
 /** Whether a JetStream API error says the stream or consumer does not exist. */
 export function isNotFound(err: unknown): boolean {
-  const message = err instanceof Error ? err.message : String(err);
-  return /not found/i.test(message);
-}
-
-function checkOneOf(option: string, value: unknown, allowed: string[]): void {
-  if (typeof value !== 'string' || !allowed.includes(value)) {
-    throw new InvalidOptionError(option, `${JSON.stringify(value)} is not one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
-  }
+  return /not found/i.test(errorMessage(err));
 }
 
 function isSubject(value: unknown): boolean {
@@ -95,12 +108,19 @@ function isSubject(value: unknown): boolean {
   return tokens.every((t, i) => /^[^\s*>]+$/.test(t) || t === '*' || (t === '>' && i === tokens.length - 1));
 }
 
-/** Whether the subject filter `filter` matches every subject of the tokens `subject` (`*` standing for any token). */
-function covers(filter: string, subject: string[]): boolean {
+/**
+ * Whether the subject filter `filter` matches at least one subject of the tokens `published`, where `*` stands
+ * for any one subject token the sink makes (see subjectToken): `audit.train.>` overlaps `audit.*.*`, `other.>` does not.
+ */
+function overlaps(filter: string, published: string[]): boolean {
   const tokens = filter.split('.');
   for (let i = 0; i < tokens.length; i++) {
-    if (tokens[i] === '>') return i < subject.length;
-    if (i >= subject.length || (tokens[i] !== '*' && tokens[i] !== subject[i])) return false;
+    const token = tokens[i]!;
+    if (token === '>') return i < published.length;
+    const want = published[i];
+    if (want === undefined) return false;
+    if (token === '*') continue;
+    if (want === '*' ? !SUBJECT_TOKEN.test(token) : token !== want) return false;
   }
-  return tokens.length === subject.length;
+  return tokens.length === published.length;
 }

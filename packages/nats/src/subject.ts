@@ -1,6 +1,9 @@
 // JetStream subjects for audit events: `<prefix>.<experiment>.<action_type>`, each token made subject-safe.
 import type { AuditEvent } from '@auditrail/core';
 
+/** What a token made by subjectToken looks like: letters, digits, `_` and `-`. */
+export const SUBJECT_TOKEN = /^[A-Za-z0-9_\-]+$/;
+
 /** Replaces what a subject token cannot hold (dots, wildcards, spaces, control characters) with `_`. */
 export function subjectToken(value: string): string {
   const token = value.replace(/[^A-Za-z0-9_\-]/g, '_');

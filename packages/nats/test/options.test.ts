@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { AuditLogger, InvalidOptionError, MAX_TIMER_MS, type AuditEvent, type BatchSink, type ExportResult } from '@auditrail/core';
-import { Collector, NatsSink, type CollectorOptions } from '@auditrail/nats';
+import { Collector, ensureAuditStream, NatsSink, type CollectorOptions } from '@auditrail/nats';
 import { tempDir } from '../../../test/helpers/tmp';
 
 const URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -23,16 +23,17 @@ class RefusingSink implements BatchSink {
   }
 }
 
-/** Expects `make` to throw an InvalidOptionError naming `option`. */
-function refuses(make: () => unknown, option: string): void {
+/** Expects `make` to throw an InvalidOptionError naming `option`, and returns its message. */
+function refuses(make: () => unknown, option: string, label = option): string {
   let error: unknown;
   try {
     make();
   } catch (err) {
     error = err;
   }
-  expect(error, `an InvalidOptionError for ${option}`).to.be.instanceOf(InvalidOptionError);
-  expect((error as InvalidOptionError).option).to.equal(option);
+  expect(error, `an InvalidOptionError for ${option} (${label})`).to.be.instanceOf(InvalidOptionError);
+  expect((error as InvalidOptionError).option, label).to.equal(option);
+  return (error as InvalidOptionError).message;
 }
 
 async function until(check: () => boolean, what: string, ms = 20_000): Promise<void> {
@@ -101,11 +102,76 @@ describe('@auditrail/nats options', () => {
       [{ subjects: ['audit..x'] }, 'stream.subjects'],
       [{ subjects: ['other.>'] }, 'stream.subjects'], // the default subjects audit.<experiment>.<action> would find no stream
     ];
-    for (const [stream, option] of bad) refuses(() => new NatsSink({ stream: stream as never }), option);
+    for (const [stream, option] of bad) refuses(() => new NatsSink({ stream: stream as never }), option, JSON.stringify(stream));
     refuses(() => new NatsSink({ stream: true as never }), 'stream');
     expect(() => new NatsSink({ stream: { maxAgeMs: 0, duplicateWindowMs: 600_000, subjects: ['audit.*.*'], retention: 'workqueue', storage: 'memory' } })).not.to.throw();
     expect(() => new NatsSink({ subjectPrefix: 'a.b', stream: { subjects: ['a.>'] } })).not.to.throw();
     expect(() => new NatsSink({ subject: () => 'other.x', stream: { subjects: ['other.>'] } })).not.to.throw();
+  });
+
+  it('accepts stream subjects that capture only some published subjects (audit.train.>), and refuses lists that can match none', () => {
+    const accepted: string[][] = [
+      ['audit.train.>'],
+      ['audit.train.*'],
+      ['audit.*.hp_change'],
+      ['audit.train.hp_change'],
+      ['audit.>'],
+      ['*.train.>'],
+      ['*.*.*'],
+      ['>'],
+      ['other.>', 'audit.train.>'],
+    ];
+    for (const subjects of accepted) expect(() => new NatsSink({ stream: { subjects } }), JSON.stringify(subjects)).not.to.throw();
+    expect(() => new NatsSink({ subjectPrefix: 'a.b', stream: { subjects: ['a.b.train.>'] } })).not.to.throw();
+    expect(() => new NatsSink({ subjectPrefix: 'a.b', stream: { subjects: ['a.*.train.*'] } })).not.to.throw();
+    const disjoint: string[][] = [
+      ['other.>'],
+      ['other.train.>', 'audits.>'],
+      ['audit'], // one token: every published subject has three
+      ['audit.train'],
+      ['audit.*'],
+      ['audit.train.hp_change.more'],
+      ['audit.*.*.>'],
+      ['audit.tr+in.>'], // a token the sink never makes (it turns + into _)
+    ];
+    for (const subjects of disjoint) {
+      const message = refuses(() => new NatsSink({ stream: { subjects } }), 'stream.subjects', JSON.stringify(subjects));
+      expect(message).to.include('cannot match any subject events are published to (audit.<experiment>.<action_type>)');
+    }
+    refuses(() => new NatsSink({ subjectPrefix: 'a.b', stream: { subjects: ['a.c.>'] } }), 'stream.subjects');
+  });
+
+  it('publishes into a stream capturing one experiment (audit.<prefix>.train.>) from a logger of that experiment', async () => {
+    const { stream, prefix } = names();
+    const sink = new NatsSink({ servers: URL, subjectPrefix: prefix, stream: { name: stream, subjects: [`${prefix}.train.>`] } });
+    const logger = new AuditLogger({ format: 'none', experimentName: 'train' });
+    const result = await sink.export([await logger.logEvent('hp_change')], new AbortController().signal);
+    expect(result.code, result.code === 'ok' ? '' : result.error.message).to.equal('ok');
+    const info = await (await nc.jetstreamManager()).streams.info(stream);
+    expect(info.config.subjects).to.deep.equal([`${prefix}.train.>`]);
+    expect(info.state.messages).to.equal(1);
+    await sink.shutdown();
+    await logger.close();
+  });
+
+  it('refuses unknown keys in the stream options (a misspelt maxAge did nothing), naming stream.<key>', async () => {
+    for (const key of ['maxAge', 'subject', 'duplicateWindow', 'replica']) {
+      const message = refuses(() => new NatsSink({ stream: { [key]: 1 } as never }), `stream.${key}`);
+      expect(message).to.include('is not a stream option').and.include('maxAgeMs');
+    }
+    let error: unknown;
+    await ensureAuditStream({} as never, 'audit', { maxAge: 60_000 } as never).catch((err: unknown) => (error = err));
+    expect(error).to.be.instanceOf(InvalidOptionError);
+    expect((error as InvalidOptionError).option).to.equal('stream.maxAge');
+  });
+
+  it('describes the bad value in messages as core does (strings quoted, arrays and objects by kind)', () => {
+    expect(refuses(() => collector({ onBatch: 'log' as never }), 'onBatch')).to.equal('Invalid option "onBatch": must be a function, got "log"');
+    expect(refuses(() => new NatsSink({ subject: 42 as never }), 'subject')).to.equal('Invalid option "subject": must be a function, got 42');
+    expect(refuses(() => new NatsSink({ stream: { retention: ['limits'] as never } }), 'stream.retention')).to.include('an array is not one of "limits", "interest", "workqueue"');
+    expect(refuses(() => new NatsSink({ stream: { storage: 5 as never } }), 'stream.storage')).to.include('5 is not one of "file", "memory"');
+    expect(refuses(() => collector({ stream: { name: 'AUDIT' } as never }), 'stream')).to.include('an object is not a valid name');
+    expect(refuses(() => new NatsSink({ stream: [] as never }), 'stream')).to.include('got an array');
   });
 
   it('creates a stream whose maxAgeMs is under the default duplicate window (the window follows it)', async () => {

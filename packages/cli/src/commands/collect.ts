@@ -1,7 +1,8 @@
 // `auditrail collect --nats URL --stream S --to TARGET`: a durable JetStream consumer that writes events into a
 // Postgres table, an HTTP endpoint or a directory, acknowledging each message only after the target confirmed it.
-import { InvalidOptionError, type BatchSink } from '@auditrail/core';
+import { describeValue, errorMessage, InvalidOptionError, type BatchSink } from '@auditrail/core';
 import type { Command } from 'commander';
+import { errorLine } from '../root';
 
 /** Options of the collect command. */
 interface CollectFlags {
@@ -13,6 +14,40 @@ interface CollectFlags {
   schema?: string;
   batch: string;
   deadLetter?: string;
+}
+
+/**
+ * The flag behind each option of the Collector and of the targets: an InvalidOptionError of the library
+ * names its option ("servers", "deadLetterPath"), which a user of the command never wrote.
+ */
+const FLAG_OF: Readonly<Record<string, keyof CollectFlags>> = {
+  servers: 'nats',
+  stream: 'stream',
+  durable: 'durable',
+  batchSize: 'batch',
+  deadLetterPath: 'deadLetter',
+  url: 'to', // HttpSink
+  connectionString: 'to', // PostgresSink
+  table: 'table',
+  schema: 'schema',
+};
+
+/** How each flag is spelt on the command line. */
+const FLAG_NAME: Readonly<Record<keyof CollectFlags, string>> = {
+  nats: '--nats',
+  stream: '--stream',
+  durable: '--durable',
+  to: '--to',
+  table: '--table',
+  schema: '--schema',
+  batch: '--batch',
+  deadLetter: '--dead-letter',
+};
+
+/** Warnings the collector reports that the command shows (DEAD_LETTER_FAILED...), in its own form; COLLECTOR_STOPPED is its own error line. */
+function showWarning({ code, message }: { code: string; message: string }): void {
+  if (code === 'COLLECTOR_STOPPED') return;
+  process.stderr.write(errorLine(`warning: ${message.replace(/^auditrail collector: /, '')}`));
 }
 
 /** Adds the collect command. */
@@ -29,17 +64,20 @@ export function registerCollect(program: Command): void {
     .option('--batch <n>', 'messages per batch', '500')
     .option('--dead-letter <file>', 'file for messages the target refuses for good')
     .action(async (flags: CollectFlags) => {
+      // The Collector decides whether the number is a valid batch size (and says so naming --batch).
       const batchSize = Number(flags.batch);
-      if (!Number.isInteger(batchSize) || batchSize <= 0) throw new InvalidOptionError('--batch', `must be a positive integer, got ${JSON.stringify(flags.batch)}`);
       // Loaded only here: nats, axios and pg cost every other command's start-up time.
       const { Collector } = await import('@auditrail/nats');
-      const collector = new Collector({
-        servers: flags.nats.split(',').map((s) => s.trim()),
-        stream: flags.stream,
-        durable: flags.durable,
-        target: await targetOf(flags),
-        batchSize,
-        ...(flags.deadLetter ? { deadLetterPath: flags.deadLetter } : {}),
+      const collector = await withFlagNames(flags, { batch: batchSize }, async () => {
+        return new Collector({
+          servers: flags.nats.split(',').map((s) => s.trim()),
+          stream: flags.stream,
+          durable: flags.durable,
+          target: await targetOf(flags),
+          batchSize,
+          ...(flags.deadLetter ? { deadLetterPath: flags.deadLetter } : {}),
+          onWarning: showWarning,
+        });
       });
       await collector.start();
       process.stderr.write(`auditrail: collecting ${flags.stream} (consumer ${flags.durable}) into ${describe(flags.to)}\n`);
@@ -49,10 +87,39 @@ export function registerCollect(program: Command): void {
       };
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
-      await collector.done();
+      try {
+        await collector.done();
+      } catch (err) {
+        // Closed as on a signal (the connection, the target), or the process would linger after the error line.
+        await collector.stop().catch(() => undefined);
+        throw new Error(`collecting stopped on an error: ${errorMessage(err)}`, { cause: err });
+      } finally {
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+      }
       await collector.stop();
       process.stderr.write(`auditrail: stopped; ${collector.stats.written} events written, ${collector.stats.deadLettered} dead-lettered\n`);
     });
+}
+
+/**
+ * Runs `make`, turning an InvalidOptionError about a library option into one naming its flag: `servers` becomes
+ * `--nats`. `converted` holds the flags whose text was converted before use (--batch): the message then quotes the text given.
+ */
+async function withFlagNames<T>(flags: CollectFlags, converted: Partial<Record<keyof CollectFlags, unknown>>, make: () => Promise<T>): Promise<T> {
+  try {
+    return await make();
+  } catch (err) {
+    if (!(err instanceof InvalidOptionError) || !Object.hasOwn(FLAG_OF, err.option)) throw err;
+    const flag = FLAG_OF[err.option];
+    const prefix = `Invalid option "${err.option}": `;
+    let detail = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+    if (Object.hasOwn(converted, flag)) {
+      const shown = describeValue(converted[flag]);
+      if (detail.startsWith(`${shown} `)) detail = `${JSON.stringify(flags[flag])}${detail.slice(shown.length)}`;
+    }
+    throw new InvalidOptionError(FLAG_NAME[flag], detail);
+  }
 }
 
 async function targetOf(flags: CollectFlags): Promise<BatchSink> {
