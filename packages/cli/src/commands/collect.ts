@@ -1,6 +1,7 @@
 // `auditrail collect --nats URL --stream S --to TARGET`: a durable JetStream consumer that writes events into a
 // Postgres table, an HTTP endpoint or a directory, acknowledging each message only after the target confirmed it.
-import { describeValue, errorMessage, InvalidOptionError, type BatchSink } from '@auditrail/core';
+import { errorMessage, InvalidOptionError, type BatchSink } from '@auditrail/core';
+import { withFlagNames } from '../flag-names';
 import type { Command } from 'commander';
 import { errorLine } from '../root';
 
@@ -20,28 +21,16 @@ interface CollectFlags {
  * The flag behind each option of the Collector and of the targets: an InvalidOptionError of the library
  * names its option ("servers", "deadLetterPath"), which a user of the command never wrote.
  */
-const FLAG_OF: Readonly<Record<string, keyof CollectFlags>> = {
-  servers: 'nats',
-  stream: 'stream',
-  durable: 'durable',
-  batchSize: 'batch',
-  deadLetterPath: 'deadLetter',
-  url: 'to', // HttpSink
-  connectionString: 'to', // PostgresSink
-  table: 'table',
-  schema: 'schema',
-};
-
-/** How each flag is spelt on the command line. */
-const FLAG_NAME: Readonly<Record<keyof CollectFlags, string>> = {
-  nats: '--nats',
+const COLLECT_FLAGS: Readonly<Record<string, string>> = {
+  servers: '--nats',
   stream: '--stream',
   durable: '--durable',
-  to: '--to',
+  batchSize: '--batch',
+  deadLetterPath: '--dead-letter',
+  url: '--to', // HttpSink
+  connectionString: '--to', // PostgresSink
   table: '--table',
   schema: '--schema',
-  batch: '--batch',
-  deadLetter: '--dead-letter',
 };
 
 /** Warnings the collector reports that the command shows (DEAD_LETTER_FAILED...), in its own form; COLLECTOR_STOPPED is its own error line. */
@@ -68,17 +57,20 @@ export function registerCollect(program: Command): void {
       const batchSize = Number(flags.batch);
       // Loaded only here: nats, axios and pg cost every other command's start-up time.
       const { Collector } = await import('@auditrail/nats');
-      const collector = await withFlagNames(flags, { batch: batchSize }, async () => {
-        return new Collector({
-          servers: flags.nats.split(',').map((s) => s.trim()),
-          stream: flags.stream,
-          durable: flags.durable,
-          target: await targetOf(flags),
-          batchSize,
-          ...(flags.deadLetter ? { deadLetterPath: flags.deadLetter } : {}),
-          onWarning: showWarning,
-        });
-      });
+      const collector = await withFlagNames(
+        COLLECT_FLAGS,
+        async () =>
+          new Collector({
+            servers: flags.nats.split(',').map((s) => s.trim()),
+            stream: flags.stream,
+            durable: flags.durable,
+            target: await targetOf(flags),
+            batchSize,
+            ...(flags.deadLetter ? { deadLetterPath: flags.deadLetter } : {}),
+            onWarning: showWarning,
+          }),
+        { batchSize: { value: batchSize, text: flags.batch } },
+      );
       await collector.start();
       process.stderr.write(`auditrail: collecting ${flags.stream} (consumer ${flags.durable}) into ${describe(flags.to)}\n`);
       const stop = (): void => {
@@ -100,26 +92,6 @@ export function registerCollect(program: Command): void {
       await collector.stop();
       process.stderr.write(`auditrail: stopped; ${collector.stats.written} events written, ${collector.stats.deadLettered} dead-lettered\n`);
     });
-}
-
-/**
- * Runs `make`, turning an InvalidOptionError about a library option into one naming its flag: `servers` becomes
- * `--nats`. `converted` holds the flags whose text was converted before use (--batch): the message then quotes the text given.
- */
-async function withFlagNames<T>(flags: CollectFlags, converted: Partial<Record<keyof CollectFlags, unknown>>, make: () => Promise<T>): Promise<T> {
-  try {
-    return await make();
-  } catch (err) {
-    if (!(err instanceof InvalidOptionError) || !Object.hasOwn(FLAG_OF, err.option)) throw err;
-    const flag = FLAG_OF[err.option];
-    const prefix = `Invalid option "${err.option}": `;
-    let detail = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
-    if (Object.hasOwn(converted, flag)) {
-      const shown = describeValue(converted[flag]);
-      if (detail.startsWith(`${shown} `)) detail = `${JSON.stringify(flags[flag])}${detail.slice(shown.length)}`;
-    }
-    throw new InvalidOptionError(FLAG_NAME[flag], detail);
-  }
 }
 
 async function targetOf(flags: CollectFlags): Promise<BatchSink> {
