@@ -116,7 +116,7 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
     this.jsonlPath = this.rootLogDir !== undefined && formats.includes('jsonl') ? join(this.rootLogDir, FORMAT_FILES.jsonl) : undefined;
     try {
       for (const sink of options.sinks ?? []) this.addSink(sink);
-      for (const plugin of options.plugins ?? []) this.use(plugin);
+      for (const plugin of options.plugins ?? []) this.install(plugin, this.statusScheme); // the scheme is already the last plugin's
     } catch (err) {
       // Nobody can close a logger that was never returned: let go of its files, lock and sinks now.
       this.journal.abandon();
@@ -137,22 +137,70 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
     return this.journal.paths;
   }
 
-  /** Registers a plugin: its sinks, status scheme, enrichers and redactors. Everything is checked first: a refused plugin changes nothing. */
+  /**
+   * Registers a plugin: its sinks, status scheme, enrichers and redactors. Everything is checked first (the plugin,
+   * its scheme against every sink's filter and check(), its sinks), and a plugin refused then, or whose sink fails
+   * to open, leaves the logger as it was: its sinks opened so far are closed again and the scheme is put back.
+   */
   use(plugin: AuditPlugin): this {
     if (this.closing) throw new LoggerClosedError();
     checkPlugin(plugin);
     const scheme = plugin.statuses && plugin.statuses !== this.statusScheme ? checkStatusScheme(plugin.statuses, `plugin "${plugin.name}".statuses`) : this.statusScheme;
-    // Filters rank statuses by the scheme: compile them again, failing here if one names a status the new scheme lacks.
-    const recompiled = scheme === this.statusScheme ? undefined : this.sinks.map(({ sink }) => compileFilter(sink.filter, scheme, `sink "${sink.name}".filter`));
+    return this.install(plugin, scheme);
+  }
+
+  /** Installs a checked plugin under `scheme` (switching to it if it is new), all or nothing. */
+  private install(plugin: AuditPlugin, scheme: StatusScheme): this {
+    const previous = this.statusScheme;
+    const switchTo = scheme === previous ? undefined : this.prepareStatuses(scheme);
+    const switchBack = switchTo && this.prepareStatuses(previous);
     checkSinks(plugin.sinks ?? [], scheme, this.deliveryOptions?.policy, this.delivery?.sinkNames);
-    if (recompiled) {
-      this.statusScheme = scheme;
-      this.sinks.forEach((routed, i) => (routed.accepts = recompiled[i]));
+    switchTo?.();
+    const added: AnySink[] = [];
+    try {
+      for (const sink of plugin.sinks ?? []) {
+        this.addSink(sink);
+        added.push(sink);
+      }
+    } catch (err) {
+      for (const sink of added.reverse()) this.takeBack(sink);
+      switchBack?.();
+      throw err;
     }
-    for (const sink of plugin.sinks ?? []) this.addSink(sink);
     this.enrichers.push(...(plugin.enrichers ?? []));
     this.redactors.push(...(plugin.redactors ?? []));
     return this;
+  }
+
+  /**
+   * Checks every sink against `scheme` (filters compiled again, check() called), changing nothing; returns
+   * what switches the logger to it. Throws InvalidOptionError naming the sink whose filter or levels do not fit.
+   */
+  private prepareStatuses(scheme: StatusScheme): () => void {
+    const filters = this.sinks.map(({ sink }) => {
+      const accepts = compileFilter(sink.filter, scheme, `sink "${sink.name}".filter`);
+      sink.check?.(scheme);
+      return accepts;
+    });
+    const switchEngine = this.delivery?.prepareStatuses(scheme);
+    return () => {
+      this.statusScheme = scheme;
+      this.sinks.forEach((routed, i) => (routed.accepts = filters[i]));
+      switchEngine?.();
+    };
+  }
+
+  /** Removes and closes a sink just added by a plugin whose next sink failed. */
+  private takeBack(sink: AnySink): void {
+    if (isBatchSink(sink)) {
+      this.delivery?.removeSink(sink.name);
+      return;
+    }
+    const index = this.sinks.findIndex((routed) => routed.sink === sink);
+    if (index >= 0) this.sinks.splice(index, 1);
+    void Promise.resolve()
+      .then(() => sink.close?.())
+      .catch(() => undefined);
   }
 
   /** Adds a sink; its filter is checked against the status scheme now. */

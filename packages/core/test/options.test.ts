@@ -1,5 +1,6 @@
 // Options of AuditLogger that would misbehave far from their cause: each bad value is refused at construction, naming it.
 import { expect } from 'chai';
+import { createSecretKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -11,6 +12,7 @@ import {
   errorMessage,
   generateSigningKeys,
   outcomeStatuses,
+  pipelineStatuses,
   verifyAuditLog,
   type AuditLoggerOptions,
 } from '@auditrail/core';
@@ -54,6 +56,8 @@ describe('AuditLogger options', () => {
       [{ delivery: { acknowledged: { sinks: ['remote'], timeoutMs: Number.NaN } } }, /Invalid option "delivery.acknowledged.timeoutMs"/],
       [{ delivery: { pollIntervallMs: 500 } as unknown as AuditLoggerOptions['delivery'] }, /Invalid option "delivery.pollIntervallMs": is not an option \(known: policy, queue/],
       [{ delivery: { queue: { maxEvent: 5 } } as unknown as AuditLoggerOptions['delivery'] }, /Invalid option "delivery.queue.maxEvent": is not an option/],
+      [{ delivery: { queue: null } as unknown as AuditLoggerOptions['delivery'] }, /Invalid option "delivery.queue": must be an object/],
+      [{ delivery: { queue: 'block' } as unknown as AuditLoggerOptions['delivery'] }, /Invalid option "delivery.queue": must be an object/],
       [{ sinks: [new MemoryBatchSink({ name: 'remote\n' })] }, /the name of batch sink "remote\\n" contains control characters/],
       [{ delivery: { acknowledged: { sinks: [] } } }, /Invalid option "delivery.acknowledged.sinks": must name at least one batch sink/],
       [{ delivery: { queue: { maxEvents: 0.5 } } }, /Invalid option "delivery.queue.maxEvents": 0.5 is not a whole number of at least 1/],
@@ -98,6 +102,50 @@ describe('AuditLogger options', () => {
     expect(enriched).to.equal(0);
   });
 
+  it('use(plugin) switching the scheme checks the batch sinks too, and a refused plugin leaves their filters and the scheme as they were', async () => {
+    const dir = tempDir();
+    const first = new MemoryBatchSink({ name: 'first', filter: { minSeverity: 'WARNING' } });
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', sinks: [first] });
+    const second = new MemoryBatchSink({ name: 'second', filter: { statuses: ['failed'] } });
+    // 'failed' is an outcome status, but the first sink's WARNING is not: the switch is refused, naming that sink.
+    expect(() => logger.use({ name: 'p', statuses: outcomeStatuses, sinks: [second] })).to.throw(InvalidOptionError, /sink "first".filter.minSeverity/);
+    expect(logger.statuses.name).to.equal('pipeline');
+    await logger.logEvent('kept', {}, 'WARNING');
+    await logger.logEvent('filtered', {}, 'INFO');
+    await logger.flush({ timeoutMs: 5_000 });
+    await logger.close();
+    expect(first.events.map((e) => e.action_type)).to.deep.equal(['kept']);
+    expect(second.events).to.deep.equal([]);
+  });
+
+  it('use(plugin) whose second sink fails to open closes the first again and puts the scheme back', async () => {
+    const logger = new AuditLogger({ format: 'none' });
+    const calls: string[] = [];
+    const opened = { name: 'one', open: () => void calls.push('open one'), write: () => void calls.push('write one'), close: () => void calls.push('close one') };
+    const failing = {
+      name: 'two',
+      open: () => {
+        throw new InvalidOptionError('endpoint', 'unreachable');
+      },
+      write: () => undefined,
+    };
+    expect(() => logger.use({ name: 'q', statuses: outcomeStatuses, sinks: [opened, failing] })).to.throw(/unreachable/);
+    await new Promise((r) => setImmediate(r));
+    expect(logger.statuses.name).to.equal('pipeline');
+    await logger.logEvent('after', {}, 'INFO');
+    await logger.close();
+    expect(calls).to.deep.equal(['open one', 'close one']);
+  });
+
+  it('plugins with different schemes at construction: the last one\'s is used, and sinks are checked against it alone', async () => {
+    const sink = new MemorySink({ filter: { statuses: ['FAILURE'] } });
+    const logger = new AuditLogger({ format: 'none', sinks: [sink], plugins: [{ name: 'p1', statuses: outcomeStatuses }, { name: 'p2', statuses: pipelineStatuses }] });
+    expect(logger.statuses.name).to.equal('pipeline');
+    await logger.logEvent('x', {}, 'FAILURE');
+    await logger.close();
+    expect(sink.events).to.have.length(1);
+  });
+
   it('a plugin whose statuses are not a scheme is refused, naming the plugin', () => {
     const logger = new AuditLogger({ format: 'none' });
     expect(() => logger.use({ name: 'outcomes', statuses: ['success', 'failed'] as unknown as typeof outcomeStatuses })).to.throw(
@@ -137,6 +185,7 @@ describe('AuditLogger options', () => {
     const report = await verifyAuditLog(dir, { hmacKey: '' });
     expect(report.keyed).to.equal(true);
     expect(report.warnings.join('\n')).to.include('the HMAC key is empty');
+    expect((await verifyAuditLog(dir, { hmacKey: createSecretKey(Buffer.alloc(0)) })).warnings.join('\n')).to.include('the HMAC key is empty');
   });
 
   it('errorMessage describes any thrown value without throwing itself', () => {

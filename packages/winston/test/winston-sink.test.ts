@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { AuditLogger, InvalidOptionError, pipelineStatuses, SinkError, type AuditEvent } from '@auditrail/core';
+import { AuditLogger, InvalidOptionError, outcomeStatuses, pipelineStatuses, SinkError, type AuditEvent } from '@auditrail/core';
 import { WinstonSink, levelForStatus } from '@auditrail/winston';
 import winston from 'winston';
 import TransportStream from 'winston-transport';
@@ -174,6 +174,11 @@ describe('WinstonSink', () => {
     const dir = join(tempDir(), 'never-created');
     expect(() => new AuditLogger({ rootLogDir: dir, format: 'jsonl', sinks: [sink()] })).to.throw(InvalidOptionError, /"levels\.INFO": status INFO would be written at level "info", which the transport's level table lacks \(alarm, note\)/);
     expect(existsSync(dir), 'checked before the logger creates anything').to.equal(false);
+    // A scheme switched in later by use(plugin) is checked against the sink as well: WARNING would get 'warn'.
+    const outcome = new AuditLogger({ format: 'none', statuses: outcomeStatuses, sinks: [sink({ success: 'note', failed: 'alarm' })] });
+    expect(() => outcome.use({ name: 'pipeline', statuses: pipelineStatuses })).to.throw(InvalidOptionError, /"levels\.INFO"/);
+    expect(outcome.statuses.name).to.equal('outcome');
+    void outcome.close();
     const mapped = new AuditLogger({ format: 'none', sinks: [sink({ INFO: 'note', WARNING: 'note', FAILURE: 'alarm' })] });
     expect(mapped.statuses.name).to.equal('pipeline');
     void mapped.close();

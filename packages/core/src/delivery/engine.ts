@@ -87,7 +87,7 @@ export function checkBatchSink(
 /** Throws InvalidOptionError naming the first bad field of `options` (the logger checks them before it creates anything); `exactKeys` refuses fields it does not know. */
 export function checkDeliveryOptions(options: DeliveryOptions | undefined, exactKeys = true): void {
   if (options === undefined) return;
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('delivery', 'must be an object');
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidOptionError('delivery', 'must be an object');
   if (exactKeys) refuseUnknownKeys('delivery', options, DELIVERY_KEYS);
   resolvePolicy('delivery.policy', options.policy);
   const segmentBytes = options.outboxSegmentBytes;
@@ -95,7 +95,10 @@ export function checkDeliveryOptions(options: DeliveryOptions | undefined, exact
     throw new InvalidOptionError('delivery.outboxSegmentBytes', `must be a whole number of bytes above 0, got ${String(segmentBytes)}`);
   }
   if (options.pollIntervalMs !== undefined) checkMilliseconds('delivery.pollIntervalMs', options.pollIntervalMs);
-  if (options.queue !== undefined) refuseUnknownKeys('delivery.queue', options.queue, ['maxEvents', 'overflow']);
+  if (options.queue !== undefined) {
+    if (typeof options.queue !== 'object' || options.queue === null || Array.isArray(options.queue)) throw new InvalidOptionError('delivery.queue', 'must be an object { maxEvents?, overflow? }');
+    refuseUnknownKeys('delivery.queue', options.queue, ['maxEvents', 'overflow']);
+  }
   const { maxEvents, overflow } = options.queue ?? {};
   if (maxEvents !== undefined) checkWholeNumber('delivery.queue.maxEvents', maxEvents, 1);
   if (overflow !== undefined && !['block', 'drop-oldest', 'drop-newest'].includes(overflow)) {
@@ -166,13 +169,18 @@ export class DeliveryEngine {
   private readonly segments: SegmentLister | undefined;
   private readonly deadLetters: DeadLetterFile;
   private readonly poll: NodeJS.Timeout | undefined;
-  private readonly ackFilter: EventPredicate | undefined;
+  private ackFilter: EventPredicate | undefined;
+  /** The logger's status scheme, which use(plugin) may change. */
+  private statuses: StatusScheme;
+  /** The filter each sink was added with (its own, or the one given to addSink), to compile again for a new scheme. */
+  private readonly filters = new Map<string, EventFilter | undefined>();
   private closing: Promise<FlushResult> | undefined;
   private holds = 0;
   private keepAlive: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: DeliveryEngineOptions) {
     checkDeliveryOptions(options, false); // the engine's own options ride along: checked by the logger with exact keys
+    this.statuses = options.statuses;
     this.deadLetters = new DeadLetterFile(options.rootLogDir);
     if (options.journalPath === undefined && options.rootLogDir !== undefined) {
       this.outbox = new OutboxWriter(outboxPath(options.rootLogDir), options.outboxSegmentBytes);
@@ -188,7 +196,7 @@ export class DeliveryEngine {
     const ack = options.acknowledged;
     if (ack) {
       if (!Array.isArray(ack.sinks) || ack.sinks.length === 0) throw new InvalidOptionError('delivery.acknowledged.sinks', 'must name at least one batch sink');
-      this.ackFilter = compileFilter(ack, options.statuses, 'delivery.acknowledged', ['sinks', 'timeoutMs']) ?? (() => true);
+      this.ackFilter = compileFilter(ack, this.statuses, 'delivery.acknowledged', ['sinks', 'timeoutMs']) ?? (() => true);
     }
     if (this.journalPath !== undefined) {
       this.poll = setInterval(() => {
@@ -207,9 +215,9 @@ export class DeliveryEngine {
   /** Adds a batch sink; its name must be unique (it names the cursor file). */
   addSink(sink: BatchSink, filter?: EventFilter): void {
     if (this.closing) throw new InvalidOptionError('sinks', `cannot add sink "${sink.name}": delivery is closing`);
-    const { accepts, policy } = checkBatchSink(sink, this.options.statuses, this.options.policy, this.workers.map((w) => w.name), filter);
-    const { rootLogDir, statuses, warn } = this.options;
-    sink.open?.(this.options.context ?? { rootLogDir, statuses, warn });
+    const { accepts, policy } = checkBatchSink(sink, this.statuses, this.options.policy, this.workers.map((w) => w.name), filter);
+    const { rootLogDir, warn } = this.options;
+    sink.open?.(this.options.context ?? { rootLogDir, statuses: this.statuses, warn });
     const context = { bus: this.options.bus, deadLetters: this.deadLetters, warn: this.options.warn };
     let worker: SinkWorker;
     if (this.journalPath !== undefined) {
@@ -244,7 +252,44 @@ export class DeliveryEngine {
       worker = new SinkWorker(sink, accepts, queue, policy, context, 0);
     }
     this.workers.push(worker);
+    this.filters.set(sink.name, filter ?? sink.filter);
     worker.pump(); // a backlog left by an earlier run starts now
+  }
+
+  /**
+   * Checks every sink's filter and check(), and the acknowledged filter, against a new status scheme, changing
+   * nothing; returns what switches the engine to it. Throws InvalidOptionError naming what does not fit.
+   */
+  prepareStatuses(scheme: StatusScheme): () => void {
+    const filters = this.workers.map((worker) => {
+      const accepts = compileFilter(this.filters.get(worker.name), scheme, `sink "${worker.name}".filter`);
+      worker.sink.check?.(scheme);
+      return accepts;
+    });
+    const ack = this.options.acknowledged;
+    const ackFilter = ack ? (compileFilter(ack, scheme, 'delivery.acknowledged', ['sinks', 'timeoutMs']) ?? (() => true)) : undefined;
+    return () => {
+      this.statuses = scheme;
+      this.workers.forEach((worker, i) => worker.refilter(filters[i]));
+      this.ackFilter = ackFilter;
+    };
+  }
+
+  /** Takes back a sink just added (a plugin whose next sink failed to open): stops its worker, gives its lease back, shuts it down. */
+  removeSink(name: string): void {
+    const index = this.workers.findIndex((worker) => worker.name === name);
+    if (index < 0) return;
+    const [worker] = this.workers.splice(index, 1);
+    this.filters.delete(name);
+    worker!.stop();
+    try {
+      worker!.source.close();
+    } catch {
+      // nothing was delivered through it: its cursor is as it was
+    }
+    void Promise.resolve()
+      .then(() => worker!.sink.shutdown?.())
+      .catch(() => undefined);
   }
 
   /** Names of the sinks fed. */

@@ -54,7 +54,7 @@ export class SinkWorker {
 
   constructor(
     readonly sink: BatchSink,
-    private readonly accepts: EventPredicate | undefined,
+    private accepts: EventPredicate | undefined,
     readonly source: DeliverySource,
     readonly policy: DeliveryPolicy,
     private readonly context: WorkerContext,
@@ -74,6 +74,11 @@ export class SinkWorker {
   /** Seq of the newest event seen (logged here, or in the journal when the worker started). */
   get lastSeen(): number {
     return this.lastSeenSeq;
+  }
+
+  /** Replaces the sink's compiled filter (the logger's status scheme changed). */
+  refilter(accepts: EventPredicate | undefined): void {
+    this.accepts = accepts;
   }
 
   /** Whether the sink receives this event. */
