@@ -105,6 +105,9 @@ describe('auditrail collect (real binary)', function () {
     ];
     const runs = await Promise.all(cases.map(([args]) => runCli(['collect', '--to', join(dir, 'out'), ...args], { timeoutMs: 15_000 })));
     runs.forEach((run, i) => expectOneLineError(run, 2, cases[i]![1], cases[i]![0].join(' ')));
+    expect(existsSync(join(dir, 'out')), 'a refused command leaves no target directory behind').to.equal(false);
+    writeFileSync(join(dir, 'a-file'), '');
+    expectOneLineError(await runCli(['collect', '--to', join(dir, 'a-file')], { timeoutMs: 15_000 }), 2, /^auditrail: Invalid option "--to": .*a-file exists and is not a directory\n$/);
     expect((await runCli(['collect', '--to', join(dir, 'out'), '--batch', '1e3', '--stream', `NOSUCH_${process.pid}`], { timeoutMs: 15_000 })).stderr).not.to.include('--batch');
   });
 

@@ -1,8 +1,8 @@
 // ArchiveSink: the `collect --to DIR` target. Writes collected events as they are (already sealed by
 // their producers) into one JSONL file per chain, `{dir}/{source.log}/audit_log.jsonl`, skipping ids it holds.
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { AuditWriteError, type AuditEvent, type BatchSink, type ExportResult } from '@auditrail/core';
+import { AuditWriteError, InvalidOptionError, type AuditEvent, type BatchSink, type ExportResult } from '@auditrail/core';
 
 interface ChainFile {
   fd: number;
@@ -14,8 +14,10 @@ export class ArchiveSink implements BatchSink {
   readonly name = 'archive';
   private readonly chains = new Map<string, ChainFile>();
 
+  /** Creates nothing yet (the directory is made with the first chain): a command refused for another option leaves no trace. */
   constructor(readonly dir: string) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (typeof dir !== 'string' || dir === '') throw new InvalidOptionError('dir', 'must be a directory path');
+    if (existsSync(dir) && !statSync(dir).isDirectory()) throw new InvalidOptionError('dir', `${dir} exists and is not a directory`);
   }
 
   async export(batch: readonly AuditEvent[], _signal?: AbortSignal): Promise<ExportResult> {

@@ -29,6 +29,7 @@ const COLLECT_FLAGS: Readonly<Record<string, string>> = {
   deadLetterPath: '--dead-letter',
   url: '--to', // HttpSink
   connectionString: '--to', // PostgresSink
+  dir: '--to', // ArchiveSink
   table: '--table',
   schema: '--schema',
 };
