@@ -43,7 +43,7 @@ export function formatTimestamp(us: number): string {
 }
 
 const ISO_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
 
 /**
  * Microseconds since the epoch of an ISO 8601 date or time, or undefined when it is not one: seconds,
@@ -55,9 +55,12 @@ export function parseIsoTimestampUs(text: string): number | undefined {
   const m = ISO_TIME.exec(text.trim());
   if (!m) return undefined;
   const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((part) => Number(part ?? 0)) as [number, number, number, number, number, number];
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
-  // Date.UTC rolls 2026-02-31 over to March: refuse instead of guessing.
-  const back = new Date(ms);
+  // setUTCFullYear, not Date.UTC, which reads years 0 to 99 as 1900 to 1999.
+  const back = new Date(0);
+  back.setUTCFullYear(year, month - 1, day);
+  back.setUTCHours(hour, minute, second, 0);
+  const ms = back.getTime();
+  // 2026-02-31 rolls over to March: refuse instead of guessing.
   if (back.getUTCFullYear() !== year || back.getUTCMonth() !== month - 1 || back.getUTCDate() !== day) return undefined;
   if (hour > 23 || minute > 59 || second > 59) return undefined;
   const fractionUs = Number((m[7] ?? '').padEnd(6, '0').slice(0, 6));

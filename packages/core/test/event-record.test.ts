@@ -67,6 +67,8 @@ describe('event record', () => {
       expect(parseTimestampUs('2026-05-27T16:30:01.123456+02')).to.equal(utc);
       expect(parseTimestampUs('2026-05-27')).to.equal(Date.UTC(2026, 4, 27) * 1000);
       expect(parseTimestampUs('2026-02-31T00:00:00Z')).to.be.NaN;
+      expect(parseTimestampUs('0050-06-01T00:00:00Z')).to.equal(Date.parse('0050-06-01T00:00:00Z') * 1000);
+      expect(parseTimestampUs('2026-01-01-05')).to.be.NaN; // an offset needs a time
       expect(parseTimestampUs('2026-05-27T14:30:61Z')).to.be.NaN;
       expect(parseTimestampUs('yesterday')).to.be.NaN;
     } finally {

@@ -1,6 +1,6 @@
 // verifyAuditLog: checks the hash chain of every log in a directory (or one file, or any event
 // source) against the key and the signed checkpoints, and names the first thing that is wrong.
-import type { BinaryLike, KeyObject } from 'node:crypto';
+import { KeyObject, type BinaryLike } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AuditReadError } from '../errors';
@@ -187,5 +187,6 @@ function toList<T>(value: T | readonly T[] | undefined): T[] {
 
 /** Whether a key given as text or bytes is empty. */
 function isEmptyKey(key: unknown): boolean {
+  if (key instanceof KeyObject) return key.type === 'secret' && (key.symmetricKeySize ?? 0) === 0;
   return (typeof key === 'string' && key.length === 0) || (ArrayBuffer.isView(key) && key.byteLength === 0);
 }
