@@ -49,6 +49,7 @@ export function registerTail(program: Command): void {
         return;
       }
       const listener: CursorListener = { events: (batch) => print(inLogOrder(batch)), problem: warn };
+      interrupt!.following();
       await followLog(cursor, listener, { watchDir: isDirectory ? target : dirname(resolve(target)), pollMs: flags.interval, signal: interrupt!.signal });
     } finally {
       interrupt?.dispose();
@@ -75,16 +76,26 @@ function existsParent(target: string): boolean {
   }
 }
 
-/** An abort signal for SIGINT, SIGTERM or a closed stdout (read errors end the command); dispose() stops listening. */
-function interruptible(): { signal: AbortSignal; dispose(): void } {
+/**
+ * An abort signal for SIGINT, SIGTERM or a closed stdout (read errors end the command); dispose() stops listening.
+ * Until following() the first read is under way, which does not watch the signal: a signal then ends the process at once.
+ */
+function interruptible(): { signal: AbortSignal; following(): void; dispose(): void } {
   const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
+  let reading = true;
+  const onSignal = (): void => {
+    if (reading) process.exit(0); // Ctrl-C on a long first read: nothing is half written, stop now
+    stop.abort();
+  };
   const onOutputError = (): void => stop.abort(); // bin.ts ends the process on EPIPE; this covers in-process use
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   process.stdout.once('error', onOutputError);
   return {
     signal: stop.signal,
+    following() {
+      reading = false;
+    },
     dispose() {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
