@@ -47,6 +47,7 @@ export { readEvents, locateLog, type LogFileRef } from './reader/read-events';
 export { summarize, queryEvents, type LogSummary, type EventQuery } from './reader/summary';
 export { gitCommitEnricher, contextEnricher, contextPlugin } from './enrichers';
 export { audited, type AuditedOptions, type AuditedFunction } from './instrument/audited';
+export { checkActorResult, reportUnrecorded } from './instrument/unrecorded';
 export { diff, formatPath, type Diff } from './instrument/diff';
 export { resolveOutcomeStatuses, type OutcomeStatuses } from './instrument/outcome';
 export { takeSnapshot, addSnapshotDetails, type Snapshot, type SnapshotMode } from './instrument/snapshot';

@@ -2,12 +2,13 @@
 import { STATUS_CODES } from 'node:http';
 import {
   actionProblem,
+  checkActorResult,
   checkFunction,
   describeValue,
   errorMessage,
   InvalidOptionError,
-  isThenable,
   MAX_ACTION_LENGTH,
+  reportUnrecorded,
   resolveOutcomeStatuses,
   type ActionCatalog,
   type AuditLogger,
@@ -74,7 +75,7 @@ export function auditMiddleware<C extends ActionCatalog>(options: ExpressAuditOp
   const failed = opts.failed ?? failedByDefault;
   const report = (err: unknown, req: Request): void => {
     const onError = opts.onError;
-    reportUnrecorded(err, `request ${defaultAction(req.method, pathOf(req))}`, onError && (() => onError(err, req)));
+    reportUnrecorded('an HTTP', err, `request ${defaultAction(req.method, pathOf(req))}`, onError && (() => onError(err, req)));
   };
 
   return function auditrail(req: Request, res: Response, next: NextFunction): void {
@@ -167,31 +168,8 @@ function failedByDefault(code: number): boolean {
   return code >= 400;
 }
 
-/**
- * Hands an unrecorded event to `onError`, by default a process warning. An onError that throws or
- * rejects becomes that warning too, never an uncaught error that would end the host process.
- * The gRPC interceptor has the same routine, with the same warning.
- */
-function reportUnrecorded(err: unknown, call: string, onError: (() => unknown) | undefined): void {
-  const warn = (extra = ''): void =>
-    process.emitWarning(`auditrail: an HTTP audit event was not recorded: ${errorMessage(err)}${extra} (${call})`, { type: 'AuditrailWarning', code: 'EVENT_NOT_RECORDED' });
-  if (!onError) return warn();
-  try {
-    const result = onError();
-    if (isThenable(result)) result.then(undefined, (thrown: unknown) => warn(`; onError rejected: ${errorMessage(thrown)}`));
-  } catch (thrown) {
-    warn(`; onError threw: ${errorMessage(thrown)}`);
-  }
-}
-
-/** What actor() returned, when the logger takes it: a non-string would lose the event, so it throws and the event is recorded without an actor. */
-function checkActor(actor: unknown): string | null | undefined {
-  if (actor === undefined || actor === null || typeof actor === 'string') return actor;
-  throw new Error(`actor() returned ${describeValue(actor)}, not a string`);
-}
-
 function actorOf(req: Request, options: ExpressAuditOptions): string | null | undefined {
-  if (options.actor) return checkActor(options.actor(req));
+  if (options.actor) return checkActorResult(options.actor(req));
   const header = req.get(options.actorHeader ?? 'x-actor');
   if (header) return header;
   const user = (req as Request & { user?: unknown }).user;

@@ -6,13 +6,14 @@
 import {
   actionProblem,
   addSnapshotDetails,
+  checkActorResult,
   checkBoolean,
   checkChoice,
   checkFunction,
   describeValue,
   errorMessage,
   InvalidOptionError,
-  isThenable,
+  reportUnrecorded,
   resolveOutcomeStatuses,
   takeSnapshot,
   type ActionCatalog,
@@ -123,7 +124,7 @@ class AuditedCall {
   /** Hands the unrecorded event of a cancelled call to onError (see reportUnrecorded). */
   private report(err: unknown): void {
     const onError = this.options.onError;
-    reportUnrecorded(err, `cancelled call ${this.path}`, onError && (() => onError(err, this.info())));
+    reportUnrecorded('a gRPC', err, `cancelled call ${this.path}`, onError && (() => onError(err, this.info())));
   }
 
   /**
@@ -195,7 +196,7 @@ class AuditedCall {
   }
 
   private actor(info: GrpcCallInfo): string | null | undefined {
-    if (this.options.actor) return checkActor(this.options.actor(info));
+    if (this.options.actor) return checkActorResult(this.options.actor(info));
     const value = info.metadata.get(this.options.actorKey ?? 'x-actor')[0];
     return typeof value === 'string' && value !== '' ? value : undefined;
   }
@@ -247,25 +248,3 @@ function isPlainObject(value: unknown): boolean {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/**
- * Hands an unrecorded event to `onError`, by default a process warning. An onError that throws or
- * rejects becomes that warning too, never an uncaught error that would end the host process.
- * The Express middleware has the same routine, with the same warning.
- */
-function reportUnrecorded(err: unknown, call: string, onError: (() => unknown) | undefined): void {
-  const warn = (extra = ''): void =>
-    process.emitWarning(`auditrail: a gRPC audit event was not recorded: ${errorMessage(err)}${extra} (${call})`, { type: 'AuditrailWarning', code: 'EVENT_NOT_RECORDED' });
-  if (!onError) return warn();
-  try {
-    const result = onError();
-    if (isThenable(result)) result.then(undefined, (thrown: unknown) => warn(`; onError rejected: ${errorMessage(thrown)}`));
-  } catch (thrown) {
-    warn(`; onError threw: ${errorMessage(thrown)}`);
-  }
-}
-
-/** What actor() returned, when the logger takes it: a non-string would lose the event, so it throws and the event is recorded without an actor. */
-function checkActor(actor: unknown): string | null | undefined {
-  if (actor === undefined || actor === null || typeof actor === 'string') return actor;
-  throw new Error(`actor() returned ${describeValue(actor)}, not a string`);
-}
