@@ -6,7 +6,8 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import sinon from 'sinon';
-import { AuditLogger, LockTimeoutError, type AuditEvent } from '@auditrail/core';
+import { AuditLogger, LockTimeoutError, pipelineStatuses, type AuditEvent } from '@auditrail/core';
+import { Journal } from '../src/journal';
 import { spawnTs } from '../../../test/helpers/node';
 import { tempDir } from '../../../test/helpers/tmp';
 import { leaseEnds, readFormat, rejectionOf } from './helpers';
@@ -447,6 +448,23 @@ describe('directory lock: holder files', () => {
     expect(() => new AuditLogger({ rootLogDir: dir, format: 'jsonl', sinks: [first, failing] })).to.throw(/cannot reach the collector/);
     await new Promise((r) => setImmediate(r));
     expect(calls).to.deep.equal(['open', 'close']);
+  });
+
+  it('a journal abandoned by a failed constructor takes no lease again when a delivery poll still calls refresh()', async () => {
+    const dir = tempDir();
+    const warnings: string[] = [];
+    const context = { rootLogDir: dir, statuses: pipelineStatuses, warn: (code: string) => void warnings.push(code) };
+    const journal = new Journal(
+      { rootLogDir: dir, formats: ['csv'], order: 'oldest-first', fsync: 'never', fsyncIntervalMs: 1000, hmacKey: undefined, lockTimeoutMs: 1000, lockStaleMs: 30_000, allowSymlink: false, maxDetailsBytes: 65_536 },
+      context,
+    );
+    await leaseEnds();
+    journal.abandon();
+    expect(holderFiles(dir), 'the holder file, removed by abandon()').to.deep.equal([]);
+    journal.refresh(); // the engine's poll, due before its close cleared it
+    await leaseEnds();
+    expect(readdirSync(dir).filter((name) => name.startsWith('audit_log.lock'))).to.deep.equal([]);
+    expect(warnings).to.deep.equal([]);
   });
 
   it('opens no sink when one of the sinks given is not a sink: every sink is checked first', async () => {
