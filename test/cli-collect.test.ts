@@ -108,6 +108,9 @@ describe('auditrail collect (real binary)', function () {
     expect(existsSync(join(dir, 'out')), 'a refused command leaves no target directory behind').to.equal(false);
     writeFileSync(join(dir, 'a-file'), '');
     expectOneLineError(await runCli(['collect', '--to', join(dir, 'a-file')], { timeoutMs: 15_000 }), 2, /^auditrail: Invalid option "--to": .*a-file exists and is not a directory\n$/);
+    const leaky = await runCli(['collect', '--to', 'ftp://alice:s3cret@archive.example/x'], { timeoutMs: 15_000 });
+    expectOneLineError(leaky, 2, /^auditrail: Invalid option "--to": "ftp:\/\/\*\*\*@archive\.example\/x": expected a postgres:\/\/ or http\(s\):\/\/ URL/);
+    expect(leaky.stderr, 'no password in an error line').not.to.include('s3cret');
     expect((await runCli(['collect', '--to', join(dir, 'out'), '--batch', '1e3', '--stream', `NOSUCH_${process.pid}`], { timeoutMs: 15_000 })).stderr).not.to.include('--batch');
   });
 

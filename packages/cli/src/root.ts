@@ -15,8 +15,13 @@ export const EXIT = {
 
 /** One line for stderr: `auditrail: <message>`, whatever the message held. */
 export function errorLine(message: string): string {
-  const text = message.replace(/^error: /, '').replace(/\s*\r?\n\s*/g, ' ').trim();
+  const text = withoutCredentials(message.replace(/^error: /, '').replace(/\s*\r?\n\s*/g, ' ').trim());
   return `auditrail: ${text}\n`;
+}
+
+/** `text` with the user and password of every URL in it masked (postgres://alice:secret@db/x → postgres://***@db/x): error lines reach logs and terminals. */
+export function withoutCredentials(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@"']*@/gi, '$1***@');
 }
 
 /** The root command, before subcommands are registered; they inherit its error handling. */

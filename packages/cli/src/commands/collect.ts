@@ -3,7 +3,7 @@
 import { errorMessage, InvalidOptionError, type BatchSink } from '@auditrail/core';
 import { withFlagNames } from '../flag-names';
 import type { Command } from 'commander';
-import { errorLine } from '../root';
+import { errorLine, withoutCredentials } from '../root';
 
 /** Options of the collect command. */
 interface CollectFlags {
@@ -112,5 +112,5 @@ async function targetOf(flags: CollectFlags): Promise<BatchSink> {
 
 /** The target without credentials, for messages. */
 function describe(to: string): string {
-  return to.replace(/\/\/[^@/]*@/, '//***@');
+  return withoutCredentials(to);
 }
