@@ -2,17 +2,15 @@
 // in one line with exit code 2; the collector's warnings come in the CLI's own form; a loop failure is one error line.
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from 'nats';
 import { AuditLogger } from '@auditrail/core';
 import { NatsSink } from '@auditrail/nats';
 import { CLI_BIN, expectOneLineError, runCli } from '../packages/cli/test/helpers/run-cli';
+import { jetStreamSuite, NATS_URL } from '../packages/nats/test/helpers';
 import { tempDir } from './helpers/tmp';
 
-const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
 /** A running `auditrail collect` child and what it wrote to stderr so far. */
 interface Running {
@@ -54,27 +52,13 @@ async function exitCode(child: ChildProcess): Promise<number | null> {
 
 describe('auditrail collect (real binary)', function () {
   this.timeout(90_000);
-  let nc: NatsConnection;
-  const streams: string[] = [];
+  const suite = jetStreamSuite('CC'); // fails, not skips, when NATS is missing
+  const { names } = suite;
   const children: ChildProcess[] = [];
 
-  before(async () => {
-    nc = await connect({ servers: NATS_URL, timeout: 5000 }); // fails, not skips, when NATS is missing
-  });
   afterEach(() => {
     for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
   });
-  after(async () => {
-    const jsm = await nc.jetstreamManager();
-    for (const s of streams) await jsm.streams.delete(s).catch(() => undefined);
-    await nc.close();
-  });
-
-  function names(): { stream: string; prefix: string } {
-    const tag = randomBytes(4).toString('hex');
-    streams.push(`CC_${tag}`);
-    return { stream: `CC_${tag}`, prefix: `cc_${tag}` };
-  }
 
   it('names the flag, not the library option, when --nats or --dead-letter is bad: one line, exit code 2', async () => {
     const dir = tempDir();
@@ -116,7 +100,7 @@ describe('auditrail collect (real binary)', function () {
 
   it('shows a DEAD_LETTER_FAILED warning as "auditrail: warning: ...", not as a Node process warning', async () => {
     const { stream, prefix } = names();
-    await (await nc.jetstreamManager()).streams.add({ name: stream, subjects: [`${prefix}.>`] });
+    await (await suite.nc.jetstreamManager()).streams.add({ name: stream, subjects: [`${prefix}.>`] });
     const deadDir = join(tempDir(), 'dead');
     mkdirSync(deadDir);
     const deadLetter = join(deadDir, 'dead.jsonl');
@@ -124,7 +108,7 @@ describe('auditrail collect (real binary)', function () {
     children.push(run.child);
     await until(() => run.stderr().includes('auditrail: collecting'), 'the collector to start', run);
     rmSync(deadDir, { recursive: true }); // the dead letter of the message below cannot be written now
-    await nc.jetstream().publish(`${prefix}.x.y`, 'not an audit event');
+    await suite.nc.jetstream().publish(`${prefix}.x.y`, 'not an audit event');
     await until(() => run.stderr().includes('auditrail: warning: cannot write 1 dead letter(s)'), 'the warning', run);
     mkdirSync(deadDir);
     await until(() => existsSync(deadLetter), 'the dead letter written', run);

@@ -1,14 +1,13 @@
 // NatsSink and Collector against the real NATS JetStream server on 127.0.0.1:4222.
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
-import { connect, type NatsConnection } from 'nats';
 import { AuditLogger, type AuditEvent, type BatchSink, type ExportResult } from '@auditrail/core';
 import { ArchiveSink, Collector, NatsSink, subjectToken } from '@auditrail/nats';
 import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../../../test/helpers/tmp';
+import { jetStreamSuite, NATS_URL, until } from './helpers';
 
-const URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const URL = NATS_URL;
 
 /** A batch sink that keeps what it receives and can be told to fail. */
 class CollectingSink implements BatchSink {
@@ -28,30 +27,9 @@ class CollectingSink implements BatchSink {
   }
 }
 
-async function until(check: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('@auditrail/nats', () => {
-  let nc: NatsConnection;
-  const streams: string[] = [];
-  before(async () => {
-    nc = await connect({ servers: URL, timeout: 5000 });
-  });
-  after(async () => {
-    const jsm = await nc.jetstreamManager();
-    for (const s of streams) await jsm.streams.delete(s).catch(() => undefined);
-    await nc.close();
-  });
-  function names(): { stream: string; prefix: string } {
-    const tag = randomBytes(4).toString('hex');
-    streams.push(`T_${tag}`);
-    return { stream: `T_${tag}`, prefix: `t_${tag}` };
-  }
+  const suite = jetStreamSuite('T');
+  const { names } = suite;
 
   it('makes subject tokens safe', () => {
     expect(subjectToken('Data Ingestion started')).to.equal('Data_Ingestion_started');
@@ -67,9 +45,9 @@ describe('@auditrail/nats', () => {
     const signal = new AbortController().signal;
     expect((await sink.export(events, signal)).code).to.equal('ok');
     expect((await sink.export(events, signal)).code).to.equal('ok'); // a retried batch
-    const info = await (await nc.jetstreamManager()).streams.info(stream);
+    const info = await (await suite.nc.jetstreamManager()).streams.info(stream);
     expect(info.state.messages).to.equal(2);
-    const stored = await (await nc.jetstreamManager()).streams.getMessage(stream, { seq: 2 });
+    const stored = await (await suite.nc.jetstreamManager()).streams.getMessage(stream, { seq: 2 });
     expect(stored.subject).to.equal(`${prefix}.exp_1.Drift_detected`);
     expect(JSON.parse(stored.string()).id).to.equal(events[1]!.id);
     await sink.shutdown();
@@ -100,7 +78,7 @@ describe('@auditrail/nats', () => {
     await collector.stop();
     expect(collector.stats.retried).to.be.at.least(2);
     expect(new Set(target.events.map((e) => e.id))).to.deep.equal(new Set(logged.map((e) => e.id)));
-    const consumer = await (await nc.jetstreamManager()).consumers.info(stream, 'c1');
+    const consumer = await (await suite.nc.jetstreamManager()).consumers.info(stream, 'c1');
     expect(consumer.num_ack_pending).to.equal(0);
     await sink.shutdown();
     await logger.close();
@@ -123,7 +101,7 @@ describe('@auditrail/nats', () => {
     expect(target.events.map((e) => e.action_type)).to.deep.equal(['keep', 'keep']);
     const dead = readFileSync(deadLetterPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { reason: string; event: AuditEvent });
     expect(dead.map((d) => [d.reason, d.event.id])).to.deep.equal([['refused poison', events[1]!.id]]);
-    const consumer = await (await nc.jetstreamManager()).consumers.info(stream, 'c3');
+    const consumer = await (await suite.nc.jetstreamManager()).consumers.info(stream, 'c3');
     expect(consumer.num_ack_pending).to.equal(0);
     await sink.shutdown();
     await logger.close();

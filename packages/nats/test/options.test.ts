@@ -1,15 +1,15 @@
 // Options of NatsSink and Collector: a bad value is an InvalidOptionError naming it, at construction;
 // a dead-letter file that cannot be written at run time keeps the messages for redelivery.
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import { AuditLogger, InvalidOptionError, MAX_TIMER_MS, type AuditEvent, type BatchSink, type ExportResult } from '@auditrail/core';
 import { Collector, ensureAuditStream, NatsSink, type CollectorOptions } from '@auditrail/nats';
 import { tempDir } from '../../../test/helpers/tmp';
+import { jetStreamSuite, NATS_URL, until } from './helpers';
 
-const URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const URL = NATS_URL;
 
 /** A target that keeps what it receives and refuses, one by one, the events of the actions in `refuse`. */
 class RefusingSink implements BatchSink {
@@ -36,33 +36,12 @@ function refuses(make: () => unknown, option: string, label = option): string {
   return (error as InvalidOptionError).message;
 }
 
-async function until(check: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const target = new RefusingSink('none');
 const collector = (options: Partial<CollectorOptions>): Collector => new Collector({ servers: URL, target, ...options } as CollectorOptions);
 
 describe('@auditrail/nats options', () => {
-  let nc: NatsConnection;
-  const streams: string[] = [];
-  before(async () => {
-    nc = await connect({ servers: URL, timeout: 5000 });
-  });
-  after(async () => {
-    const jsm = await nc.jetstreamManager();
-    for (const s of streams) await jsm.streams.delete(s).catch(() => undefined);
-    await nc.close();
-  });
-  function names(): { stream: string; prefix: string } {
-    const tag = randomBytes(4).toString('hex');
-    streams.push(`O_${tag}`);
-    return { stream: `O_${tag}`, prefix: `o_${tag}` };
-  }
+  const suite = jetStreamSuite('O');
+  const { names } = suite;
 
   it('refuses a maxInFlight that is not a whole number of at least 1 (0.5 published nothing and reported ok)', () => {
     for (const maxInFlight of [0.5, 0, 2.5, -1, NaN, '8']) refuses(() => new NatsSink({ maxInFlight: maxInFlight as number }), 'maxInFlight');
@@ -147,7 +126,7 @@ describe('@auditrail/nats options', () => {
     const logger = new AuditLogger({ format: 'none', experimentName: 'train' });
     const result = await sink.export([await logger.logEvent('hp_change')], new AbortController().signal);
     expect(result.code, result.code === 'ok' ? '' : result.error.message).to.equal('ok');
-    const info = await (await nc.jetstreamManager()).streams.info(stream);
+    const info = await (await suite.nc.jetstreamManager()).streams.info(stream);
     expect(info.config.subjects).to.deep.equal([`${prefix}.train.>`]);
     expect(info.state.messages).to.equal(1);
     await sink.shutdown();
@@ -180,7 +159,7 @@ describe('@auditrail/nats options', () => {
     const logger = new AuditLogger({ format: 'none' });
     const result = await sink.export([await logger.logEvent('x')], new AbortController().signal);
     expect(result.code, result.code === 'ok' ? '' : result.error.message).to.equal('ok');
-    const info = await (await nc.jetstreamManager()).streams.info(stream);
+    const info = await (await suite.nc.jetstreamManager()).streams.info(stream);
     expect(info.config.duplicate_window).to.equal(60_000 * 1e6);
     await sink.shutdown();
     await logger.close();
@@ -283,7 +262,7 @@ describe('@auditrail/nats options', () => {
     expect(target.events.map((e) => e.id)).to.deep.equal([events[0]!.id, events[2]!.id]);
     const dead = readFileSync(deadLetterPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: AuditEvent });
     expect(dead.map((d) => d.event.id)).to.deep.equal([events[1]!.id]);
-    const consumer = await (await nc.jetstreamManager()).consumers.info(stream, 'd1');
+    const consumer = await (await suite.nc.jetstreamManager()).consumers.info(stream, 'd1');
     expect(consumer.num_ack_pending).to.equal(0);
     await sink.shutdown();
     await logger.close();
