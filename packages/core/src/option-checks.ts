@@ -8,7 +8,7 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 export function checkMilliseconds(option: string, value: unknown, min = 1, max = MAX_TIMER_MS): number {
   if (typeof value !== 'number' || Number.isNaN(value) || value < min || value > max) {
     const range = max === Infinity ? `of at least ${min}` : `from ${min} to ${max}`;
-    throw new InvalidOptionError(option, `${describe(value)} is not a number of milliseconds ${range}`);
+    throw new InvalidOptionError(option, `${describeValue(value)} is not a number of milliseconds ${range}`);
   }
   return value;
 }
@@ -17,14 +17,14 @@ export function checkMilliseconds(option: string, value: unknown, min = 1, max =
 export function checkWholeNumber(option: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
-    throw new InvalidOptionError(option, `${describe(value)} is not a whole number ${range}`);
+    throw new InvalidOptionError(option, `${describeValue(value)} is not a whole number ${range}`);
   }
   return value;
 }
 
 /** Returns `value` when it is a boolean (not a string such as "false" from an environment variable), else throws naming `option`. */
 export function checkBoolean(option: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new InvalidOptionError(option, `${describe(value)} is not true or false`);
+  if (typeof value !== 'boolean') throw new InvalidOptionError(option, `${describeValue(value)} is not true or false`);
   return value;
 }
 
@@ -55,4 +55,3 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
-const describe = describeValue;

@@ -1,11 +1,11 @@
 // Who delivers a sink's events from a shared log directory: `.delivery/<sink>.lease`, held by one logger at a time.
-import { linkSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync } from 'node:fs';
+import { linkSync, renameSync, statSync, unlinkSync, utimesSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { createExclusive, ensurePrivateDir } from '../files/fs-util';
-import { isHeldBy, isLeftBehind, type HolderRead } from '../files/lock-holder';
+import { isHeldBy, isLeftBehind, readHolder, type HolderRead } from '../files/lock-holder';
 import { pidNamespace, processStartTime } from '../files/process-info';
 
 const HOST = hostname();
@@ -30,21 +30,9 @@ export interface LeaseOptions {
   onLost?: (message: string) => void;
 }
 
-/**
- * Reads a lease file: `pid start-time host token namespace [thread:<id>]` ('-' for what is unknown). The
- * field order predates the directory lock's and is kept, so that loggers of both versions agree on a lease.
- */
-export function readLease(path: string): HolderRead {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : 'unreadable';
-  }
-  const [pid, started, host, token, namespace, thread] = text.trim().split(' ');
-  if (!pid || !started || !host || !token) return 'empty';
-  const known = (field: string | undefined) => (field === undefined || field === '-' ? undefined : field);
-  return { pid: Number(pid), host, token, started: known(started), namespace: known(namespace), thread: known(thread) };
+/** Reads a lease file: `pid start-time host token namespace [thread:<id>]` ('-' for what is unknown). */
+function readLease(path: string): HolderRead {
+  return readHolder(path, 'lease');
 }
 
 /**

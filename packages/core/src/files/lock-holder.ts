@@ -47,16 +47,25 @@ function known(field: string | undefined): string | undefined {
   return field === undefined || field === '-' ? undefined : field;
 }
 
-/** Reads the holder line of a lock, breaker or holder file. */
-export function readHolder(path: string): HolderRead {
+/**
+ * The order of a holder line's fields: a lock's (`pid host token start namespace [thread]`), or a delivery
+ * lease's (`pid start host token namespace [thread]`), whose order predates the lock's and is kept so that
+ * loggers of both versions agree on a lease (a lease line always has its start field, '-' when unknown).
+ */
+export type HolderLayout = 'lock' | 'lease';
+
+/** Reads the holder line of a lock, breaker or holder file, or of a delivery lease. */
+export function readHolder(path: string, layout: HolderLayout = 'lock'): HolderRead {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : 'unreadable';
   }
-  const [pid, host, token, started, namespace, thread] = text.trim().split(' ');
-  if (!pid || !host || !token) return 'empty';
+  const fields = text.trim().split(' ');
+  const [pid, host, token, started] = layout === 'lock' ? fields : [fields[0], fields[2], fields[3], fields[1]];
+  const [namespace, thread] = fields.slice(4);
+  if (!pid || !host || !token || (layout === 'lease' && !started)) return 'empty';
   return { pid: Number(pid), host, token, started: known(started), namespace: known(namespace), thread: known(thread) };
 }
 
