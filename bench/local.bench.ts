@@ -113,7 +113,7 @@ async function groupCommit(): Promise<BenchSection> {
     rows,
     targets: [{ description: "fsync 'always' with 64 callers at least 20× the one-caller rate", met: many >= 20 * single, detail: `${fmt(many)} vs ${fmt(single)} events/s, ${(many / single).toFixed(1)}×` }],
     notes: [
-      "logEvent resolves only after fdatasync of the file returned. One caller: each event waits for its own fdatasync. 64 callers: each loops on `await logEvent`; the events written while one fdatasync runs share the next one (group commit), so one fdatasync covers up to 64 events.",
+      "logEvent resolves only after fdatasync of the file returned. One caller: each event waits for its own fdatasync. 64 callers: each loops on `await logEvent`; the events written while one fdatasync runs share the next one (group commit), so one fdatasync covers up to 64 events; when writing a turn's events takes longer than the last fdatasync did, the next one begins mid-turn, and the callers form two groups, one written while the other's fdatasync runs.",
       `These figures depend on the disk far more than on auditrail: they are the disk’s fdatasync rate, and the ratio is bounded by how much longer an fdatasync of 64 events takes than one of a single event. Each event of the one caller is also a turn of the event loop of its own, with the directory lock taken and released around it; 64 callers share one lease a turn.${cpuBound}`,
     ],
   };

@@ -34,6 +34,14 @@ function nextTurn(): Promise<void> {
   return new Promise((resolve) => realSetImmediate(resolve));
 }
 
+/** A sync queued to begin after the one before it. */
+interface QueuedSync {
+  /** Settles when the sync ends. */
+  readonly promise: Promise<void>;
+  /** Begins it now (once; later calls do nothing). */
+  begin(): void;
+}
+
 /** When written data is forced to stable storage. */
 export type FsyncPolicy = 'never' | 'interval' | 'always';
 
@@ -84,8 +92,16 @@ export class Journal {
   private readonly files: LogFile[];
   private readonly lock: FileLock | undefined;
   private tail: TailState = { seq: 0, hash: undefined };
-  private syncQueued: Promise<void> | undefined;
+  /** The next sync, queued to begin once the one before it has ended. */
+  private nextSync: QueuedSync | undefined;
+  /** The latest sync queued or begun, settled (the next one begins after it). */
   private syncRunning: Promise<void> = Promise.resolve();
+  /** Whether a sync has begun and its end not been seen yet. */
+  private syncing = false;
+  /** How long the last sync took (ms); Infinity until one has been timed. */
+  private lastSyncMs = Infinity;
+  /** When the oldest write not covered by a begun sync was made (performance.now()). */
+  private dirtySince = 0;
   private dirty = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly hasher: ChainHasher;
@@ -265,26 +281,59 @@ export class Journal {
         errors.push(err instanceof AuditError ? err : new AuditWriteError(this.checkpoints.path, err));
       }
     }
-    this.dirty = true;
+    this.markDirty();
     return { event, json, errors };
   }
 
-  /** Resolves once everything appended so far is on stable storage (group commit: callers share one fsync). */
+  /**
+   * Resolves once everything appended so far is on stable storage. Group commit: the writes made
+   * while one sync runs share the next. That one begins on the turn after the one before it ended,
+   * so that callers resumed by a sync write their next events first; or at once, mid-turn, when
+   * no sync runs and the oldest write waiting is older than the last sync took, so that a long
+   * turn of writes overlaps the disk's work instead of waiting for it (a pipeline of two groups).
+   */
   durable(): Promise<void> {
     if (this.files.length === 0) return Promise.resolve();
     // Nothing written since the last sync began: waiting for that one is enough.
-    if (!this.dirty && !this.syncQueued) return this.syncRunning;
-    if (!this.syncQueued) {
-      // Start on the next turn, not at once: callers resumed by the previous sync write their
-      // next events in this turn, and one fdatasync then covers them all (group commit).
-      const queued = this.syncRunning.then(nextTurn).then(() => {
-        this.syncQueued = undefined;
-        return this.syncAll();
-      });
-      this.syncQueued = queued;
-      this.syncRunning = queued.catch(() => undefined);
-    }
-    return this.syncQueued;
+    if (!this.dirty && !this.nextSync) return this.syncRunning;
+    const next = (this.nextSync ??= this.queueSync());
+    if (!this.syncing && this.dirty && performance.now() - this.dirtySince >= this.lastSyncMs) next.begin();
+    return next.promise;
+  }
+
+  /** Queues a sync to begin on the turn after the latest one ends (unless begun earlier). */
+  private queueSync(): QueuedSync {
+    let resolve!: () => void;
+    let reject!: (error: unknown) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    let begun = false;
+    const queued: QueuedSync = {
+      promise,
+      begin: () => {
+        if (begun) return;
+        begun = true;
+        if (this.nextSync === queued) this.nextSync = undefined;
+        this.syncing = true;
+        const started = performance.now();
+        this.syncAll().then(
+          () => {
+            this.lastSyncMs = performance.now() - started;
+            this.syncing = false;
+            resolve();
+          },
+          (err: unknown) => {
+            this.syncing = false;
+            reject(err);
+          },
+        );
+      },
+    };
+    void this.syncRunning.then(nextTurn).then(queued.begin);
+    this.syncRunning = promise.catch(() => undefined);
+    return queued;
   }
 
   /** Whether `logEvent` must wait for fsync. */
@@ -330,13 +379,20 @@ export class Journal {
     return failed;
   }
 
+  /** Notes that data was written that no begun sync covers, and since when. */
+  private markDirty(): void {
+    if (this.dirty) return;
+    this.dirty = true;
+    this.dirtySince = performance.now();
+  }
+
   private syncAll(): Promise<void> {
     this.dirty = false;
     const files: Pick<LogFile, 'flush'>[] = this.checkpoints ? [...this.files, this.checkpoints] : this.files;
     return Promise.all(files.map((file) => file.flush())).then(
       () => undefined,
       (err: unknown) => {
-        this.dirty = true; // not known to be on disk: the next flush must try again, not report success
+        this.markDirty(); // not known to be on disk: the next flush must try again, not report success
         throw err;
       },
     );
@@ -347,7 +403,7 @@ export class Journal {
     if (!this.checkpoints || !this.dirReady) return;
     this.beginLease();
     this.checkpoints.onClose(this.tail.seq, this.tail.hash);
-    this.dirty = true; // the closing checkpoint must reach the disk with the flush that follows
+    this.markDirty(); // the closing checkpoint must reach the disk with the flush that follows
   }
 
   private syncIfDirty(): Promise<void> {
@@ -455,7 +511,7 @@ export class Journal {
       try {
         for (const { event, json } of copy) file.write(event, json);
         this.held.set(file, this.tail.seq);
-        this.dirty = true;
+        this.markDirty();
         const cause = this.leftBehind.delete(file) ? 'a failed write' : 'a crash';
         this.context.warn('SECONDARY_CAUGHT_UP', `${file.path}: copied ${copy.length} event(s) after seq ${have} from ${primary.path} (left behind by ${cause})`);
       } catch (err) {
