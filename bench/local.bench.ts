@@ -53,7 +53,7 @@ async function throughput(): Promise<BenchSection> {
       `${PINO}: \`pino.destination({ sync: true })\`, logging \`{ action_type, status, details, error }\` with pino's default level, time, pid and hostname: one writeSync per line, no hash, no copy.`,
       'winston File transport: json format with a timestamp; the clock stops when every line is in the file (its finish event, then polling the file), since its writes are asynchronous.',
       "CSV: the seed's columns plus the integrity columns, RFC 4180 quoting, formula cells neutralised.",
-      'One event per event-loop turn: a program that logs one event and then yields (a server handling one request per turn); each event takes and releases the directory lock (linking its holder file as the lock file, then one stat and an unlink) and checks the file tails again: several extra system calls per event.',
+      'One event per event-loop turn: a program that logs one event and then yields (a server handling one request per turn); each event takes and releases the directory lock (linking its holder file as the lock file; at the end of the turn a stat of the wait file, a stat of the lock and an unlink) and checks that the file at the path is still its own and has not grown (one stat): five system calls besides the write.',
     ],
   };
 }

@@ -16,8 +16,7 @@ export class CsvFile extends LogFile {
   }
 
   onLease(): TailState | undefined {
-    this.followReplacement();
-    const size = sizeOf(this.fd);
+    const size = this.followReplacement();
     if (size === this.knownSize) return undefined;
     if (size === 0) {
       writeAll(this.fd, Buffer.from(CSV_HEADER));
@@ -64,13 +63,14 @@ export class CsvFile extends LogFile {
     });
   }
 
-  /** The file was moved or deleted under us (log shipping, a person): write to the one at our path, never to a ghost. */
-  private followReplacement(): void {
-    const { replaced, missing } = this.replacedOnDisk();
-    if (!replaced) return;
+  /** The file was moved or deleted under us (log shipping, a person): write to the one at our path, never to a ghost. Returns its size. */
+  private followReplacement(): number {
+    const { replaced, missing, size } = this.replacedOnDisk();
+    if (!replaced) return size;
     this.closeForReopen();
     this.open(this.context!);
     this.warn('FILE_REPLACED', `${this.path} was moved or deleted while open; writing to ${missing ? 'a new file' : 'the file now at that path'}`);
+    return sizeOf(this.fd);
   }
 
   private checkHeader(): void {

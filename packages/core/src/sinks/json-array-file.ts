@@ -122,8 +122,7 @@ export class JsonArrayFile extends LogFile {
   }
 
   onLease(): TailState | undefined {
-    this.followRename();
-    const size = sizeOf(this.fd);
+    const size = this.followRename();
     const closeAt = size - CLOSE.length;
     if (size === this.knownSize && (this.order === 'newest-first' || !appendedSince(this.fd, this.end, closeAt))) return undefined;
     if (size === 0) {
@@ -370,10 +369,10 @@ export class JsonArrayFile extends LogFile {
     this.replace(0, Buffer.from('[\n' + json + (this.empty ? '\n' : ',\n') + rest), false);
   }
 
-  /** After another writer renamed a new file into place, our descriptor names the old one. */
-  private followRename(): void {
-    const { replaced, missing } = this.replacedOnDisk();
-    if (!replaced) return;
+  /** After another writer renamed a new file into place, our descriptor names the old one. Returns the size of the file at the path. */
+  private followRename(): number {
+    const { replaced, missing, size } = this.replacedOnDisk();
+    if (!replaced) return size;
     this.dropPrecopy();
     this.closeForReopen();
     if (missing) this.create();
@@ -383,6 +382,7 @@ export class JsonArrayFile extends LogFile {
       throw new AuditWriteError(this.path, err);
     }
     this.knownSize = -1;
+    return sizeOf(this.fd);
   }
 
   private endsWithClose(size: number): boolean {

@@ -19,8 +19,7 @@ export class JsonlFile extends LogFile {
   }
 
   onLease(): TailState | undefined {
-    this.followRotation();
-    const size = sizeOf(this.fd);
+    const size = this.followRotation();
     if (size === this.knownSize) return undefined;
     const end = this.repairTornTail(size);
     this.knownSize = end;
@@ -92,9 +91,12 @@ export class JsonlFile extends LogFile {
     }
   }
 
-  /** Another writer may have rotated the live file away: our descriptor then names a closed segment. */
-  private followRotation(): void {
-    if (this.replacedOnDisk().replaced) this.reopen();
+  /** Another writer may have rotated the live file away: our descriptor then names a closed segment. Returns the live file's size. */
+  private followRotation(): number {
+    const seen = this.replacedOnDisk();
+    if (!seen.replaced) return seen.size;
+    this.reopen();
+    return sizeOf(this.fd);
   }
 
   private reopen(): void {

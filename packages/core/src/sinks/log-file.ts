@@ -1,5 +1,5 @@
 // What the logger needs of a local log file beyond the Sink contract: opening, repair and the tail.
-import { closeSync, fdatasync, fdatasyncSync, openSync, fstatSync, statSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, openSync, fstatSync, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { AuditWriteError, InvalidOptionError } from '../errors';
 import type { AuditEvent } from '../event';
@@ -23,7 +23,10 @@ export interface LogFileOptions {
 /** A local file the logger writes under its directory lock. */
 export abstract class LogFile implements Sink {
   abstract readonly name: string;
-  protected fd = -1;
+  /** The open descriptor, -1 when closed. */
+  private descriptor = -1;
+  /** The inode of `descriptor`, read once per descriptor (the file a descriptor names never changes). */
+  private descriptorIno: number | undefined;
   /** Size of the file as this writer last left it; -1 before the first lease. */
   protected knownSize = -1;
   protected context: SinkContext | undefined;
@@ -42,6 +45,16 @@ export abstract class LogFile implements Sink {
 
   constructor(readonly path: string, protected readonly options: LogFileOptions = {}) {}
 
+  /** The descriptor of the file, -1 when closed. */
+  protected get fd(): number {
+    return this.descriptor;
+  }
+
+  protected set fd(fd: number) {
+    this.descriptor = fd;
+    this.descriptorIno = undefined;
+  }
+
   /** Whether the file is open. */
   get isOpen(): boolean {
     return this.fd >= 0;
@@ -57,6 +70,7 @@ export abstract class LogFile implements Sink {
     try {
       this.fd = openSync(this.path, this.openFlags(), 0o600);
       const stat = fstatSync(this.fd);
+      this.descriptorIno = stat.ino;
       if (!stat.isFile()) throw new Error(`${this.path} is not a regular file`);
       if ((stat.mode & 0o077) !== 0) {
         context.warn('LOOSE_FILE_MODE', `${this.path} has mode ${(stat.mode & 0o777).toString(8)}; audit logs should be 0600`);
@@ -117,16 +131,20 @@ export abstract class LogFile implements Sink {
 
   /**
    * Whether our descriptor no longer names the file at our path (moved, deleted, rotated or
-   * renamed over by another writer); `missing` tells that nothing is at the path now.
+   * renamed over by another writer); `missing` tells that nothing is at the path now. When it is
+   * still ours, `size` is the file's size (from the same stat: one system call per lease).
    */
-  protected replacedOnDisk(): { replaced: boolean; missing: boolean } {
-    let onDisk: number;
+  protected replacedOnDisk(): { replaced: boolean; missing: boolean; size: number } {
+    let onDisk: Stats | undefined;
     try {
-      onDisk = statSync(this.path).ino;
+      onDisk = statSync(this.path, { throwIfNoEntry: false });
     } catch {
-      onDisk = -1;
+      onDisk = undefined;
     }
-    return { replaced: onDisk !== fstatSync(this.fd).ino, missing: onDisk < 0 };
+    // While our descriptor is open its inode cannot be reused: the same number is the same file.
+    const ours = (this.descriptorIno ??= fstatSync(this.fd).ino);
+    if (onDisk === undefined) return { replaced: true, missing: true, size: -1 };
+    return onDisk.ino === ours ? { replaced: false, missing: false, size: onDisk.size } : { replaced: true, missing: false, size: -1 };
   }
 
   /**
