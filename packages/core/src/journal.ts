@@ -96,6 +96,8 @@ export class Journal {
   private nextSync: QueuedSync | undefined;
   /** The latest sync queued or begun, settled (the next one begins after it). */
   private syncRunning: Promise<void> = Promise.resolve();
+  /** The latest sync begun: what a caller with nothing new to sync waits for (its failure included). */
+  private lastBegun: Promise<void> = Promise.resolve();
   /** Whether a sync has begun and its end not been seen yet. */
   private syncing = false;
   /** How long the last sync took (ms); Infinity until one has been timed. */
@@ -288,14 +290,14 @@ export class Journal {
   /**
    * Resolves once everything appended so far is on stable storage. Group commit: the writes made
    * while one sync runs share the next. That one begins on the turn after the one before it ended,
-   * so that callers resumed by a sync write their next events first; or at once, mid-turn, when
-   * no sync runs and the oldest write waiting is older than the last sync took, so that a long
-   * turn of writes overlaps the disk's work instead of waiting for it (a pipeline of two groups).
+   * so that callers resumed by a sync write their next events first; or here, mid-turn, when no
+   * sync runs and the oldest write waiting is older than the last sync took, so that a long turn
+   * of writes overlaps the disk's work instead of waiting for it (a pipeline of two groups).
    */
   durable(): Promise<void> {
     if (this.files.length === 0) return Promise.resolve();
-    // Nothing written since the last sync began: waiting for that one is enough.
-    if (!this.dirty && !this.nextSync) return this.syncRunning;
+    // Nothing written since the last sync began: waiting for that one is enough (and learning if it failed).
+    if (!this.dirty && !this.nextSync) return this.lastBegun;
     const next = (this.nextSync ??= this.queueSync());
     if (!this.syncing && this.dirty && performance.now() - this.dirtySince >= this.lastSyncMs) next.begin();
     return next.promise;
@@ -317,8 +319,16 @@ export class Journal {
         begun = true;
         if (this.nextSync === queued) this.nextSync = undefined;
         this.syncing = true;
+        this.lastBegun = promise;
         const started = performance.now();
-        this.syncAll().then(
+        let syncing: Promise<void>;
+        try {
+          syncing = this.syncAll();
+        } catch (err) {
+          this.markDirty(); // not known to be on disk
+          syncing = Promise.reject(err);
+        }
+        syncing.then(
           () => {
             this.lastSyncMs = performance.now() - started;
             this.syncing = false;

@@ -112,6 +112,61 @@ describe('durability', () => {
       await logger.close();
     });
 
+    it('callers resumed by a sync write their next events before the next sync begins, so each sync covers all of them', async () => {
+      const dir = tempDir();
+      const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', fsync: 'always' });
+      // Faked time: each sync takes 1000 ms and no time passes between events, so no sync begins mid-turn.
+      const clock = sinon.useFakeTimers({ toFake: ['performance'] });
+      const coverage = spyOnCoverage(() => clock.tick(1000));
+      try {
+        await Promise.all(
+          Array.from({ length: 8 }, async (_, caller) => {
+            for (let i = 0; i < 5; i++) {
+              await logger.logEvent('loop', { caller, i });
+              for (let hop = 0; hop < caller * 4; hop++) await null; // some callers do more (microtask-deep) work before the next event
+            }
+          }),
+        );
+        const ends = lineEnds(dir);
+        expect(coverage.begunAt).to.deep.equal([8, 16, 24, 32, 40].map((seq) => ends.get(seq)));
+      } finally {
+        coverage.restore();
+        clock.restore();
+      }
+      await logger.close();
+    });
+
+    it('a logEvent nested in an event handler begins the sync mid-turn, and the outer call still learns that it failed', async () => {
+      const dir = tempDir();
+      const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', fsync: 'always' });
+      const clock = sinon.useFakeTimers({ toFake: ['performance'] });
+      let failing = false;
+      const real = fs.fdatasync;
+      const stub = sinon.stub(fs, 'fdatasync').callsFake(((fd: number, callback: (err: NodeJS.ErrnoException | null) => void) => {
+        clock.tick(10);
+        real(fd, (err) => callback(failing ? Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }) : err));
+      }) as typeof fs.fdatasync);
+      try {
+        await logger.logEvent('first'); // a sync of 10 ms
+        failing = true;
+        let inner: Promise<unknown> | undefined;
+        logger.on('event', (event) => {
+          if (event.action_type !== 'outer') return;
+          clock.tick(10); // the handler's work: the outer event has waited as long as a sync takes
+          inner = rejectionOf(logger.logEvent('inner'));
+        });
+        const outer = await rejectionOf(logger.logEvent('outer'));
+        expect(outer).to.be.instanceOf(AuditWriteError);
+        expect(await inner).to.be.instanceOf(AuditWriteError);
+        expect(stub.callCount).to.equal(2); // one sync covered both: begun by the nested call
+      } finally {
+        stub.restore();
+        clock.restore();
+      }
+      await logger.close();
+      expect(readJsonl(dir).map((e) => e.action_type)).to.deep.equal(['first', 'outer', 'inner']);
+    });
+
     it('64 callers in a loop: each event resolves only after a sync begun after its write, and syncs are shared', async () => {
       const dir = tempDir();
       const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', fsync: 'always' });
