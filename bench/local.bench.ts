@@ -31,7 +31,7 @@ async function throughput(): Promise<BenchSection> {
     { name: "logEvent → CSV, fsync 'never'", round: () => logEventRound({ events: EVENTS, options: { format: 'csv', fsync: 'never' } }) },
     {
       name: "logEvent → JSONL, one event per event-loop turn",
-      note: 'the directory lock is taken and released around every event',
+      note: 'one lease of the directory lock serves the events of about a millisecond',
       round: () => logEventRound({ events: EVENTS / 5, options: { format: 'jsonl', fsync: 'never' }, yieldEachEvent: true }),
     },
     { name: 'pino, sync destination, one event per event-loop turn', note: 'the peer, yielding as the row above does', round: () => pinoRound(EVENTS / 5, true) },
@@ -53,7 +53,7 @@ async function throughput(): Promise<BenchSection> {
       `${PINO}: \`pino.destination({ sync: true })\`, logging \`{ action_type, status, details, error }\` with pino's default level, time, pid and hostname: one writeSync per line, no hash, no copy.`,
       'winston File transport: json format with a timestamp; the clock stops when every line is in the file (its finish event, then polling the file), since its writes are asynchronous.',
       "CSV: the seed's columns plus the integrity columns, RFC 4180 quoting, formula cells neutralised.",
-      'One event per event-loop turn: a program that logs one event and then yields (a server handling one request per turn); each event takes and releases the directory lock (linking its holder file as the lock file; at the end of the turn a stat of the wait file, a stat of the lock and an unlink) and checks that the file at the path is still its own and has not grown (one stat): five system calls besides the write.',
+      'One event per event-loop turn: a program that logs one event and then yields (a server handling one request per turn). The directory lock is a lease of about a millisecond, which the events of the following turns share: each lease links the holder file as the lock file, checks that the file at the path is still its own and has not grown (one stat), and ends with a stat of the wait file, a stat of the lock and an unlink.',
     ],
   };
 }
@@ -114,7 +114,7 @@ async function groupCommit(): Promise<BenchSection> {
     targets: [{ description: "fsync 'always' with 64 callers at least 20× the one-caller rate", met: many >= 20 * single, detail: `${fmt(many)} vs ${fmt(single)} events/s, ${(many / single).toFixed(1)}×` }],
     notes: [
       "logEvent resolves only after fdatasync of the file returned. One caller: each event waits for its own fdatasync. 64 callers: each loops on `await logEvent`; the events written while one fdatasync runs share the next one (group commit), so one fdatasync covers up to 64 events; when writing a turn's events takes longer than the last fdatasync did, the next one begins mid-turn, and the callers form two groups, one written while the other's fdatasync runs.",
-      `These figures depend on the disk far more than on auditrail: they are the disk’s fdatasync rate, and the ratio is bounded by how much longer an fdatasync of 64 events takes than one of a single event. Each event of the one caller is also a turn of the event loop of its own, with the directory lock taken and released around it; 64 callers share one lease a turn.${cpuBound}`,
+      `These figures depend on the disk far more than on auditrail: they are the disk’s fdatasync rate, and the ratio is bounded by how much longer an fdatasync of 64 events takes than one of a single event. Each event of the one caller is a turn of the event loop of its own; a lease of the directory lock (about a millisecond) serves those that fall within it, as it serves the 64 callers' turns.${cpuBound}`,
     ],
   };
 }

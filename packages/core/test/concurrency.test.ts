@@ -1,6 +1,7 @@
 // One process: concurrent writers, two loggers on one directory (the seed's lost-events bug), and the directory lock.
 import { expect } from 'chai';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import fs, { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import sinon from 'sinon';
 import { join, resolve } from 'node:path';
 import { AuditLogger, LockTimeoutError, type AuditEvent } from '@auditrail/core';
 import { runTs, spawnTs } from '../../../test/helpers/node';
@@ -92,14 +93,15 @@ describe('directory lock', () => {
     expect(existsSync(lockPath)).to.equal(false);
   });
 
-  it('releases the lease at the end of the turn, even while its holder then awaits a slow call', async () => {
+  it('releases the lease about a millisecond after it began, even while its holder then awaits a slow call', async () => {
     const dir = tempDir();
     const lockPath = join(dir, 'audit_log.lock');
     const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', lockTimeoutMs: 2000 });
+    await leaseEnds();
     await logger.logEvent('first');
     expect(existsSync(lockPath), 'held within the turn').to.equal(true);
-    await new Promise((r) => setImmediate(r));
-    expect(existsSync(lockPath), 'released at the end of the turn').to.equal(false);
+    await leaseEnds();
+    expect(existsSync(lockPath), 'released once the lease is over').to.equal(false);
     // A child logs, then awaits a slow call: its lease must end without waiting for that call.
     const child = spawnTs(resolve(__dirname, '../../../test/fixtures/log-then-wait.ts'), [dir, '5000']);
     const exited = new Promise((r) => child.on('exit', r));
@@ -113,6 +115,29 @@ describe('directory lock', () => {
     child.kill('SIGKILL');
     await exited;
     expectIntactChain(readFormat(dir, 'jsonl'), 3);
+  });
+
+  it('a writer logging one event per turn takes the lock at most once a millisecond, not at every event', async () => {
+    const dir = tempDir();
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
+    await logger.logEvent('first');
+    await leaseEnds();
+    const link = sinon.spy(fs, 'linkSync');
+    let ms: number;
+    try {
+      const started = performance.now();
+      for (let i = 0; i < 400; i++) {
+        await logger.logEvent('one per turn', { i });
+        await new Promise((r) => setImmediate(r));
+      }
+      ms = performance.now() - started;
+    } finally {
+      link.restore();
+    }
+    // A lease lasts at least a millisecond: however slow the machine, no more leases than milliseconds (+1).
+    expect(link.callCount, `${link.callCount} leases in ${ms.toFixed(1)} ms`).to.be.within(1, Math.ceil(ms) + 1);
+    await logger.close();
+    expectIntactChain(readFormat(dir, 'jsonl'), 401);
   });
 
   it("does not keep the process alive: an event logged from 'beforeExit' is logged once, and the process ends", async () => {

@@ -1,6 +1,6 @@
 // The directory lock that orders writers of one log across processes: a lock file (each writer's
 // holder file, hard-linked; or created with O_EXCL where links are not supported) held as a lease
-// (for a burst of events, released at the end of the turn of the event loop).
+// (for the events of about a millisecond, released by a timer between turns of the event loop).
 import { closeSync, existsSync, openSync, renameSync, linkSync, unlinkSync, utimesSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { isMainThread } from 'node:worker_threads';
@@ -25,8 +25,13 @@ export interface LockOptions {
 const EMPTY_LOCK_GRACE_MS = 2_000;
 /** A breaker file whose writer is gone (or, from another host, this old) was left by a writer that died while breaking a lock. */
 const BREAKER_GRACE_MS = 1_000;
+/** How long a lease lasts from its first event: the events of the turns that follow within it pay nothing for the lock. */
+const LEASE_MS = 1;
 /** A lease held longer than this without a turn of the event loop (a tight loop of awaited events) is handed to a waiting writer. */
 const MAX_LEASE_MS = 100;
+/** The real timer functions, taken at load: a test that fakes timers must not keep a lease for ever. */
+const realSetTimeout = setTimeout;
+const realClearTimeout = clearTimeout;
 /** A waiter's longest pause between attempts. */
 const MAX_PAUSE_MS = 16;
 /** A wait file whose mtime changed this recently (by our clock, not the waiter's) means a writer waits. */
@@ -48,8 +53,8 @@ process.once('exit', () => {
 export class FileLock {
   private held = false;
   private readonly token = randomBytes(8).toString('hex');
-  /** The two callbacks queued to end the current turn (whichever runs first): an immediate and a timer. */
-  private turnEnd: { immediate: NodeJS.Immediate; timer: NodeJS.Timeout } | undefined;
+  /** What ends the current lease: a timer, and in a worker thread also an immediate (whichever runs first). */
+  private leaseEnd: { timer: NodeJS.Timeout; immediate: NodeJS.Immediate | undefined } | undefined;
   /** The wait file's mtime when we last looked, and when (by our clock) we last saw it change. */
   private waitSeen: { mtimeMs: number; changedAt: number } | undefined;
   /** When the lease began, or a tight loop last looked for waiters (ms). */
@@ -90,9 +95,9 @@ export class FileLock {
   }
 
   /**
-   * Takes the lock (waiting synchronously) if not held; it is released at the end of this turn of
-   * the event loop. Returns true when this call (re)acquired it: another writer may have written
-   * since, so the caller must read the files' tails again.
+   * Takes the lock (waiting synchronously) if not held; it is released about LEASE_MS later, between
+   * two turns of the event loop. Returns true when this call (re)acquired it: another writer may
+   * have written since, so the caller must read the files' tails again.
    */
   acquireLease(): boolean {
     let fresh = false;
@@ -117,13 +122,18 @@ export class FileLock {
         fresh = true;
       }
     }
-    if (!this.turnEnd) {
-      // Both unreferenced, so that neither keeps the process alive (nor runs 'beforeExit' again).
-      // An unreferenced immediate runs only once something else wakes the event loop: alone, a
-      // writer that logs and then awaits a slow call would hold the lock all along. The timer
-      // ends the turn within a millisecond then (a timer's callback runs only once the code that
-      // logged, and the microtasks it queued, are done).
-      this.turnEnd = { immediate: setImmediate(this.endTurn).unref(), timer: setTimeout(this.endTurn, 1).unref() };
+    if (!this.leaseEnd) {
+      // Not at the end of this turn: a writer that logs one event per turn (a server, one request
+      // each) would take and release the lock at every event, four system calls, two of them
+      // changes to the directory. A timer's callback runs only once the code that logged, and the
+      // microtasks it queued, are done: a lease ends between turns, never inside an append.
+      // Unreferenced, so that it neither keeps the process alive nor runs 'beforeExit' again.
+      // A worker thread ends its lease with its turn: a lock left by terminate() (which runs no
+      // exit handler) is judged by its age, and would hold the other writers up for lockStaleMs.
+      this.leaseEnd = {
+        timer: realSetTimeout(this.endLease, LEASE_MS).unref(),
+        immediate: this.holder ? undefined : setImmediate(this.endLease).unref(),
+      };
     }
     return fresh;
   }
@@ -194,16 +204,16 @@ export class FileLock {
     this.holder?.remove();
   }
 
-  /** The end of a turn that used the lease: release it, and step aside for a moment if a writer was waiting. */
-  private readonly endTurn = (): void => {
-    if (!this.turnEnd) return;
-    clearImmediate(this.turnEnd.immediate);
-    clearTimeout(this.turnEnd.timer);
-    this.turnEnd = undefined;
+  /** The end of a lease: release it, and step aside for a moment if a writer was waiting. */
+  private readonly endLease = (): void => {
+    if (!this.leaseEnd) return;
+    realClearTimeout(this.leaseEnd.timer);
+    if (this.leaseEnd.immediate) clearImmediate(this.leaseEnd.immediate);
+    this.leaseEnd = undefined;
     if (!this.held) return;
     // Without stepping aside, a writer logging every turn takes the lock again within microseconds,
     // and a waiter polling every few milliseconds gets in only by luck. Stepping aside at every
-    // turn would hand the lock back and forth at a few milliseconds each: once per share instead.
+    // lease would hand the lock back and forth at a few milliseconds each: once per share instead.
     if (!this.waiterSeen()) this.shareStart = 0;
     else if (Date.now() - this.shareStart >= SHARE_MS) this.makeWay();
     this.release();
