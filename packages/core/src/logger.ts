@@ -24,7 +24,8 @@ import { countEvent, emptySummary, summarize, type LogSummary } from './reader/s
 import type { SafeValueLimits } from './safe-value';
 import { isBatchSink, type AnySink, type Sink, type SinkContext } from './sink';
 import { pipelineStatuses, type StatusScheme } from './statuses';
-import type { AuditLoggerOptions } from './options';
+import { AUDIT_LOGGER_OPTION_NAMES, type AuditLoggerOptions } from './options';
+import { refuseMisspelledOptions } from './option-names';
 
 interface RoutedSink {
   sink: Sink;
@@ -62,6 +63,8 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
   private flushing: Promise<FlushResult> | undefined;
 
   constructor(options: AuditLoggerOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', `must be an object, got ${options === null ? 'null' : typeof options}`);
+    refuseMisspelledOptions(options, AUDIT_LOGGER_OPTION_NAMES);
     const formats = resolveFormats(options.format);
     this.experimentName = checkExperimentName(options.experimentName);
     this.rootLogDir = formats.length === 0 ? undefined : resolve(checkRootLogDir(options.rootLogDir ?? process.env.AUDIT_LOG_DIR ?? 'audit_logs'));

@@ -57,3 +57,28 @@ export interface AuditLoggerOptions {
   /** Retention: delete closed segments older than maxAgeDays, never younger than minAgeDays (default 183), each deletion recorded in the chain. */
   retention?: RetentionOptions;
 }
+
+/** Every option's name, for catching misspelled ones (the type check fails when this and AuditLoggerOptions disagree). */
+export const AUDIT_LOGGER_OPTION_NAMES: readonly string[] = Object.keys({
+  rootLogDir: 0,
+  experimentName: 0,
+  format: 0,
+  order: 0,
+  statuses: 0,
+  sinks: 0,
+  plugins: 0,
+  fsync: 0,
+  fsyncIntervalMs: 0,
+  onError: 0,
+  actor: 0,
+  limits: 0,
+  hmacKey: 0,
+  lockTimeoutMs: 0,
+  lockStaleMs: 0,
+  allowSymlink: 0,
+  delivery: 0,
+  checkpoints: 0,
+  redact: 0,
+  rotation: 0,
+  retention: 0,
+} satisfies Record<keyof AuditLoggerOptions, 0>);

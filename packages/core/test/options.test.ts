@@ -70,6 +70,40 @@ describe('AuditLogger options', () => {
     }
   });
 
+  it('refuses a misspelled option name, naming the option meant, and creates nothing; other unknown names are left to subclasses', () => {
+    const dir = join(tempDir(), 'never-created');
+    const misspelled: [Record<string, unknown>, string, string][] = [
+      [{ fsynch: 'always' }, 'fsynch', 'fsync'],
+      [{ formats: ['jsonl', 'csv'] }, 'formats', 'format'],
+      [{ root_log_dir: '/elsewhere' }, 'root_log_dir', 'rootLogDir'], // the first seed's Python name
+      [{ experiment_name: 'run-1' }, 'experiment_name', 'experimentName'],
+      [{ status: outcomeStatuses }, 'status', 'statuses'],
+      [{ sink: [] }, 'sink', 'sinks'],
+      [{ onerror: 'emit' }, 'onerror', 'onError'],
+      [{ lockTimeout: 5000 }, 'lockTimeout', 'lockTimeoutMs'],
+      [{ hmackey: 'k' }, 'hmackey', 'hmacKey'],
+      [{ retnetion: {} }, 'retnetion', 'retention'], // two letters swapped
+    ];
+    for (const [options, name, meant] of misspelled) {
+      const attempt = () => new AuditLogger({ rootLogDir: dir, format: 'jsonl', ...options } as AuditLoggerOptions);
+      expect(attempt, name).to.throw(InvalidOptionError, `Invalid option "${name}": is not an option; did you mean "${meant}"?`);
+      expect(existsSync(dir), name).to.equal(false);
+    }
+    expect(() => new AuditLogger(null as unknown as AuditLoggerOptions)).to.throw(InvalidOptionError, 'Invalid option "options": must be an object, got null');
+
+    // A subclass keeps its own options in the same object: names that resemble none of the logger's pass.
+    class TeamLogger extends AuditLogger {
+      readonly team: string;
+      constructor(options: AuditLoggerOptions & { team: string; action: string }) {
+        super(options);
+        this.team = options.team;
+      }
+    }
+    const logger = new TeamLogger({ format: 'none', team: 'vision', action: 'train' });
+    expect(logger.team).to.equal('vision');
+    return logger.close();
+  });
+
   it('a plugin given at construction is checked too: its scheme, its lists, and before anything is created', () => {
     const dir = join(tempDir(), 'never-created');
     const bad: [unknown, RegExp][] = [
