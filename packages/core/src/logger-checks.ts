@@ -4,6 +4,7 @@ import type { LogFormat } from './format';
 import { loadPrivateKey } from './integrity/keys';
 import { DEFAULT_CHECKPOINT_EVERY, type CheckpointOptions } from './integrity/checkpoints';
 import { checkWholeNumber } from './option-checks';
+import { refuseUnknownOptions } from './option-names';
 import { DEFAULT_LIMITS, type SafeValueLimits } from './safe-value';
 import type { StatusScheme } from './statuses';
 
@@ -60,6 +61,7 @@ export function checkStatusScheme(scheme: unknown, option: string): StatusScheme
 export function checkCheckpoints(checkpoints: CheckpointOptions | undefined, formats: readonly LogFormat[]): CheckpointOptions | undefined {
   if (checkpoints === undefined) return undefined;
   if (typeof checkpoints !== 'object' || checkpoints === null) throw new InvalidOptionError('checkpoints', 'must be an object with privateKey (and every)');
+  refuseUnknownOptions(checkpoints, ['privateKey', 'every'] satisfies (keyof CheckpointOptions)[], 'checkpoints');
   if (formats.length === 0) throw new InvalidOptionError('checkpoints', "need a log file to sign: format 'none' writes none");
   const every = checkWholeNumber('checkpoints.every', checkpoints.every ?? DEFAULT_CHECKPOINT_EVERY, 1);
   return { privateKey: loadPrivateKey(checkpoints.privateKey), every };

@@ -84,6 +84,18 @@ describe('console sink', () => {
     expect(JSON.parse(out.text())).to.deep.equal(event);
     expect(out.text()).not.to.include(ESC);
   });
+
+  it('refuses a bad style or colour, a stream that cannot be written, and a misspelled option name', () => {
+    const bad: [unknown, string][] = [
+      [{ style: 'jsn' }, 'Invalid option "style": "jsn" is not one of "pretty", "json"'],
+      [{ color: 'no' }, 'Invalid option "color": "no" is not true or false'],
+      [{ stream: {} }, 'Invalid option "stream": must be a writable stream'],
+      [{ colour: false }, 'Invalid option "colour": is not an option; did you mean "color"?'],
+      [{ styles: 'json' }, 'Invalid option "styles": is not an option; did you mean "style"?'],
+    ];
+    for (const [options, message] of bad) expect(() => new ConsoleSink(options as ConstructorParameters<typeof ConsoleSink>[0]), message).to.throw(InvalidOptionError, message);
+    expect(new ConsoleSink({ style: 'json', color: false }).name).to.equal('console');
+  });
 });
 
 describe('AUDIT_LOG_FORMAT', () => {

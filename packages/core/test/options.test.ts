@@ -54,7 +54,12 @@ describe('AuditLogger options', () => {
       [{ delivery: { acknowledged: { sinks: ['remote'], statuses: ['FAILED'] } } }, /Invalid option "delivery.acknowledged.statuses": "FAILED" is not a status/],
       [{ delivery: { acknowledged: { sinks: ['remote'], timeoutMs: 0 } } }, /Invalid option "delivery.acknowledged.timeoutMs": 0 is not a number of milliseconds of at least 1/],
       [{ delivery: { acknowledged: { sinks: ['remote'], timeoutMs: Number.NaN } } }, /Invalid option "delivery.acknowledged.timeoutMs"/],
-      [{ delivery: { pollIntervallMs: 500 } as unknown as AuditLoggerOptions['delivery'] }, /Invalid option "delivery.pollIntervallMs": is not an option \(known: policy, queue/],
+      [{ delivery: { pollIntervallMs: 500 } as unknown as AuditLoggerOptions['delivery'] }, /Invalid option "delivery.pollIntervallMs": is not an option; did you mean "pollIntervalMs"\? \(known: policy, queue/],
+      [{ delivery: { retries: 3 } as unknown as AuditLoggerOptions['delivery'] }, /Invalid option "delivery.retries": is not an option \(known: policy, queue/],
+      [{ rotation: { maxBytes: 1e6, intervall: 'day' } as unknown as AuditLoggerOptions['rotation'] }, /Invalid option "rotation.intervall": is not an option; did you mean "interval"\? \(known: maxBytes, interval\)/],
+      [{ rotation: 'daily' as unknown as AuditLoggerOptions['rotation'] }, /Invalid option "rotation": must be an object/],
+      [{ retention: { maxAgeDays: 400, minAgeDay: 200 } as unknown as AuditLoggerOptions['retention'] }, /Invalid option "retention.minAgeDay": is not an option; did you mean "minAgeDays"\?/],
+      [{ checkpoints: { privateKey: pem, evry: 10 } as unknown as AuditLoggerOptions['checkpoints'] }, /Invalid option "checkpoints.evry": is not an option; did you mean "every"\? \(known: privateKey, every\)/],
       [{ delivery: { queue: { maxEvent: 5 } } as unknown as AuditLoggerOptions['delivery'] }, /Invalid option "delivery.queue.maxEvent": is not an option/],
       [{ delivery: { queue: null } as unknown as AuditLoggerOptions['delivery'] }, /Invalid option "delivery.queue": must be an object/],
       [{ delivery: { queue: 'block' } as unknown as AuditLoggerOptions['delivery'] }, /Invalid option "delivery.queue": must be an object/],
@@ -209,6 +214,17 @@ describe('AuditLogger options', () => {
     await logger.logEvent('b');
     await logger.close();
     expect(existsSync(join(dir, 'audit_log.checkpoints.jsonl'))).to.equal(true);
+  });
+
+  it('verifyAuditLog refuses a misspelled option name (a key it ignored would verify without it)', async () => {
+    const dir = tempDir();
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', hmacKey: 'k'.repeat(32) });
+    await logger.logEvent('a');
+    await logger.close();
+    const error = await rejectionOf(verifyAuditLog(dir, { hmackey: 'k'.repeat(32) } as Parameters<typeof verifyAuditLog>[1]));
+    expect(error).to.be.instanceOf(InvalidOptionError);
+    expect(error.message).to.equal('Invalid option "hmackey": is not an option; did you mean "hmacKey"?');
+    expect((await verifyAuditLog(dir, { hmacKey: 'k'.repeat(32) })).ok).to.equal(true);
   });
 
   it('a verifier accepts an empty HMAC key (a log may have been keyed with one), and warns what it proves', async () => {

@@ -21,6 +21,7 @@ import { resolvePolicy, type DeliveryPolicy } from './policy';
 import { SinkWorker, warnCursorWriteFailed, type SinkState, type SinkStats } from './sink-worker';
 import { DeliveryLease } from './lease';
 import { checkMilliseconds, checkWholeNumber, MAX_TIMER_MS } from '../option-checks';
+import { refuseUnknownOptions } from '../option-names';
 import { JournalSource, LeasedJournalSource } from './source';
 
 /** Events whose logEvent waits for chosen sinks to confirm them (compare Vault's blocking audit devices). */
@@ -47,13 +48,6 @@ export interface DeliveryOptions {
 
 /** The fields of the `delivery` option (the engine's own options come from the logger). */
 const DELIVERY_KEYS = ['policy', 'queue', 'acknowledged', 'pollIntervalMs', 'outboxSegmentBytes'];
-
-/** A typo in an options object (`pollIntervallMs`) would be ignored without a word: refuse keys it does not have. */
-function refuseUnknownKeys(path: string, object: object, known: readonly string[]): void {
-  for (const key of Object.keys(object)) {
-    if (!known.includes(key)) throw new InvalidOptionError(`${path}.${key}`, `is not an option (known: ${known.join(', ')})`);
-  }
-}
 
 /** Longest cursor file name: a file name has 255 bytes, and temp and aside names add a suffix. */
 const MAX_CURSOR_NAME_BYTES = 200;
@@ -88,7 +82,8 @@ export function checkBatchSink(
 export function checkDeliveryOptions(options: DeliveryOptions | undefined, exactKeys = true): void {
   if (options === undefined) return;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidOptionError('delivery', 'must be an object');
-  if (exactKeys) refuseUnknownKeys('delivery', options, DELIVERY_KEYS);
+  // A typo (`pollIntervallMs`) would be ignored without a word: refuse fields it does not have.
+  if (exactKeys) refuseUnknownOptions(options, DELIVERY_KEYS, 'delivery');
   resolvePolicy('delivery.policy', options.policy);
   const segmentBytes = options.outboxSegmentBytes;
   if (segmentBytes !== undefined && !(Number.isInteger(segmentBytes) && segmentBytes > 0)) {
@@ -97,7 +92,7 @@ export function checkDeliveryOptions(options: DeliveryOptions | undefined, exact
   if (options.pollIntervalMs !== undefined) checkMilliseconds('delivery.pollIntervalMs', options.pollIntervalMs);
   if (options.queue !== undefined) {
     if (typeof options.queue !== 'object' || options.queue === null || Array.isArray(options.queue)) throw new InvalidOptionError('delivery.queue', 'must be an object { maxEvents?, overflow? }');
-    refuseUnknownKeys('delivery.queue', options.queue, ['maxEvents', 'overflow']);
+    refuseUnknownOptions(options.queue, ['maxEvents', 'overflow'], 'delivery.queue');
   }
   const { maxEvents, overflow } = options.queue ?? {};
   if (maxEvents !== undefined) checkWholeNumber('delivery.queue.maxEvents', maxEvents, 1);

@@ -3,6 +3,7 @@ import type { AuditEvent } from '../event';
 import type { EventFilter } from '../filter';
 import type { BatchSink, ExportResult } from '../sink';
 import type { DeliveryPolicy } from './policy';
+import { refuseMisspelledOptions } from '../option-names';
 
 /** Options of MemoryBatchSink. */
 export interface MemoryBatchSinkOptions {
@@ -28,6 +29,7 @@ export class MemoryBatchSink implements BatchSink {
   private readonly answer: NonNullable<MemoryBatchSinkOptions['answer']>;
 
   constructor(options: MemoryBatchSinkOptions = {}) {
+    refuseMisspelledOptions(options, Object.keys({ name: 0, filter: 0, delivery: 0, answer: 0 } satisfies Record<keyof MemoryBatchSinkOptions, 0>));
     this.name = options.name ?? 'memory-batch';
     this.filter = options.filter;
     this.delivery = options.delivery;

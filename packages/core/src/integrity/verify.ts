@@ -12,6 +12,7 @@ import { CHECKPOINTS_FILE, checkCheckpoints, nextDueSeq, type Checkpoint } from 
 import { loadPublicKey } from './keys';
 import type { ChainProblem } from './problems';
 import { locatedEvents, logsAt, positioned } from './sources';
+import { refuseMisspelledOptions } from '../option-names';
 
 /** Options of verification. */
 export interface VerifyOptions {
@@ -24,6 +25,8 @@ export interface VerifyOptions {
   /** Verify only the log of this format in a directory. */
   format?: Exclude<LogFormat, 'none'>;
 }
+
+const VERIFY_OPTION_NAMES: readonly string[] = Object.keys({ hmacKey: 0, publicKey: 0, checkpoints: 0, format: 0 } satisfies Record<keyof VerifyOptions, 0>);
 
 /** The verification of one log (one format, all its segments). */
 export interface LogVerification {
@@ -79,6 +82,7 @@ export interface VerifyReport {
 
 /** Verifies the logs in a directory (every format present, journal segments in order) or one log file. */
 export async function verifyAuditLog(target: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+  refuseMisspelledOptions(options, VERIFY_OPTION_NAMES);
   if (!existsSync(target)) throw new AuditReadError(`No audit log at ${target}: no such file or directory`);
   let logs = logsAt(target);
   if (options.format) logs = logs.filter((log) => log.format === options.format);

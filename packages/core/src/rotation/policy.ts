@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidOptionError } from '../errors';
+import { refuseUnknownOptions } from '../option-names';
 import type { Segment } from './segments';
 
 /** Rotation of the JSONL journal: the live file is closed into a segment named by its time range. */
@@ -32,6 +33,8 @@ export class RotationPolicy {
   private readonly periodMs: number;
 
   constructor(options: RotationOptions) {
+    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('rotation', 'must be an object { maxBytes?, interval? }');
+    refuseUnknownOptions(options, ['maxBytes', 'interval'] satisfies (keyof RotationOptions)[], 'rotation');
     if (options.maxBytes !== undefined && (!Number.isSafeInteger(options.maxBytes) || options.maxBytes < 1)) {
       throw new InvalidOptionError('rotation.maxBytes', `must be a positive integer, got ${String(options.maxBytes)}`);
     }
@@ -57,6 +60,8 @@ export class RetentionPolicy {
   private readonly minAgeMs: number;
 
   constructor(options: RetentionOptions) {
+    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('retention', 'must be an object { maxAgeDays, minAgeDays? }');
+    refuseUnknownOptions(options, ['maxAgeDays', 'minAgeDays'] satisfies (keyof RetentionOptions)[], 'retention');
     const min = options.minAgeDays ?? DEFAULT_MIN_RETENTION_DAYS;
     if (typeof options.maxAgeDays !== 'number' || !(options.maxAgeDays > 0)) throw new InvalidOptionError('retention.maxAgeDays', `must be a positive number of days, got ${String(options.maxAgeDays)}`);
     if (typeof min !== 'number' || !(min >= 0)) throw new InvalidOptionError('retention.minAgeDays', `must be a number of days ≥ 0, got ${String(min)}`);

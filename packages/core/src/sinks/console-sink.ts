@@ -3,6 +3,9 @@ import type { AuditEvent } from '../event';
 import type { EventFilter } from '../filter';
 import type { Sink, SinkContext } from '../sink';
 import type { StatusScheme } from '../statuses';
+import { InvalidOptionError } from '../errors';
+import { checkBoolean, checkChoice } from '../option-checks';
+import { refuseMisspelledOptions } from '../option-names';
 
 /** Options of the console sink. */
 export interface ConsoleSinkOptions {
@@ -15,6 +18,8 @@ export interface ConsoleSinkOptions {
   /** Which events to print. */
   filter?: EventFilter;
 }
+
+const OPTION_NAMES: readonly string[] = Object.keys({ style: 0, stream: 0, color: 0, filter: 0 } satisfies Record<keyof ConsoleSinkOptions, 0>);
 
 const RESET = '\x1b[0m';
 const COLORS = ['\x1b[32m', '\x1b[33m', '\x1b[31m', '\x1b[1;35m'];
@@ -29,11 +34,13 @@ export class ConsoleSink implements Sink {
   private context: SinkContext | undefined;
 
   constructor(options: ConsoleSinkOptions = {}) {
+    refuseMisspelledOptions(options, OPTION_NAMES);
     this.stream = options.stream ?? process.stdout;
-    this.style = options.style ?? 'pretty';
+    if (typeof this.stream.write !== 'function') throw new InvalidOptionError('stream', 'must be a writable stream');
+    this.style = checkChoice('style', options.style ?? 'pretty', ['pretty', 'json'] as const);
     this.filter = options.filter;
     const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
-    this.color = options.color ?? (Boolean(this.stream.isTTY) && !noColor);
+    this.color = options.color === undefined ? Boolean(this.stream.isTTY) && !noColor : checkBoolean('color', options.color);
   }
 
   open(context: SinkContext): void {

@@ -2,6 +2,7 @@
 import type { AuditEvent } from '../event';
 import type { EventFilter } from '../filter';
 import type { Sink } from '../sink';
+import { refuseMisspelledOptions } from '../option-names';
 
 /** Keeps events in an array; for tests and for inspecting what a logger would send. */
 export class MemorySink implements Sink {
@@ -11,6 +12,7 @@ export class MemorySink implements Sink {
   readonly events: AuditEvent[] = [];
 
   constructor(options: { name?: string; filter?: EventFilter } = {}) {
+    refuseMisspelledOptions(options, ['name', 'filter']);
     this.name = options.name ?? 'memory';
     this.filter = options.filter;
   }
