@@ -117,27 +117,67 @@ describe('directory lock', () => {
     expectIntactChain(readFormat(dir, 'jsonl'), 3);
   });
 
-  it('a writer logging one event per turn takes the lock at most once a millisecond, not at every event', async () => {
-    const dir = tempDir();
-    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
-    await logger.logEvent('first');
-    await leaseEnds();
+  /** Counts the leases taken while `log` runs (each links the holder file as the lock), and how long it ran. */
+  async function countLeases(log: () => Promise<void>): Promise<{ leases: number; ms: number }> {
     const link = sinon.spy(fs, 'linkSync');
-    let ms: number;
     try {
       const started = performance.now();
-      for (let i = 0; i < 400; i++) {
-        await logger.logEvent('one per turn', { i });
-        await new Promise((r) => setImmediate(r));
-      }
-      ms = performance.now() - started;
+      await log();
+      return { leases: link.callCount, ms: performance.now() - started };
     } finally {
       link.restore();
     }
-    // A lease lasts at least a millisecond: however slow the machine, no more leases than milliseconds (+1).
-    expect(link.callCount, `${link.callCount} leases in ${ms.toFixed(1)} ms`).to.be.within(1, Math.ceil(ms) + 1);
+  }
+
+  const onePerTurn = (logger: AuditLogger, events: number) => async (): Promise<void> => {
+    for (let i = 0; i < events; i++) {
+      await logger.logEvent('one per turn', { i });
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+
+  it('a writer alone, logging one event per turn, takes the lock about once a millisecond, not at every event', async () => {
+    const dir = tempDir();
+    const lockPath = join(dir, 'audit_log.lock');
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
+    await logger.logEvent('first');
+    await leaseEnds();
+    const { leases, ms } = await countLeases(onePerTurn(logger, 400));
+    // A lease lasts about a millisecond (Node's timers count whole ones): however slow the machine, about as many leases as milliseconds.
+    expect(leases, `${leases} leases in ${ms.toFixed(1)} ms`).to.be.within(1, 2 * Math.ceil(ms) + 2);
+    await leaseEnds();
+    expect(existsSync(lockPath), 'the last lease ended').to.equal(false);
     await logger.close();
     expectIntactChain(readFormat(dir, 'jsonl'), 401);
+  });
+
+  it('a writer that met another at the lock ends its leases with its turn for a while, so that the other waits less', async () => {
+    const dir = tempDir();
+    const child = spawnTs(HOLDER, [dir, 'jsonl']);
+    const exited = new Promise((r) => child.on('exit', r));
+    await new Promise<void>((ok, fail) => {
+      child.stdout!.on('data', (d: Buffer) => d.toString().includes('holding') && ok());
+      child.on('exit', (code) => fail(new Error(`holder exited early with ${code}`)));
+    });
+    child.kill('SIGKILL');
+    await exited;
+    const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
+    await logger.logEvent('after the other writer'); // found the lock taken: contended
+    await new Promise((r) => setImmediate(r));
+    const { leases } = await countLeases(onePerTurn(logger, 50));
+    expect(leases, 'a lease per turn').to.equal(50);
+    await logger.close();
+    expectIntactChain(readFormat(dir, 'jsonl'), 52);
+  });
+
+  it('two processes that each hold one directory and wait for the other one let go instead of deadlocking', async () => {
+    const [first, second, signals] = [tempDir(), tempDir(), tempDir()];
+    const fixture = resolve(__dirname, '../../../test/fixtures/cross-dirs.ts');
+    // Each holds the lease of one directory and then, in the same turn, waits for the other's.
+    const [one, two] = await Promise.all([runTs(fixture, [first, second, signals, 'parent']), runTs(fixture, [second, first, signals, 'child'])]);
+    expect(one.stdout, one.stderr).to.equal('done\n');
+    expect(two.stdout, two.stderr).to.equal('done\n');
+    for (const dir of [first, second]) expectIntactChain(readFormat(dir, 'jsonl'), 2);
   });
 
   it("does not keep the process alive: an event logged from 'beforeExit' is logged once, and the process ends", async () => {

@@ -29,7 +29,9 @@ const BREAKER_GRACE_MS = 1_000;
 const LEASE_MS = 1;
 /** A lease held longer than this without a turn of the event loop (a tight loop of awaited events) is handed to a waiting writer. */
 const MAX_LEASE_MS = 100;
-/** The real timer functions, taken at load: a test that fakes timers must not keep a lease for ever. */
+/** After another writer was seen at the lock (waiting for it, or holding it when this one wanted it), leases end with their turn for this long. */
+const CONTENDED_MS = 1_000;
+/** The real timer functions, taken when this module loads: timers faked after that (a test's) do not keep a lease for ever. */
 const realSetTimeout = setTimeout;
 const realClearTimeout = clearTimeout;
 /** A waiter's longest pause between attempts. */
@@ -53,7 +55,9 @@ process.once('exit', () => {
 export class FileLock {
   private held = false;
   private readonly token = randomBytes(8).toString('hex');
-  /** What ends the current lease: a timer, and in a worker thread also an immediate (whichever runs first). */
+  /** Until then (ms), leases end with their turn: another writer was seen at the lock. */
+  private contendedUntil = 0;
+  /** What ends the current lease: a timer, and when it must end with its turn an immediate too (whichever runs first). */
   private leaseEnd: { timer: NodeJS.Timeout; immediate: NodeJS.Immediate | undefined } | undefined;
   /** The wait file's mtime when we last looked, and when (by our clock) we last saw it change. */
   private waitSeen: { mtimeMs: number; changedAt: number } | undefined;
@@ -128,11 +132,13 @@ export class FileLock {
       // changes to the directory. A timer's callback runs only once the code that logged, and the
       // microtasks it queued, are done: a lease ends between turns, never inside an append.
       // Unreferenced, so that it neither keeps the process alive nor runs 'beforeExit' again.
-      // A worker thread ends its lease with its turn: a lock left by terminate() (which runs no
-      // exit handler) is judged by its age, and would hold the other writers up for lockStaleMs.
+      // The lease ends with its turn too while other writers use the lock (they wait, blocked, for
+      // less), and in a worker thread: a lock left by terminate() (which runs no exit handler) is
+      // judged by its age, and would hold the other writers up for lockStaleMs.
+      const withTurn = !this.holder || Date.now() < this.contendedUntil;
       this.leaseEnd = {
         timer: realSetTimeout(this.endLease, LEASE_MS).unref(),
-        immediate: this.holder ? undefined : setImmediate(this.endLease).unref(),
+        immediate: withTurn ? setImmediate(this.endLease).unref() : undefined,
       };
     }
     return fresh;
@@ -241,6 +247,12 @@ export class FileLock {
         if (signalled) this.stopWaiting(); // also after breaking a stale lock at the first try: no wait file left behind
         return;
       }
+      if (!signalled) {
+        this.contendedUntil = Date.now() + CONTENDED_MS;
+        // Waiting while holding another directory's lease would deadlock with a writer that holds
+        // this lock and waits for that one: let go of them (their next event takes a new lease).
+        for (const other of [...heldHere.values()]) if (other !== this) other.release();
+      }
       this.signalWaiting();
       signalled = true;
       const holder = readHolder(this.path);
@@ -288,7 +300,9 @@ export class FileLock {
       return false;
     }
     if (this.waitSeen?.mtimeMs !== stats.mtimeMs) this.waitSeen = { mtimeMs: stats.mtimeMs, changedAt: now };
-    return now - this.waitSeen.changedAt < WAITER_FRESH_MS;
+    const waiting = now - this.waitSeen.changedAt < WAITER_FRESH_MS;
+    if (waiting) this.contendedUntil = now + CONTENDED_MS;
+    return waiting;
   }
 
   /** Tells the holder that a writer waits (the holder of a long lease steps aside). */
@@ -300,7 +314,7 @@ export class FileLock {
       try {
         closeSync(openSync(this.waitPath, 'a', 0o600));
       } catch {
-        // Without the signal the holder keeps its lease until its turn of the event loop ends.
+        // Without the signal the holder keeps its lease until it ends.
       }
     }
   }
