@@ -8,6 +8,7 @@ import {
   errorMessage,
   InvalidOptionError,
   MAX_ACTION_LENGTH,
+  refuseMisspelledOptions,
   reportUnrecorded,
   resolveOutcomeStatuses,
   type ActionCatalog,
@@ -42,6 +43,22 @@ export interface ExpressAuditOptions<C extends ActionCatalog = ActionCatalog> {
   /** Called when an event could not be recorded (the response is already gone); default, and when it throws or rejects: a process warning. */
   onError?: (error: unknown, req: Request) => void;
 }
+
+/** Every option's name, for catching misspelled ones (the type check fails when this and ExpressAuditOptions disagree). */
+export const EXPRESS_AUDIT_OPTION_NAMES: readonly string[] = Object.keys({
+  logger: 0,
+  action: 0,
+  include: 0,
+  actorHeader: 0,
+  actor: 0,
+  details: 0,
+  failed: 0,
+  statuses: 0,
+  onError: 0,
+} satisfies Record<keyof ExpressAuditOptions, 0>);
+
+/** The fields of the `statuses` option (core's OutcomeStatuses). */
+export const OUTCOME_STATUS_NAMES: readonly string[] = Object.keys({ success: 0, failure: 0 } satisfies Record<keyof OutcomeStatuses, 0>);
 
 const CHANGING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -209,6 +226,9 @@ function attempt<T>(details: Details, label: string, get: () => T): T | undefine
 }
 
 function checkOptions(options: ExpressAuditOptions): ExpressAuditOptions {
+  // `action` maps routes to names: its keys are not options, and not judged here.
+  if (typeof options === 'object' && options !== null) refuseMisspelledOptions(options, EXPRESS_AUDIT_OPTION_NAMES);
+  if (isPlainObject(options?.statuses)) refuseMisspelledOptions(options.statuses!, OUTCOME_STATUS_NAMES, 'statuses');
   if (!options || typeof options.logger?.logEvent !== 'function') throw new InvalidOptionError('logger', 'must be an AuditLogger');
   const action = options.action;
   if (action !== undefined && typeof action !== 'function' && (typeof action !== 'object' || action === null || Array.isArray(action))) {
@@ -220,10 +240,14 @@ function checkOptions(options: ExpressAuditOptions): ExpressAuditOptions {
       if (problem) throw new InvalidOptionError(`action.${key}`, problem);
     }
   }
-  if (options.statuses !== undefined && (typeof options.statuses !== 'object' || options.statuses === null || Array.isArray(options.statuses))) {
+  if (options.statuses !== undefined && !isPlainObject(options.statuses)) {
     throw new InvalidOptionError('statuses', `${describeValue(options.statuses)} is not an object { success?, failure? }`);
   }
   for (const key of ['include', 'actor', 'details', 'failed', 'onError'] as const) checkFunction(key, options[key]);
   if (options.actorHeader !== undefined && (typeof options.actorHeader !== 'string' || options.actorHeader === '')) throw new InvalidOptionError('actorHeader', 'must be a header name');
   return options;
+}
+
+function isPlainObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

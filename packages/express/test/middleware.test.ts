@@ -193,6 +193,22 @@ describe('auditMiddleware (Express)', () => {
     expect(() => auditMiddleware({ logger, include: true as never })).to.throw(/"include"/);
   });
 
+  it('refuses a misspelled option name, in the options or in statuses, naming the option meant; other unknown names are left alone', () => {
+    const logger = new AuditLogger({ format: 'none', statuses: outcomeStatuses });
+    const misspelled: [Record<string, unknown>, string, string][] = [
+      [{ actor_header: 'x-user' }, 'actor_header', 'actorHeader'], // would have read the actor from x-actor instead
+      [{ detail: () => ({ run: 1 }) }, 'detail', 'details'], // would have recorded no details
+      [{ status: { failure: 'failed' } }, 'status', 'statuses'],
+      [{ statuses: { succes: 'success' } }, 'statuses.succes', 'success'],
+    ];
+    for (const [options, name, meant] of misspelled) {
+      expect(() => auditMiddleware({ logger, ...options } as ExpressAuditOptions), name).to.throw(InvalidOptionError, `Invalid option "${name}": is not an option; did you mean "${meant}"?`);
+    }
+    // Checked first: a misspelling is named even next to an option that is bad in another way.
+    expect(() => auditMiddleware({ logger, include: true, detail: () => ({}) } as never)).to.throw(InvalidOptionError, '"detail"');
+    expect(() => auditMiddleware({ logger, team: 'ml-platform' } as ExpressAuditOptions)).not.to.throw();
+  });
+
   it('refuses action map values the logger would refuse, naming the route (the event would be lost)', () => {
     const logger = new AuditLogger({ format: 'none' });
     for (const name of ['', '  ', 42, null, 'hp change\n', 'x'.repeat(257)]) {

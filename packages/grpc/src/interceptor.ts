@@ -13,6 +13,7 @@ import {
   describeValue,
   errorMessage,
   InvalidOptionError,
+  refuseMisspelledOptions,
   reportUnrecorded,
   resolveOutcomeStatuses,
   takeSnapshot,
@@ -31,7 +32,7 @@ import {
   type ServerInterceptor,
   type StatusObject,
 } from '@grpc/grpc-js';
-import { methodAudit, methodName, type GrpcAuditOptions, type GrpcCallInfo, type MethodAudit } from './options';
+import { GRPC_AUDIT_OPTION_NAMES, METHOD_AUDIT_NAMES, methodAudit, methodName, OUTCOME_STATUS_NAMES, type GrpcAuditOptions, type GrpcCallInfo, type MethodAudit } from './options';
 
 type PartialStatus = Pick<StatusObject, 'code' | 'details'> & { metadata?: Metadata | null };
 
@@ -213,6 +214,12 @@ class AuditedCall {
 }
 
 function checkOptions(options: GrpcAuditOptions): GrpcAuditOptions {
+  // `methods` is keyed by method paths and names, not judged here; its MethodAudit entries are (checkMethod).
+  if (isPlainObject(options)) refuseMisspelledOptions(options, GRPC_AUDIT_OPTION_NAMES);
+  if (isPlainObject(options?.statuses)) refuseMisspelledOptions(options.statuses!, OUTCOME_STATUS_NAMES, 'statuses');
+  if (isPlainObject(options?.methods)) {
+    for (const [key, entry] of Object.entries(options.methods!)) if (isPlainObject(entry)) refuseMisspelledOptions(entry as object, METHOD_AUDIT_NAMES, `methods.${key}`);
+  }
   if (!options || typeof options.logger?.logEvent !== 'function') throw new InvalidOptionError('logger', 'must be an AuditLogger');
   if (options.otherMethods !== undefined) checkChoice('otherMethods', options.otherMethods, ['record', 'skip']);
   if (options.actorKey !== undefined && (typeof options.actorKey !== 'string' || !/^[0-9a-z_.-]+$/.test(options.actorKey) || options.actorKey.endsWith('-bin'))) {
@@ -244,7 +251,7 @@ function checkMethod(option: string, entry: unknown): void {
   if (audit.snapshots !== undefined) checkChoice(`${option}.snapshots`, audit.snapshots, ['diff', 'full']);
 }
 
-function isPlainObject(value: unknown): boolean {
+function isPlainObject(value: unknown): value is object {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

@@ -30,6 +30,15 @@ export interface MethodAudit {
   snapshots?: SnapshotMode;
 }
 
+/** Every field of a MethodAudit, for catching misspelled ones (the type check fails when this and MethodAudit disagree). */
+export const METHOD_AUDIT_NAMES: readonly string[] = Object.keys({
+  action: 0,
+  details: 0,
+  before: 0,
+  after: 0,
+  snapshots: 0,
+} satisfies Record<keyof MethodAudit, 0>);
+
 /** Options of `auditInterceptor`; only `logger` is required. */
 export interface GrpcAuditOptions<C extends ActionCatalog = ActionCatalog> {
   /** The AuditLogger that records the events. */
@@ -52,6 +61,21 @@ export interface GrpcAuditOptions<C extends ActionCatalog = ActionCatalog> {
   /** Called when the event of a cancelled call could not be recorded (no client is left to fail); default, and when it throws or rejects: a process warning. */
   onError?: (error: unknown, call: GrpcCallInfo) => void;
 }
+
+/** Every option's name, for catching misspelled ones (the type check fails when this and GrpcAuditOptions disagree). */
+export const GRPC_AUDIT_OPTION_NAMES: readonly string[] = Object.keys({
+  logger: 0,
+  methods: 0,
+  otherMethods: 0,
+  actorKey: 0,
+  actor: 0,
+  recordRequest: 0,
+  statuses: 0,
+  onError: 0,
+} satisfies Record<keyof GrpcAuditOptions, 0>);
+
+/** The fields of the `statuses` option (core's OutcomeStatuses). */
+export const OUTCOME_STATUS_NAMES: readonly string[] = Object.keys({ success: 0, failure: 0 } satisfies Record<keyof OutcomeStatuses, 0>);
 
 /** The settings of a method, or undefined when it is not recorded. */
 export function methodAudit(options: GrpcAuditOptions, path: string): MethodAudit | undefined {

@@ -329,6 +329,22 @@ describe('auditInterceptor options', () => {
     expect(() => auditInterceptor({ logger, onError: 'log' as never })).to.throw(/"onError"/);
   });
 
+  it('refuses a misspelled option name, in the options, statuses or a method setting, naming the option meant; other unknown names are left alone', () => {
+    const logger = new AuditLogger({ format: 'none', statuses: outcomeStatuses });
+    const misspelled: [Record<string, unknown>, string, string][] = [
+      [{ record_request: true }, 'record_request', 'recordRequest'], // would have left the request out of every event
+      [{ otherMethod: 'skip' }, 'otherMethod', 'otherMethods'], // would have recorded every unlisted method
+      [{ statuses: { failur: 'failed' } }, 'statuses.failur', 'failure'],
+      [{ methods: { Pause: { action: 'pause', snapshot: 'full' } } }, 'methods.Pause.snapshot', 'snapshots'], // would have recorded a diff
+    ];
+    for (const [options, name, meant] of misspelled) {
+      expect(() => auditInterceptor({ logger, ...options } as GrpcAuditOptions), name).to.throw(InvalidOptionError, `Invalid option "${name}": is not an option; did you mean "${meant}"?`);
+    }
+    // Checked first: a misspelling is named even next to an option that is bad in another way.
+    expect(() => auditInterceptor({ logger, actorKey: 'X-Actor', record_request: true } as never)).to.throw(InvalidOptionError, '"record_request"');
+    expect(() => auditInterceptor({ logger, team: 'ml-platform', methods: { Pause: { action: 'pause', owner: 'alice' } } } as GrpcAuditOptions)).not.to.throw();
+  });
+
   it('refuses a method whose action the logger would refuse, in either form (the call would end INTERNAL, unrecorded)', () => {
     const logger = new AuditLogger({ format: 'none' });
     const refused: [unknown, string][] = [

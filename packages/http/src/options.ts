@@ -1,5 +1,5 @@
 // Options of HttpSink, checked up front: a bad option fails the constructor with a message naming it.
-import { checkBoolean, checkMilliseconds, InvalidOptionError, type AuditEvent, type DeliveryPolicy, type EventFilter } from '@auditrail/core';
+import { checkBoolean, checkMilliseconds, InvalidOptionError, refuseMisspelledOptions, type AuditEvent, type DeliveryPolicy, type EventFilter } from '@auditrail/core';
 import { PRESETS, type HttpPreset } from './presets';
 
 /** A custom request body: the text (or bytes) to POST for a batch, and optionally its Content-Type. */
@@ -43,6 +43,27 @@ export interface HttpSinkOptions {
   delivery?: Partial<DeliveryPolicy>;
 }
 
+/** Every option's name, for catching misspelled ones (the type check fails when this and HttpSinkOptions disagree). */
+export const HTTP_SINK_OPTION_NAMES: readonly string[] = Object.keys({
+  url: 0,
+  name: 0,
+  preset: 0,
+  format: 0,
+  gzip: 0,
+  headers: 0,
+  timeoutMs: 0,
+  keepAlive: 0,
+  idempotencyHeader: 0,
+  retryStatuses: 0,
+  token: 0,
+  index: 0,
+  serviceName: 0,
+  sourcetype: 0,
+  body: 0,
+  filter: 0,
+  delivery: 0,
+} satisfies Record<keyof HttpSinkOptions, 0>);
+
 /** The options with defaults applied and the URL resolved. */
 export interface ResolvedHttpOptions extends Required<Omit<HttpSinkOptions, 'url' | 'token' | 'index' | 'body' | 'filter' | 'delivery'>> {
   /** The URL requests go to. */
@@ -67,6 +88,8 @@ const PADDED_MESSAGE = 'must not begin or end with a space or a tab: axios trims
 /** Applies defaults and checks every option, throwing InvalidOptionError naming the first bad one. */
 export function resolveHttpOptions(options: HttpSinkOptions): ResolvedHttpOptions {
   if (!options || typeof options !== 'object') throw new InvalidOptionError('options', 'HttpSink needs an options object with at least "url"');
+  // `headers` are the endpoint's names and `delivery` core's policy (checked by the logger): their keys are not judged here.
+  refuseMisspelledOptions(options, HTTP_SINK_OPTION_NAMES);
   const preset = options.preset ?? 'json';
   if (!Object.hasOwn(PRESETS, preset)) throw new InvalidOptionError('preset', `${JSON.stringify(preset)} is not one of ${Object.keys(PRESETS).map((p) => JSON.stringify(p)).join(', ')}`);
   const url = checkUrl(options.url, PRESETS[preset].defaultPath);

@@ -1,5 +1,7 @@
 // HttpSink presets (OTLP logs, Elasticsearch/OpenSearch _bulk, Splunk HEC, NDJSON, a custom body), options and Retry-After parsing.
+import axios from 'axios';
 import { expect } from 'chai';
+import sinon from 'sinon';
 import { AuditLogger, InvalidOptionError, MAX_TIMER_MS, defineStatuses, outcomeStatuses, pipelineStatuses, type AuditEvent } from '@auditrail/core';
 import { HttpSink, parseRetryAfter, severityNumber, timeUnixNano, type HttpSinkOptions } from '@auditrail/http';
 import { tempDir } from '../../../test/helpers/tmp';
@@ -138,6 +140,31 @@ describe('HttpSink presets', () => {
     ];
     for (const [options, option] of bad) {
       expect(() => new HttpSink(options as HttpSinkOptions), JSON.stringify(options)).to.throw(InvalidOptionError, `"${option}"`);
+    }
+  });
+
+  it('refuses a misspelled option name, naming the option meant, before creating a client; other unknown names are left alone', () => {
+    const clients = sinon.spy(axios, 'create');
+    try {
+      const url = `http://127.0.0.1:${server.port}`;
+      const misspelled: [Record<string, unknown>, string, string][] = [
+        [{ timeout: 60_000 }, 'timeout', 'timeoutMs'], // would have left the 10 s default
+        [{ header: { Authorization: 'Bearer s3cret' } }, 'header', 'headers'], // would have sent no credentials
+        [{ keepalive: false }, 'keepalive', 'keepAlive'],
+      ];
+      for (const [options, name, meant] of misspelled) {
+        expect(() => new HttpSink({ url, ...options } as HttpSinkOptions), name).to.throw(InvalidOptionError, `Invalid option "${name}": is not an option; did you mean "${meant}"?`);
+      }
+      // Checked first: a misspelling is named even next to an option that is bad in another way.
+      expect(() => new HttpSink({ url: 'not a url', timeout: 5 } as HttpSinkOptions)).to.throw(InvalidOptionError, '"timeout"');
+      expect(clients.callCount, 'no client created').to.equal(0);
+      const sink = new HttpSink({ url, team: 'ml-platform' } as HttpSinkOptions);
+      expect(sink.url).to.equal(`${url}/`);
+      expect(clients.callCount).to.equal(1);
+      expect(server.requests, 'nothing sent').to.deep.equal([]);
+      return sink.shutdown();
+    } finally {
+      clients.restore();
     }
   });
 

@@ -3,7 +3,7 @@
 // consumer to scale out; stop() finishes the batch in hand and returns.
 import { AckPolicy, connect, DeliverPolicy, nanos, type Consumer, type JsMsg, type NatsConnection } from 'nats';
 import { appendFileSync } from 'node:fs';
-import { checkFunction, checkMilliseconds, checkWholeNumber, errorMessage, InvalidOptionError, type AuditEvent, type BatchSink, type ExportResult } from '@auditrail/core';
+import { checkFunction, checkMilliseconds, checkWholeNumber, describeValue, errorMessage, InvalidOptionError, refuseMisspelledOptions, type AuditEvent, type BatchSink, type ExportResult } from '@auditrail/core';
 import { isNotFound } from './stream';
 import { checkAppendable, checkName, checkServers, MAX_SERVER_MS } from './options';
 import { closeConnection } from './close';
@@ -35,6 +35,20 @@ export interface CollectorOptions {
   onWarning?: (warning: { code: string; message: string }) => void;
 }
 
+/** Every option's name, for catching misspelled ones (the type check fails when this and CollectorOptions disagree). */
+export const COLLECTOR_OPTION_NAMES: readonly string[] = Object.keys({
+  servers: 0,
+  stream: 0,
+  durable: 0,
+  target: 0,
+  batchSize: 0,
+  ackWaitMs: 0,
+  exportTimeoutMs: 0,
+  deadLetterPath: 0,
+  onBatch: 0,
+  onWarning: 0,
+} satisfies Record<keyof CollectorOptions, 0>);
+
 /** Figures of a collector. */
 export interface CollectorStats {
   /** Events the target confirmed. */
@@ -58,6 +72,8 @@ export class Collector {
 
   /** Checks every option (InvalidOptionError naming it); connects nothing and creates nothing. */
   constructor(private readonly options: CollectorOptions) {
+    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', `must be an object, got ${describeValue(options)}`);
+    refuseMisspelledOptions(options, COLLECTOR_OPTION_NAMES);
     const target = options.target as Partial<BatchSink> | null | undefined;
     if (typeof target?.export !== 'function' || typeof target.name !== 'string') {
       throw new InvalidOptionError('target', 'must be a batch sink (an object with a name and an export function)');

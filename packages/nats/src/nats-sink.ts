@@ -1,7 +1,7 @@
 // NatsSink: a batch sink that publishes each event to JetStream with the event id as message id,
 // so JetStream's duplicate window drops the copies a retried batch publishes again.
 import { connect, type ConnectionOptions, type JetStreamClient, type NatsConnection } from 'nats';
-import { checkFunction, checkMilliseconds, describeValue, checkWholeNumber, InvalidOptionError, type AuditEvent, type BatchSink, type EventFilter, type ExportResult } from '@auditrail/core';
+import { checkFunction, checkMilliseconds, describeValue, checkWholeNumber, InvalidOptionError, refuseMisspelledOptions, type AuditEvent, type BatchSink, type EventFilter, type ExportResult } from '@auditrail/core';
 import { checkStreamOptions, ensureAuditStream, type AuditStreamOptions } from './stream';
 import { checkServers } from './options';
 import { defaultSubject } from './subject';
@@ -34,6 +34,21 @@ export interface NatsSinkOptions {
   filter?: EventFilter;
 }
 
+/** Every option's name, for catching misspelled ones (the type check fails when this and NatsSinkOptions disagree). */
+export const NATS_SINK_OPTION_NAMES: readonly string[] = Object.keys({
+  servers: 0,
+  connection: 0,
+  connectOptions: 0,
+  subjectPrefix: 0,
+  subject: 0,
+  stream: 0,
+  ackTimeoutMs: 0,
+  connectTimeoutMs: 0,
+  maxInFlight: 0,
+  name: 0,
+  filter: 0,
+} satisfies Record<keyof NatsSinkOptions, 0>);
+
 /** Publishes audit events to NATS JetStream. */
 export class NatsSink implements BatchSink {
   readonly name: string;
@@ -49,6 +64,9 @@ export class NatsSink implements BatchSink {
   private readonly window: number;
 
   constructor(private readonly options: NatsSinkOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', `must be an object, got ${describeValue(options)}`);
+    // `stream` is checked with its own names (checkStreamOptions); `connectOptions` are the nats client's: not judged here.
+    refuseMisspelledOptions(options, NATS_SINK_OPTION_NAMES);
     this.name = options.name ?? 'nats';
     if (typeof this.name !== 'string' || this.name === '') throw new InvalidOptionError('name', `must be a non-empty string, got ${describeValue(this.name)}`);
     if (options.servers !== undefined) checkServers('servers', options.servers);

@@ -1,6 +1,6 @@
 // Creates the JetStream stream that holds audit events, when it is missing.
 import { nanos, RetentionPolicy, StorageType, type JetStreamManager } from 'nats';
-import { checkChoice, checkWholeNumber, describeValue, errorMessage, InvalidOptionError } from '@auditrail/core';
+import { checkChoice, checkWholeNumber, describeValue, errorMessage, InvalidOptionError, refuseMisspelledOptions } from '@auditrail/core';
 import { checkName, MAX_SERVER_MS } from './options';
 import { SUBJECT_TOKEN } from './subject';
 
@@ -26,16 +26,16 @@ const RETENTION = { limits: RetentionPolicy.Limits, interest: RetentionPolicy.In
 const STORAGE = { file: StorageType.File, memory: StorageType.Memory } as const;
 const DUPLICATE_WINDOW_MS = 120_000;
 
-/** The fields of `AuditStreamOptions` (the type makes this list complete): any other key, such as a misspelt `maxAge`, is refused rather than ignored. */
-const STREAM_FIELDS: { readonly [K in keyof Required<AuditStreamOptions>]: true } = {
-  name: true,
-  subjects: true,
-  maxAgeMs: true,
-  replicas: true,
-  retention: true,
-  duplicateWindowMs: true,
-  storage: true,
-};
+/** Every field of `AuditStreamOptions` (the type check fails when this and the interface disagree): any other key, such as a misspelt `maxAge`, is refused rather than ignored. */
+export const AUDIT_STREAM_OPTION_NAMES: readonly string[] = Object.keys({
+  name: 0,
+  subjects: 0,
+  maxAgeMs: 0,
+  replicas: 0,
+  retention: 0,
+  duplicateWindowMs: 0,
+  storage: 0,
+} satisfies Record<keyof AuditStreamOptions, 0>);
 
 /**
  * Throws InvalidOptionError naming the first bad field of the `stream` option (`stream.<field>`). With
@@ -46,8 +46,10 @@ const STREAM_FIELDS: { readonly [K in keyof Required<AuditStreamOptions>]: true 
 export function checkStreamOptions(options: unknown, prefix?: string): void {
   if (options === undefined || options === false) return;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidOptionError('stream', `must be stream options or false, got ${describeValue(options)}`);
+  // A misspelling is named with the field meant; any other unknown key is refused too (nothing else is stored in this object).
+  refuseMisspelledOptions(options, AUDIT_STREAM_OPTION_NAMES, 'stream');
   for (const key of Object.keys(options)) {
-    if (!Object.hasOwn(STREAM_FIELDS, key)) throw new InvalidOptionError(`stream.${key}`, `is not a stream option (expected ${Object.keys(STREAM_FIELDS).join(', ')})`);
+    if (!AUDIT_STREAM_OPTION_NAMES.includes(key)) throw new InvalidOptionError(`stream.${key}`, `is not a stream option (expected ${AUDIT_STREAM_OPTION_NAMES.join(', ')})`);
   }
   const o = options as AuditStreamOptions;
   if (o.name !== undefined) checkName('stream.name', o.name);

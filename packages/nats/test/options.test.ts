@@ -133,15 +133,49 @@ describe('@auditrail/nats options', () => {
     await logger.close();
   });
 
-  it('refuses unknown keys in the stream options (a misspelt maxAge did nothing), naming stream.<key>', async () => {
-    for (const key of ['maxAge', 'subject', 'duplicateWindow', 'replica']) {
+  it('refuses unknown keys in the stream options (a misspelt maxAge did nothing), naming stream.<key> and the field a misspelling meant', async () => {
+    const misspelled: [string, string][] = [
+      ['maxAge', 'maxAgeMs'],
+      ['subject', 'subjects'],
+      ['duplicateWindow', 'duplicateWindowMs'],
+      ['replica', 'replicas'],
+    ];
+    for (const [key, meant] of misspelled) {
       const message = refuses(() => new NatsSink({ stream: { [key]: 1 } as never }), `stream.${key}`);
-      expect(message).to.include('is not a stream option').and.include('maxAgeMs');
+      expect(message).to.equal(`Invalid option "stream.${key}": is not an option; did you mean "${meant}"?`);
     }
+    // A key that resembles no field is refused all the same, with the list of fields.
+    expect(refuses(() => new NatsSink({ stream: { description: 'audit' } as never }), 'stream.description')).to.include('is not a stream option').and.include('maxAgeMs');
     let error: unknown;
     await ensureAuditStream({} as never, 'audit', { maxAge: 60_000 } as never).catch((err: unknown) => (error = err));
     expect(error).to.be.instanceOf(InvalidOptionError);
     expect((error as InvalidOptionError).option).to.equal('stream.maxAge');
+  });
+
+  it('refuses a misspelled sink or collector option name, naming the option meant, at construction; other unknown names are left alone', () => {
+    const sinkMisspelled: [Record<string, unknown>, string, string][] = [
+      [{ ackTimeout: 30_000 }, 'ackTimeout', 'ackTimeoutMs'], // would have left the 5 s default
+      [{ subject_prefix: 'ml' }, 'subject_prefix', 'subjectPrefix'], // would have published to audit.* instead
+      [{ streams: false }, 'streams', 'stream'],
+    ];
+    for (const [options, name, meant] of sinkMisspelled) {
+      expect(refuses(() => new NatsSink({ servers: URL, ...options } as never), name)).to.equal(`Invalid option "${name}": is not an option; did you mean "${meant}"?`);
+    }
+    const dir = tempDir();
+    const deadLetterPath = join(dir, 'dead.jsonl');
+    const collectorMisspelled: [Record<string, unknown>, string, string][] = [
+      [{ batch_size: 50 }, 'batch_size', 'batchSize'],
+      [{ exportTimeout: 60_000 }, 'exportTimeout', 'exportTimeoutMs'], // would have left the 20 s default
+    ];
+    for (const [options, name, meant] of collectorMisspelled) {
+      expect(refuses(() => collector({ deadLetterPath, ...options }), name)).to.equal(`Invalid option "${name}": is not an option; did you mean "${meant}"?`);
+    }
+    // Checked first: a misspelling is named even next to an option that is bad in another way.
+    refuses(() => new NatsSink({ ackTimeout: 1, maxInFlight: 0 } as never), 'ackTimeout');
+    refuses(() => collector({ batch_size: 50, target: undefined } as never), 'batch_size');
+    expect(() => readFileSync(deadLetterPath), 'nothing created').to.throw(/ENOENT/);
+    expect(() => new NatsSink({ servers: URL, team: 'ml-platform' } as never)).not.to.throw();
+    expect(() => collector({ team: 'ml-platform' } as never)).not.to.throw();
   });
 
   it('describes the bad value in messages as core does (strings quoted, arrays and objects by kind)', () => {

@@ -8,7 +8,7 @@
 //                 ─▶ ok (bad events listed as rejected: dead-lettered alone)
 //                  | retryable (connection, timeout, server state) | permanent (the table's shape)
 import type { AuditEvent, BatchSink, DeliveryPolicy, EventFilter, ExportResult, RejectedEvent } from '@auditrail/core';
-import { checkBoolean, checkMilliseconds, checkWholeNumber, InvalidOptionError, MAX_TIMER_MS } from '@auditrail/core';
+import { checkBoolean, checkMilliseconds, checkWholeNumber, InvalidOptionError, MAX_TIMER_MS, refuseMisspelledOptions } from '@auditrail/core';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
 import { withClient, untilAborted } from './checkout';
 import { createOwnPool, describeTarget } from './connection';
@@ -45,6 +45,22 @@ export interface PostgresSinkOptions {
   /** Connections of the sink's own pool (default 2). */
   maxConnections?: number;
 }
+
+/** Every option's name, for catching misspelled ones (the type check fails when this and PostgresSinkOptions disagree). */
+export const POSTGRES_SINK_OPTION_NAMES: readonly string[] = Object.keys({
+  connectionString: 0,
+  pool: 0,
+  client: 0,
+  table: 0,
+  schema: 0,
+  migrate: 0,
+  name: 0,
+  filter: 0,
+  delivery: 0,
+  statementTimeoutMs: 0,
+  connectTimeoutMs: 0,
+  maxConnections: 0,
+} satisfies Record<keyof PostgresSinkOptions, 0>);
 
 const DEFAULT_TABLE = 'audit_events';
 
@@ -83,6 +99,8 @@ export class PostgresSink implements BatchSink {
 
   constructor(options: PostgresSinkOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'must be an object');
+    // `client` is pg's PoolConfig and `delivery` core's policy (checked by the logger): their keys are not judged here.
+    refuseMisspelledOptions(options, POSTGRES_SINK_OPTION_NAMES);
     if (options.pool !== undefined && (options.connectionString !== undefined || options.client !== undefined)) {
       throw new InvalidOptionError('pool', 'give either a pool, or connectionString/client settings for the sink to build one, not both');
     }

@@ -1,5 +1,5 @@
 // Reads an audit table back as events, chain by chain in seq order, so core's verifier can check it (`auditrail verify --postgres`).
-import { checkMilliseconds, InvalidOptionError, verifyEvents, type AuditEvent, type EventSource, type VerifyOptions, type VerifyReport } from '@auditrail/core';
+import { checkMilliseconds, InvalidOptionError, refuseMisspelledOptions, verifyEvents, type AuditEvent, type EventSource, type VerifyOptions, type VerifyReport } from '@auditrail/core';
 import { readFileSync } from 'node:fs';
 import { Client, type ClientBase } from 'pg';
 import { withLibpqUser } from './connection';
@@ -22,8 +22,23 @@ export interface VerifyTableOptions extends VerifyOptions {
   queryTimeoutMs?: number;
 }
 
+/** Every option's name, core's VerifyOptions included, for catching misspelled ones (the type check fails when this and VerifyTableOptions disagree). */
+export const VERIFY_TABLE_OPTION_NAMES: readonly string[] = Object.keys({
+  connection: 0,
+  table: 0,
+  schema: 0,
+  logId: 0,
+  queryTimeoutMs: 0,
+  hmacKey: 0,
+  publicKey: 0,
+  checkpoints: 0,
+  format: 0,
+} satisfies Record<keyof VerifyTableOptions, 0>);
+
 /** Verifies every chain (one per log id) stored in an audit table; one report, one log entry per chain. */
 export async function verifyPostgresTable(options: VerifyTableOptions): Promise<VerifyReport> {
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'must be an object');
+  refuseMisspelledOptions(options, VERIFY_TABLE_OPTION_NAMES);
   const table = qualifiedName(checkIdentifier('table', options.table), options.schema === undefined ? undefined : checkIdentifier('schema', options.schema));
   const timeout = checkMilliseconds('queryTimeoutMs', options.queryTimeoutMs ?? 30_000);
   const owned = typeof options.connection === 'string';

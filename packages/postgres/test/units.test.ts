@@ -3,7 +3,9 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { actionProblem, InvalidOptionError, MAX_TIMER_MS, type AuditEvent } from '@auditrail/core';
-import { checkIdentifier, classifyPostgresError, postgresDdl, PostgresSink, PostgresSinkError, quoteIdentifier, REPLACEMENT_CHAR, verifyPostgresTable } from '@auditrail/postgres';
+import { checkIdentifier, classifyPostgresError, postgresDdl, PostgresSink, PostgresSinkError, quoteIdentifier, REPLACEMENT_CHAR, verifyPostgresTable, type PostgresSinkOptions, type VerifyTableOptions } from '@auditrail/postgres';
+import pg, { type ClientBase } from 'pg';
+import sinon from 'sinon';
 import { copyText, eventToRow, UnstorableEventError } from '../src/rows';
 import { COLUMNS } from '../src/schema';
 import { indexName } from '../src/identifiers';
@@ -166,6 +168,55 @@ describe('postgres option checks', () => {
       })();
       expect(refused, `U+${code.toString(16)}`).to.equal(actionProblem(name) !== undefined);
     }
+  });
+
+  it('refuses a misspelled option name, naming the option meant, before building a pool; other unknown names are left alone', async () => {
+    const pools = sinon.spy(pg, 'Pool');
+    try {
+      const misspelled: [Record<string, unknown>, string, string][] = [
+        [{ statementTimeout: 60_000 }, 'statementTimeout', 'statementTimeoutMs'], // would have left the 15 s default
+        [{ connection_string: 'postgres://127.0.0.1:9/none' }, 'connection_string', 'connectionString'], // would have connected by PGHOST instead
+        [{ maxConnection: 8 }, 'maxConnection', 'maxConnections'],
+      ];
+      for (const [options, name, meant] of misspelled) {
+        expect(() => new PostgresSink({ table: 'audit_events', ...options } as PostgresSinkOptions), name).to.throw(
+          InvalidOptionError,
+          `Invalid option "${name}": is not an option; did you mean "${meant}"?`,
+        );
+      }
+      // Checked first: a misspelling is named even next to an option that is bad in another way.
+      expect(() => new PostgresSink({ statementTimeout: 60_000, maxConnections: 0 } as PostgresSinkOptions)).to.throw(InvalidOptionError, '"statementTimeout"');
+      expect(pools.callCount, 'no pool built').to.equal(0);
+      const sink = new PostgresSink({ table: 'audit_events', team: 'ml-platform' } as PostgresSinkOptions);
+      expect(sink.name).to.equal('postgres');
+      expect(pools.callCount).to.equal(1);
+      await sink.shutdown();
+    } finally {
+      pools.restore();
+    }
+  });
+
+  it('verifyPostgresTable refuses a misspelled option name before querying the client it was given; other unknown names are left alone', async () => {
+    const queries: string[] = [];
+    const client = {
+      query: async (text: string | { text: string }) => {
+        queries.push(typeof text === 'string' ? text : text.text);
+        return { rows: [] };
+      },
+    } as unknown as ClientBase;
+    const misspelled: [Record<string, unknown>, string, string][] = [
+      [{ log_id: '019374f2-0000-7000-8000-0000000000aa' }, 'log_id', 'logId'], // would have verified every chain instead of that one
+      [{ queryTimeout: 60_000 }, 'queryTimeout', 'queryTimeoutMs'],
+    ];
+    for (const [options, name, meant] of misspelled) {
+      const error = await verifyPostgresTable({ connection: client, table: 'audit_events', ...options } as VerifyTableOptions).catch((err: unknown) => err);
+      expect(error, name).to.be.instanceOf(InvalidOptionError);
+      expect((error as Error).message).to.equal(`Invalid option "${name}": is not an option; did you mean "${meant}"?`);
+    }
+    expect(queries, 'nothing queried').to.deep.equal([]);
+    const report = await verifyPostgresTable({ connection: client, table: 'audit_events', requestedBy: 'alice' } as VerifyTableOptions);
+    expect(report.ok).to.equal(true);
+    expect(queries).to.have.length.greaterThan(0);
   });
 
   it('verifyPostgresTable refuses a queryTimeoutMs outside 1 to MAX_TIMER_MS (0 meant no timeout) before connecting', async () => {

@@ -1,5 +1,5 @@
 // AuditTransport: a winston transport that records the audit lines of an existing winston logger as events of an AuditLogger.
-import { checkChoice, checkMilliseconds, describeValue, InvalidOptionError, type ActionCatalog, type AuditLogger } from '@auditrail/core';
+import { checkChoice, checkMilliseconds, describeValue, InvalidOptionError, refuseMisspelledOptions, type ActionCatalog, type AuditLogger } from '@auditrail/core';
 import type { Readable } from 'node:stream';
 import type winston from 'winston';
 import TransportStream from 'winston-transport';
@@ -18,6 +18,19 @@ export interface AuditTransportOptions<C extends ActionCatalog = ActionCatalog> 
   /** Longest wait of `drain()` (default 10,000 ms; 1 to 2^31-1). */
   timeoutMs?: number;
 }
+
+/** Every option's name, winston's transport options included, for catching misspelled ones (the type check fails when this and AuditTransportOptions disagree). */
+export const AUDIT_TRANSPORT_OPTION_NAMES: readonly string[] = Object.keys({
+  logger: 0,
+  others: 0,
+  levelStatuses: 0,
+  timeoutMs: 0,
+  level: 0,
+  format: 0,
+  silent: 0,
+  handleExceptions: 0,
+  handleRejections: 0,
+} satisfies Record<keyof AuditTransportOptions, 0>);
 
 /**
  * Turns winston lines carrying audit fields into audit events (see eventInputFrom for the
@@ -38,6 +51,8 @@ export class AuditTransport<C extends ActionCatalog = ActionCatalog> extends Tra
   private source: Readable | undefined;
 
   constructor(options: AuditTransportOptions<C>) {
+    // Before winston-transport takes `level`, `format` and the rest; `levelStatuses` is keyed by level names, not judged here.
+    if (typeof options === 'object' && options !== null) refuseMisspelledOptions(options, AUDIT_TRANSPORT_OPTION_NAMES);
     super(options);
     if (!options || typeof options.logger?.logEvent !== 'function') throw new InvalidOptionError('logger', 'must be an AuditLogger');
     const others = checkChoice('others', options.others ?? 'ignore', ['ignore', 'record']);

@@ -1,5 +1,5 @@
 // WinstonSink: any winston transport (Console, File, Stream, Datadog, Loki, CloudWatch, daily-rotate...) as an auditrail sink.
-import { checkMilliseconds, checkWholeNumber, describeValue, InvalidOptionError, SinkError, type AuditEvent, type EventFilter, type Sink, type SinkContext, type StatusScheme } from '@auditrail/core';
+import { checkMilliseconds, checkWholeNumber, describeValue, InvalidOptionError, refuseMisspelledOptions, SinkError, type AuditEvent, type EventFilter, type Sink, type SinkContext, type StatusScheme } from '@auditrail/core';
 import winston from 'winston';
 import type TransportStream from 'winston-transport';
 import { isBusy, syncFileOf, waitUntilIdle } from './drain';
@@ -28,6 +28,17 @@ export interface WinstonSinkOptions {
   timeoutMs?: number;
 }
 
+/** Every option's name, for catching misspelled ones (the type check fails when this and WinstonSinkOptions disagree). */
+export const WINSTON_SINK_OPTION_NAMES: readonly string[] = Object.keys({
+  name: 0,
+  filter: 0,
+  format: 0,
+  levels: 0,
+  levelTable: 0,
+  message: 0,
+  timeoutMs: 0,
+} satisfies Record<keyof WinstonSinkOptions, 0>);
+
 /**
  * Sends each event through a winston transport: the info object is the event itself (snake_case
  * fields, hash chain included) plus `level` (from the status severity) and `message` (the
@@ -50,6 +61,9 @@ export class WinstonSink implements Sink {
   private closed: Promise<void> | undefined;
 
   constructor(transport: TransportStream, options: WinstonSinkOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', `${describeValue(options)} is not an object`);
+    // `levels` and `levelTable` are keyed by statuses and level names, not by options: their keys are not judged here.
+    refuseMisspelledOptions(options, WINSTON_SINK_OPTION_NAMES);
     if (!transport || typeof transport.write !== 'function' || typeof transport.on !== 'function') {
       throw new InvalidOptionError('transport', `${describeValue(transport)} is not a winston transport (such as new winston.transports.Console())`);
     }

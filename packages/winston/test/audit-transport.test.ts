@@ -157,6 +157,23 @@ describe('AuditTransport', () => {
     expect(() => new AuditTransport({ logger: audit, others: 'all' as never })).to.throw(InvalidOptionError, 'Invalid option "others": "all" is not one of "ignore", "record"');
   });
 
+  it('refuses a misspelled option name (winston\'s transport options included), naming the option meant; other unknown names are left alone', () => {
+    const audit = new AuditLogger({ format: 'none' });
+    const misspelled: [Record<string, unknown>, string, string][] = [
+      [{ levelStatus: { error: 'FAILURE' } }, 'levelStatus', 'levelStatuses'], // would have recorded errors at the default status
+      [{ timeout: 60_000 }, 'timeout', 'timeoutMs'],
+      [{ handleException: true }, 'handleException', 'handleExceptions'], // winston's own, just as silently ignored
+    ];
+    for (const [options, name, meant] of misspelled) {
+      expect(() => new AuditTransport({ logger: audit, ...options } as never), name).to.throw(InvalidOptionError, `Invalid option "${name}": is not an option; did you mean "${meant}"?`);
+    }
+    // Checked first: a misspelling is named even next to an option that is bad in another way.
+    expect(() => new AuditTransport({ logger: audit, others: 'all', timeout: 5 } as never)).to.throw(InvalidOptionError, '"timeout"');
+    const transport = new AuditTransport({ logger: audit, level: 'warn', team: 'ml-platform' } as never);
+    expect(transport.level).to.equal('warn');
+    void audit.close();
+  });
+
   it("refuses a levelStatuses value outside the logger's status scheme, naming the level", () => {
     const audit = new AuditLogger({ format: 'none', statuses: outcomeStatuses });
     expect(() => new AuditTransport({ logger: audit, levelStatuses: { error: 'ERROR' } }))

@@ -149,6 +149,26 @@ describe('WinstonSink', () => {
     }
   });
 
+  it('refuses a misspelled option name, naming the option meant, before touching the transport; other unknown names are left alone', () => {
+    const transport = new winston.transports.Stream({ stream: new PassThrough() });
+    const listeners = transport.listenerCount('error');
+    const misspelled: [Record<string, unknown>, string, string][] = [
+      [{ timeout: 60_000 }, 'timeout', 'timeoutMs'], // would have left the 10 s default
+      [{ level_table: winston.config.syslog.levels }, 'level_table', 'levelTable'], // would have checked levels against npm's table
+      [{ messages: () => 'text' }, 'messages', 'message'],
+    ];
+    for (const [options, name, meant] of misspelled) {
+      expect(() => new WinstonSink(transport, options as never), name).to.throw(InvalidOptionError, `Invalid option "${name}": is not an option; did you mean "${meant}"?`);
+    }
+    // Checked first: a misspelling is named even next to an option that is bad in another way.
+    expect(() => new WinstonSink(transport, { name: '', timeout: 5 } as never)).to.throw(InvalidOptionError, '"timeout"');
+    expect(transport.listenerCount('error'), 'no listener added').to.equal(listeners);
+    expect((transport as { levels?: unknown }).levels, 'no level table set').to.equal(undefined);
+    const sink = new WinstonSink(transport, { name: 'audit-stream', team: 'ml-platform' } as never);
+    expect(sink.name).to.equal('audit-stream');
+    expect(transport.listenerCount('error')).to.equal(listeners + 1);
+  });
+
   it('refuses a format factory passed uncalled, and a message that is not a function', () => {
     const transport = new winston.transports.Stream({ stream: new PassThrough() });
     expect(() => new WinstonSink(transport, { format: winston.format.json as never })).to.throw(InvalidOptionError, /"format".*did you mean winston\.format\.json\(\)/);
