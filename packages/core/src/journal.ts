@@ -191,7 +191,7 @@ export class Journal {
     if (this.abandoned) return; // a delivery poll still due after the logger's construction failed
     this.leaseReady = false; // held or not: prepare the lease again, which runs the catch-up
     try {
-      this.beginLease();
+      this.underLease(() => this.beginLease());
     } catch (err) {
       this.context.warn('OUTBOX_CATCH_UP_FAILED', `cannot read the log to catch the outbox up: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -199,9 +199,16 @@ export class Journal {
 
   /** Seals a draft into the next event and writes it to every file before returning. */
   append(draft: DraftEvent): Appended {
-    this.beginLease();
-    if (this.rotation) this.maintain();
-    return this.appendLeased(draft);
+    return this.underLease(() => {
+      this.beginLease();
+      if (this.rotation) this.maintain();
+      return this.appendLeased(draft);
+    });
+  }
+
+  /** Runs `fn` with the lease marked in use (see FileLock.inUse). */
+  private underLease<T>(fn: () => T): T {
+    return this.lock ? this.lock.inUse(fn) : fn();
   }
 
   /** Rotation and retention, under the lock: retention events enter the chain before the segments they record are deleted. */
@@ -411,8 +418,11 @@ export class Journal {
   /** A closing writer signs the chain's tail (under the lock: another writer may have appended since). */
   private signTailOnClose(): void {
     if (!this.checkpoints || !this.dirReady) return;
-    this.beginLease();
-    this.checkpoints.onClose(this.tail.seq, this.tail.hash);
+    const checkpoints = this.checkpoints;
+    this.underLease(() => {
+      this.beginLease();
+      checkpoints.onClose(this.tail.seq, this.tail.hash);
+    });
     this.markDirty(); // the closing checkpoint must reach the disk with the flush that follows
   }
 

@@ -180,6 +180,38 @@ describe('directory lock', () => {
     for (const dir of [first, second]) expectIntactChain(readFormat(dir, 'jsonl'), 2);
   });
 
+  it('keeps the lease of a write in progress when a warning handler inside it waits for another directory', async () => {
+    const [first, second] = [tempDir(), tempDir()];
+    const child = spawnTs(HOLDER, [second, 'jsonl']); // holds the second directory's lock for ever
+    const exited = new Promise((r) => child.on('exit', r));
+    try {
+      await new Promise<void>((ok, fail) => {
+        child.stdout!.on('data', (d: Buffer) => d.toString().includes('holding') && ok());
+        child.on('exit', (code) => fail(new Error(`holder exited early with ${code}`)));
+      });
+      const a = new AuditLogger({ rootLogDir: first, format: 'jsonl' });
+      const b = new AuditLogger({ rootLogDir: second, format: 'jsonl', lockTimeoutMs: 200 });
+      await a.logEvent('before');
+      await leaseEnds();
+      writeFileSync(join(first, 'audit_log.jsonl'), '{"torn', { flag: 'a' }); // repaired, with a warning, when the next lease starts
+      let heldDuringWait: boolean | undefined;
+      let waited: Promise<Error> | undefined;
+      a.on('warning', (w) => {
+        if (w.code !== 'TORN_LINE_REPAIRED') return;
+        waited = rejectionOf(b.logEvent('from the handler')); // waits, blocked, for the lock the child holds
+        heldDuringWait = existsSync(join(first, 'audit_log.lock'));
+      });
+      await a.logEvent('after');
+      expect(await waited).to.be.instanceOf(LockTimeoutError);
+      expect(heldDuringWait, 'the first lease was kept while its write was in progress').to.equal(true);
+      await Promise.all([a.close(), b.close()]);
+      expectIntactChain(readFormat(first, 'jsonl'), 2);
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+
   it("does not keep the process alive: an event logged from 'beforeExit' is logged once, and the process ends", async () => {
     const dir = tempDir();
     const { code, stderr } = await runTs(resolve(__dirname, '../../../test/fixtures/log-before-exit.ts'), [dir]);

@@ -55,6 +55,8 @@ process.once('exit', () => {
 export class FileLock {
   private held = false;
   private readonly token = randomBytes(8).toString('hex');
+  /** Calls of inUse() running: while one runs, another lock's wait does not let go of this lease. */
+  private busy = 0;
   /** Until then (ms), leases end with their turn: another writer was seen at the lock. */
   private contendedUntil = 0;
   /** What ends the current lease: a timer, and when it must end with its turn an immediate too (whichever runs first). */
@@ -142,6 +144,20 @@ export class FileLock {
       };
     }
     return fresh;
+  }
+
+  /**
+   * Runs `fn` (which takes the lease and writes under it) with the lease marked in use: a wait for
+   * another lock in this thread (a warning handler that logs to another directory) does not let
+   * go of it in the middle.
+   */
+  inUse<T>(fn: () => T): T {
+    this.busy++;
+    try {
+      return fn();
+    } finally {
+      this.busy--;
+    }
   }
 
   /** Releases the lock if held. */
@@ -250,8 +266,9 @@ export class FileLock {
       if (!signalled) {
         this.contendedUntil = Date.now() + CONTENDED_MS;
         // Waiting while holding another directory's lease would deadlock with a writer that holds
-        // this lock and waits for that one: let go of them (their next event takes a new lease).
-        for (const other of [...heldHere.values()]) if (other !== this) other.release();
+        // this lock and waits for that one: let go of them (their next event takes a new lease),
+        // unless a write under one is in progress (this wait runs inside it).
+        for (const other of [...heldHere.values()]) if (other !== this && other.busy === 0) other.release();
       }
       this.signalWaiting();
       signalled = true;
