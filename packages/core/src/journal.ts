@@ -34,6 +34,23 @@ function nextTurn(): Promise<void> {
   return new Promise((resolve) => realSetImmediate(resolve));
 }
 
+/**
+ * `context` with its warnings emitted in a microtask: a handler that logs (to this directory, or
+ * to another one whose lock is taken) must not run inside a write, under a lease still being
+ * prepared (it would append with a stale tail, or take the lease over, or wait while holding it).
+ */
+function afterTheCall(context: SinkContext): SinkContext {
+  return {
+    get rootLogDir() {
+      return context.rootLogDir;
+    },
+    get statuses() {
+      return context.statuses;
+    },
+    warn: (code, message) => queueMicrotask(() => context.warn(code, message)),
+  };
+}
+
 /** A sync queued to begin after the one before it. */
 interface QueuedSync {
   /** Settles when the sync ends. */
@@ -133,7 +150,11 @@ export class Journal {
   /** Set by abandon(): nothing takes the lock again. */
   private abandoned = false;
 
-  constructor(private readonly options: JournalOptions, private readonly context: SinkContext) {
+  /** The logger's context, its warnings emitted once the call that raised them is done. */
+  private readonly context: SinkContext;
+
+  constructor(private readonly options: JournalOptions, context: SinkContext) {
+    this.context = afterTheCall(context);
     this.hasher = new ChainHasher(options.hmacKey);
     const dir = options.rootLogDir;
     this.files = dir === undefined ? [] : options.formats.map((format) => this.createFile(dir, format));
@@ -141,8 +162,8 @@ export class Journal {
     this.lock = new FileLock(join(dir, 'audit_log.lock'), {
       timeoutMs: options.lockTimeoutMs,
       staleMs: options.lockStaleMs,
-      onStale: (message) => context.warn('STALE_LOCK_BROKEN', message),
-      onLost: (message) => context.warn('LOCK_LOST', message),
+      onStale: (message) => this.context.warn('STALE_LOCK_BROKEN', message),
+      onLost: (message) => this.context.warn('LOCK_LOST', message),
     });
     if (options.rotation || options.retention) this.rotation = this.createRotation(options);
     try {

@@ -2,6 +2,8 @@
 import { expect } from 'chai';
 import fs, { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import sinon from 'sinon';
+import type { ChildProcess } from 'node:child_process';
+import { FileLock } from '../src/files/lock';
 import { join, resolve } from 'node:path';
 import { AuditLogger, LockTimeoutError, type AuditEvent } from '@auditrail/core';
 import { runTs, spawnTs } from '../../../test/helpers/node';
@@ -59,6 +61,21 @@ describe('concurrency in one process', () => {
     });
   }
 });
+
+/** The output of a child, and a wait for a word in it. */
+function collect(child: ChildProcess): { until: (word: string) => Promise<void> } {
+  let text = '';
+  const waiting: { word: string; ok: () => void }[] = [];
+  child.stdout!.on('data', (d: Buffer) => {
+    text += d.toString();
+    for (const w of waiting.filter((w) => text.includes(w.word))) w.ok();
+  });
+  const exited = new Promise<never>((_, fail) => child.on('exit', (code) => fail(new Error(`child exited with ${code}; it said: ${text}`))));
+  exited.catch(() => undefined);
+  return {
+    until: (word) => (text.includes(word) ? Promise.resolve() : Promise.race([new Promise<void>((ok) => waiting.push({ word, ok })), exited])),
+  };
+}
 
 describe('directory lock', () => {
   const HOLDER = resolve(__dirname, '../../../test/fixtures/lock-holder.ts');
@@ -151,23 +168,35 @@ describe('directory lock', () => {
     expectIntactChain(readFormat(dir, 'jsonl'), 401);
   });
 
-  it('a writer that met another at the lock ends its leases with its turn for a while, so that the other waits less', async () => {
+  it('a writer that met another waiting at the lock ends its leases with its turn for a while, so that the other waits less', async () => {
     const dir = tempDir();
-    const child = spawnTs(HOLDER, [dir, 'jsonl']);
-    const exited = new Promise((r) => child.on('exit', r));
-    await new Promise<void>((ok, fail) => {
-      child.stdout!.on('data', (d: Buffer) => d.toString().includes('holding') && ok());
-      child.on('exit', (code) => fail(new Error(`holder exited early with ${code}`)));
-    });
-    child.kill('SIGKILL');
-    await exited;
+    const lockPath = join(dir, 'audit_log.lock');
     const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl' });
-    await logger.logEvent('after the other writer'); // found the lock taken: contended
+    await logger.logEvent('first');
+    await leaseEnds();
+    const child = spawnTs(resolve(__dirname, '../../../test/fixtures/log-on-signal.ts'), [dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const output = collect(child);
+    await output.until('ready');
+    await leaseEnds(); // the child's constructor took a lease too: over (and this resumes in a timer, before the turn's immediates)
+    const ownLock = (): boolean => existsSync(lockPath) && readFileSync(lockPath, 'utf8').startsWith(`${process.pid} `);
+
+    // Alone, a lease outlives its turn.
+    await logger.logEvent('alone');
     await new Promise((r) => setImmediate(r));
-    const { leases } = await countLeases(onePerTurn(logger, 50));
-    expect(leases, 'a lease per turn').to.equal(50);
+    expect(ownLock(), 'alone: still held after the turn').to.equal(true);
+    // Held while the child asks for the lock: it waits, and says so in the wait file.
+    child.stdin!.write('go\n');
+    const until = Date.now() + 10_000;
+    while (!existsSync(`${lockPath}.wait`) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    expect(existsSync(`${lockPath}.wait`), 'the child waits').to.equal(true);
+    await output.until('logged'); // the lease ended, seeing the waiter; the child got in
+    // Having met it, the next lease ends with its turn.
+    await logger.logEvent('after meeting the child');
+    await new Promise((r) => setImmediate(r));
+    expect(ownLock(), 'contended: released at the end of the turn').to.equal(false);
     await logger.close();
-    expectIntactChain(readFormat(dir, 'jsonl'), 52);
+    await new Promise((r) => child.on('exit', r));
+    expectIntactChain(readFormat(dir, 'jsonl'), 4);
   });
 
   it('two processes that each hold one directory and wait for the other one let go instead of deadlocking', async () => {
@@ -175,37 +204,57 @@ describe('directory lock', () => {
     const fixture = resolve(__dirname, '../../../test/fixtures/cross-dirs.ts');
     // Each holds the lease of one directory and then, in the same turn, waits for the other's.
     const [one, two] = await Promise.all([runTs(fixture, [first, second, signals, 'parent']), runTs(fixture, [second, first, signals, 'child'])]);
-    expect(one.stdout, one.stderr).to.equal('done\n');
-    expect(two.stdout, two.stderr).to.equal('done\n');
+    expect(one.stdout, one.stderr).to.equal('done, met the other\n');
+    expect(two.stdout, two.stderr).to.equal('done, met the other\n');
     for (const dir of [first, second]) expectIntactChain(readFormat(dir, 'jsonl'), 2);
   });
 
-  it('keeps the lease of a write in progress when a warning handler inside it waits for another directory', async () => {
+  it('emits a warning raised inside a write once the write is done: a handler may log through the same logger, a sibling, or to a locked directory', async () => {
     const [first, second] = [tempDir(), tempDir()];
     const child = spawnTs(HOLDER, [second, 'jsonl']); // holds the second directory's lock for ever
     const exited = new Promise((r) => child.on('exit', r));
     try {
-      await new Promise<void>((ok, fail) => {
-        child.stdout!.on('data', (d: Buffer) => d.toString().includes('holding') && ok());
-        child.on('exit', (code) => fail(new Error(`holder exited early with ${code}`)));
-      });
+      await collect(child).until('holding');
       const a = new AuditLogger({ rootLogDir: first, format: 'jsonl' });
-      const b = new AuditLogger({ rootLogDir: second, format: 'jsonl', lockTimeoutMs: 200 });
+      const sibling = new AuditLogger({ rootLogDir: first, format: 'jsonl' });
+      const locked = new AuditLogger({ rootLogDir: second, format: 'jsonl', lockTimeoutMs: 200 });
       await a.logEvent('before');
       await leaseEnds();
       writeFileSync(join(first, 'audit_log.jsonl'), '{"torn', { flag: 'a' }); // repaired, with a warning, when the next lease starts
-      let heldDuringWait: boolean | undefined;
-      let waited: Promise<Error> | undefined;
+      const fromHandler: Promise<unknown>[] = [];
       a.on('warning', (w) => {
         if (w.code !== 'TORN_LINE_REPAIRED') return;
-        waited = rejectionOf(b.logEvent('from the handler')); // waits, blocked, for the lock the child holds
-        heldDuringWait = existsSync(join(first, 'audit_log.lock'));
+        fromHandler.push(a.logEvent('from the handler, same logger'), sibling.logEvent('from the handler, sibling'));
+        fromHandler.push(rejectionOf(locked.logEvent('from the handler, locked directory')));
       });
       await a.logEvent('after');
-      expect(await waited).to.be.instanceOf(LockTimeoutError);
-      expect(heldDuringWait, 'the first lease was kept while its write was in progress').to.equal(true);
-      await Promise.all([a.close(), b.close()]);
-      expectIntactChain(readFormat(first, 'jsonl'), 2);
+      const results = await Promise.all(fromHandler);
+      expect(results[2]).to.be.instanceOf(LockTimeoutError);
+      await Promise.all([a.close(), sibling.close(), locked.close()]);
+      const events = readFormat(first, 'jsonl');
+      expect(events.map((e) => e.action_type)).to.deep.equal(['before', 'after', 'from the handler, same logger', 'from the handler, sibling']);
+      expectIntactChain(events, 4);
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+
+  it('a wait for one lock lets go of another lease, but not of one whose write is in progress', async () => {
+    const [first, second] = [tempDir(), tempDir()];
+    const child = spawnTs(HOLDER, [second, 'jsonl']);
+    const exited = new Promise((r) => child.on('exit', r));
+    try {
+      await collect(child).until('holding');
+      const mine = new FileLock(join(first, 'audit_log.lock'));
+      const taken = new FileLock(join(second, 'audit_log.lock'), { timeoutMs: 100 });
+      mine.acquireLease();
+      // (FileLock from the sources throws the sources' LockTimeoutError: matched by its message.)
+      mine.inUse(() => expect(() => taken.acquireLease()).to.throw(/Timed out after \d+ ms waiting for/));
+      expect(mine.isHeld, 'kept: its write is in progress').to.equal(true);
+      expect(() => taken.acquireLease()).to.throw(/Timed out after \d+ ms waiting for/);
+      expect(mine.isHeld, 'let go: no write in progress').to.equal(false);
+      mine.dispose();
     } finally {
       child.kill('SIGKILL');
       await exited;

@@ -30,7 +30,7 @@ const LEASE_MS = 1;
 /** A lease held longer than this without a turn of the event loop (a tight loop of awaited events) is handed to a waiting writer. */
 const MAX_LEASE_MS = 100;
 /** After another writer was seen at the lock (waiting for it, or holding it when this one wanted it), leases end with their turn for this long. */
-const CONTENDED_MS = 1_000;
+const CONTENDED_MS = 100;
 /** The real timer functions, taken when this module loads: timers faked after that (a test's) do not keep a lease for ever. */
 const realSetTimeout = setTimeout;
 const realClearTimeout = clearTimeout;
@@ -263,17 +263,18 @@ export class FileLock {
         if (signalled) this.stopWaiting(); // also after breaking a stale lock at the first try: no wait file left behind
         return;
       }
+      const holder = readHolder(this.path);
+      if (this.isLeft(holder) && this.breakStale()) continue;
+      // Another writer holds the lock: end leases with their turn for a while, so that it waits less.
+      this.contendedUntil = Date.now() + CONTENDED_MS;
       if (!signalled) {
-        this.contendedUntil = Date.now() + CONTENDED_MS;
         // Waiting while holding another directory's lease would deadlock with a writer that holds
         // this lock and waits for that one: let go of them (their next event takes a new lease),
-        // unless a write under one is in progress (this wait runs inside it).
+        // unless a write under one is in progress (this wait would run inside it).
         for (const other of [...heldHere.values()]) if (other !== this && other.busy === 0) other.release();
       }
       this.signalWaiting();
       signalled = true;
-      const holder = readHolder(this.path);
-      if (this.isLeft(holder) && this.breakStale()) continue;
       const waited = Date.now() - started;
       if (waited >= this.timeoutMs) {
         this.stopWaiting();
