@@ -5,14 +5,19 @@ import { InvalidOptionError } from './errors';
 /**
  * Throws InvalidOptionError for the first own field of `options` that is not in `known` but looks
  * like a misspelling of a name that is (same letters ignoring case, `_` and `-`; or one or two
- * letters off), naming the option it meant. `path` prefixes the field in the message ("delivery").
+ * letters off), naming the option it meant; not the backing field of an option given too
+ * (`_format` beside a `format` getter). `path` prefixes the field in
+ * the message ("delivery"). Throws as well when `options` is not an object.
  */
 export function refuseMisspelledOptions(options: object, known: readonly string[], path?: string): void {
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError(path ?? 'options', `must be an object, got ${options === null ? 'null' : typeof options}`);
   const names = new Set(known);
   for (const name of Object.keys(options)) {
     if (names.has(name)) continue;
     const meant = closestName(name, known);
     if (meant === undefined) continue;
+    // The option's backing field next to the option (a class keeping `_rootLogDir` behind a `rootLogDir` getter): not a misspelling.
+    if (meant in options && name.replace(/^_+/, '') === meant) continue;
     const field = path === undefined ? name : `${path}.${name}`;
     throw new InvalidOptionError(field, `is not an option; did you mean "${meant}"?`);
   }

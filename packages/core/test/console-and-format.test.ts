@@ -92,6 +92,7 @@ describe('console sink', () => {
       [{ stream: {} }, 'Invalid option "stream": must be a writable stream'],
       [{ colour: false }, 'Invalid option "colour": is not an option; did you mean "color"?'],
       [{ styles: 'json' }, 'Invalid option "styles": is not an option; did you mean "style"?'],
+      [null, 'Invalid option "options": must be an object, got null'],
     ];
     for (const [options, message] of bad) expect(() => new ConsoleSink(options as ConstructorParameters<typeof ConsoleSink>[0]), message).to.throw(InvalidOptionError, message);
     expect(new ConsoleSink({ style: 'json', color: false }).name).to.equal('console');

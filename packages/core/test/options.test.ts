@@ -106,7 +106,15 @@ describe('AuditLogger options', () => {
     }
     const logger = new TeamLogger({ format: 'none', team: 'vision', action: 'train' });
     expect(logger.team).to.equal('vision');
-    return logger.close();
+    // A config class keeping `_format` behind a `format` getter: the getter is the option, `_format` no misspelling.
+    class Config {
+      private readonly _format = 'none' as const;
+      get format(): 'none' {
+        return this._format;
+      }
+    }
+    const configured = new AuditLogger(new Config());
+    return Promise.all([logger.close(), configured.close()]);
   });
 
   it('a plugin given at construction is checked too: its scheme, its lists, and before anything is created', () => {
