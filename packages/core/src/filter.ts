@@ -1,6 +1,7 @@
 // Sink filters: which events a sink receives (actions, statuses, a minimum severity, a predicate).
 import type { AuditEvent } from './event';
 import { InvalidOptionError } from './errors';
+import { refuseUnknownOptions } from './option-names';
 import type { StatusScheme } from './statuses';
 
 /** Which events reach a sink; all given conditions must hold. */
@@ -29,9 +30,7 @@ const FILTER_KEYS = ['actions', 'statuses', 'minSeverity', 'predicate'];
 export function compileFilter(filter: EventFilter | undefined, scheme: StatusScheme, path: string, otherKeys: readonly string[] = []): EventPredicate | undefined {
   if (filter === undefined || filter === null) return undefined;
   if (typeof filter !== 'object') throw new InvalidOptionError(path, `must be an object with actions, statuses, minSeverity or predicate, got ${typeof filter}`);
-  for (const key of Object.keys(filter)) {
-    if (!FILTER_KEYS.includes(key) && !otherKeys.includes(key)) throw new InvalidOptionError(`${path}.${key}`, `is not a filter field (known: ${FILTER_KEYS.join(', ')})`);
-  }
+  refuseUnknownOptions(filter, [...FILTER_KEYS, ...otherKeys], path, 'a filter field');
   const checks: EventPredicate[] = [];
   if (filter.actions !== undefined) {
     const actions = new Set(names(filter.actions, `${path}.actions`));

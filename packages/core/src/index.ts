@@ -19,7 +19,7 @@ export {
 } from './errors';
 export { defineStatuses, statusValidator, pipelineStatuses, outcomeStatuses, type StatusScheme, type StatusListOptions, type StatusValidatorOptions } from './statuses';
 export { MAX_TIMER_MS, checkMilliseconds, checkWholeNumber, checkBoolean, checkChoice, checkFunction, describeValue, isThenable } from './option-checks';
-export { refuseMisspelledOptions } from './option-names';
+export { refuseMisspelledOptions, refuseUnknownOptions } from './option-names';
 export { compileFilter, type EventFilter, type EventPredicate } from './filter';
 export { AuditBus, type AuditBusEvents, type AuditBusEventName } from './bus';
 export { definePlugin, type AuditPlugin, type Enricher, type Redactor } from './plugin';

@@ -37,9 +37,7 @@ export function checkLimits(limits: unknown): SafeValueLimits {
   if (limits === undefined) return DEFAULT_LIMITS;
   if (typeof limits !== 'object' || limits === null) throw new InvalidOptionError('limits', `must be an object, got ${limits === null ? 'null' : typeof limits}`);
   const given = limits as Partial<Record<keyof SafeValueLimits, unknown>>;
-  for (const key of Object.keys(given)) {
-    if (!(key in DEFAULT_LIMITS)) throw new InvalidOptionError(`limits.${key}`, `is not a limit (known: ${Object.keys(DEFAULT_LIMITS).join(', ')})`);
-  }
+  refuseUnknownOptions(given, Object.keys(DEFAULT_LIMITS), 'limits', 'a limit');
   return {
     maxDetailsBytes: checkWholeNumber('limits.maxDetailsBytes', given.maxDetailsBytes ?? DEFAULT_LIMITS.maxDetailsBytes, 1024),
     maxStringLength: checkWholeNumber('limits.maxStringLength', given.maxStringLength ?? DEFAULT_LIMITS.maxStringLength, 64),

@@ -26,14 +26,14 @@ export function refuseMisspelledOptions(options: object, known: readonly string[
 /**
  * Throws InvalidOptionError for the first own field of `options` (a nested options object of a
  * fixed shape, at `path`) that is not in `known`, naming the option meant when it looks like a
- * misspelling, and the known ones.
+ * misspelling, and the known ones. `what` names such a field in the message ("a limit").
  */
-export function refuseUnknownOptions(options: object, known: readonly string[], path: string): void {
+export function refuseUnknownOptions(options: object, known: readonly string[], path: string, what = 'an option'): void {
   for (const name of Object.keys(options)) {
     if (known.includes(name)) continue;
     const meant = closestName(name, known);
     const hint = meant === undefined ? '' : `; did you mean "${meant}"?`;
-    throw new InvalidOptionError(`${path}.${name}`, `is not an option${hint} (known: ${known.join(', ')})`);
+    throw new InvalidOptionError(`${path}.${name}`, `is not ${what}${hint} (known: ${known.join(', ')})`);
   }
 }
 

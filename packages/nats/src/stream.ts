@@ -1,6 +1,6 @@
 // Creates the JetStream stream that holds audit events, when it is missing.
 import { nanos, RetentionPolicy, StorageType, type JetStreamManager } from 'nats';
-import { checkChoice, checkWholeNumber, describeValue, errorMessage, InvalidOptionError, refuseMisspelledOptions } from '@auditrail/core';
+import { checkChoice, checkWholeNumber, describeValue, errorMessage, InvalidOptionError, refuseUnknownOptions } from '@auditrail/core';
 import { checkName, MAX_SERVER_MS } from './options';
 import { SUBJECT_TOKEN } from './subject';
 
@@ -46,11 +46,8 @@ export const AUDIT_STREAM_OPTION_NAMES: readonly string[] = Object.keys({
 export function checkStreamOptions(options: unknown, prefix?: string): void {
   if (options === undefined || options === false) return;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidOptionError('stream', `must be stream options or false, got ${describeValue(options)}`);
-  // A misspelling is named with the field meant; any other unknown key is refused too (nothing else is stored in this object).
-  refuseMisspelledOptions(options, AUDIT_STREAM_OPTION_NAMES, 'stream');
-  for (const key of Object.keys(options)) {
-    if (!AUDIT_STREAM_OPTION_NAMES.includes(key)) throw new InvalidOptionError(`stream.${key}`, `is not a stream option (expected ${AUDIT_STREAM_OPTION_NAMES.join(', ')})`);
-  }
+  // Any unknown key is refused (nothing else is stored in this object), a misspelling with the field meant.
+  refuseUnknownOptions(options, AUDIT_STREAM_OPTION_NAMES, 'stream', 'a stream option');
   const o = options as AuditStreamOptions;
   if (o.name !== undefined) checkName('stream.name', o.name);
   if (o.subjects !== undefined) {

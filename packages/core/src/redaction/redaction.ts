@@ -3,6 +3,7 @@
 // emits is scanned with patterns, and so are error, actor and enriched source. Runs before
 // sealing, so no sink, file, row or request body ever sees the secret.
 import { InvalidOptionError } from '../errors';
+import { refuseUnknownOptions } from '../option-names';
 import type { BinaryLike, KeyObject } from 'node:crypto';
 import { canonicalJson } from '../canonical';
 import type { Details, DraftEvent } from '../event';
@@ -150,9 +151,9 @@ function checkRedactionOptions(option: unknown): RedactionOptions {
   if (typeof option !== 'object' || option === null || Array.isArray(option)) {
     throw new InvalidOptionError('redact', `must be true, false or an object of redaction options, got ${Array.isArray(option) ? 'an array' : option === null ? 'null' : typeof option}`);
   }
+  refuseUnknownOptions(option, Object.keys(REDACTION_FIELDS), 'redact', 'a redaction option');
   for (const [field, value] of Object.entries(option)) {
-    const kind = REDACTION_FIELDS[field as keyof RedactionOptions];
-    if (kind === undefined) throw new InvalidOptionError(`redact.${field}`, `is not a redaction option (known: ${Object.keys(REDACTION_FIELDS).join(', ')})`);
+    const kind = REDACTION_FIELDS[field as keyof RedactionOptions]!;
     if (value === undefined || kind === 'key') continue; // the key is checked where it is used
     const ok =
       kind === 'boolean' ? typeof value === 'boolean'
