@@ -193,6 +193,19 @@ describe('durability', () => {
       expect(coverage.begunAt.length).to.be.below(2_000 / 8);
     });
 
+    it('flush() and close() settle only after every logEvent still waiting for its sync', async () => {
+      const dir = tempDir();
+      const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', fsync: 'always' });
+      let settled = 0;
+      const calls = Array.from({ length: 16 }, (_, i) => logger.logEvent('before flush', { i }).then(() => settled++));
+      await logger.flush();
+      expect(settled, 'after flush').to.equal(16);
+      calls.push(...Array.from({ length: 16 }, (_, i) => logger.logEvent('before close', { i }).then(() => settled++)));
+      await logger.close();
+      expect(settled, 'after close').to.equal(32);
+      await Promise.all(calls);
+    });
+
     it('syncs every local file of a multi-format logger', async () => {
       const dir = tempDir();
       const logger = new AuditLogger({ rootLogDir: dir, format: ['jsonl', 'json', 'csv'], fsync: 'always' });
