@@ -50,7 +50,7 @@ export { gitCommitEnricher, contextEnricher, contextPlugin } from './enrichers';
 export { audited, type AuditedOptions, type AuditedFunction } from './instrument/audited';
 export { checkActorResult, reportUnrecorded } from './instrument/unrecorded';
 export { diff, formatPath, type Diff } from './instrument/diff';
-export { resolveOutcomeStatuses, type OutcomeStatuses } from './instrument/outcome';
+export { checkOutcomeStatuses, resolveOutcomeStatuses, type OutcomeStatuses } from './instrument/outcome';
 export { takeSnapshot, addSnapshotDetails, type Snapshot, type SnapshotMode } from './instrument/snapshot';
 export { WEIGHTSLAB_ACTIONS, type WeightsLabCatalog, type Change, type SampleOperation } from './catalog/weightslab';
 export {

@@ -120,6 +120,9 @@ describe('audited', () => {
     const logger = new AuditLogger({ format: 'none', statuses: defineStatuses(['ok', 'meh']) });
     expect(() => audited(logger, 'x', () => 1)).to.throw(InvalidOptionError, /statuses\.failure/);
     expect(() => audited(logger, 'x', () => 1, { statuses: { failure: 'meh', success: 'great' } })).to.throw(InvalidOptionError, /"great" is not a status/);
+    const misspelled = { failure: 'meh', succes: 'ok' } as unknown as { failure: string };
+    expect(() => audited(logger, 'x', () => 1, { statuses: misspelled })).to.throw(InvalidOptionError, 'Invalid option "statuses.succes": is not an option; did you mean "success"?');
+    expect(() => audited(logger, 'x', () => 1, { statuses: 'failed' as unknown as { failure: string } })).to.throw(InvalidOptionError, 'Invalid option "statuses": "failed" is not an object { success?, failure? }');
     expect(resolveOutcomeStatuses(pipelineStatuses)).to.deep.equal({ success: 'INFO', failure: 'FAILURE' });
     expect(resolveOutcomeStatuses(outcomeStatuses)).to.deep.equal({ success: 'success', failure: 'failed' });
   });

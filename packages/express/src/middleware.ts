@@ -4,7 +4,7 @@ import {
   actionProblem,
   checkActorResult,
   checkFunction,
-  describeValue,
+  checkOutcomeStatuses,
   errorMessage,
   InvalidOptionError,
   MAX_ACTION_LENGTH,
@@ -56,9 +56,6 @@ export const EXPRESS_AUDIT_OPTION_NAMES: readonly string[] = Object.keys({
   statuses: 0,
   onError: 0,
 } satisfies Record<keyof ExpressAuditOptions, 0>);
-
-/** The fields of the `statuses` option (core's OutcomeStatuses). */
-export const OUTCOME_STATUS_NAMES: readonly string[] = Object.keys({ success: 0, failure: 0 } satisfies Record<keyof OutcomeStatuses, 0>);
 
 const CHANGING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -228,7 +225,7 @@ function attempt<T>(details: Details, label: string, get: () => T): T | undefine
 function checkOptions(options: ExpressAuditOptions): ExpressAuditOptions {
   // `action` maps routes to names: its keys are not options, and not judged here.
   if (typeof options === 'object' && options !== null) refuseMisspelledOptions(options, EXPRESS_AUDIT_OPTION_NAMES);
-  if (isPlainObject(options?.statuses)) refuseMisspelledOptions(options.statuses!, OUTCOME_STATUS_NAMES, 'statuses');
+  checkOutcomeStatuses(options?.statuses);
   if (!options || typeof options.logger?.logEvent !== 'function') throw new InvalidOptionError('logger', 'must be an AuditLogger');
   const action = options.action;
   if (action !== undefined && typeof action !== 'function' && (typeof action !== 'object' || action === null || Array.isArray(action))) {
@@ -240,14 +237,7 @@ function checkOptions(options: ExpressAuditOptions): ExpressAuditOptions {
       if (problem) throw new InvalidOptionError(`action.${key}`, problem);
     }
   }
-  if (options.statuses !== undefined && !isPlainObject(options.statuses)) {
-    throw new InvalidOptionError('statuses', `${describeValue(options.statuses)} is not an object { success?, failure? }`);
-  }
   for (const key of ['include', 'actor', 'details', 'failed', 'onError'] as const) checkFunction(key, options[key]);
   if (options.actorHeader !== undefined && (typeof options.actorHeader !== 'string' || options.actorHeader === '')) throw new InvalidOptionError('actorHeader', 'must be a header name');
   return options;
-}
-
-function isPlainObject(value: unknown): value is object {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -10,6 +10,7 @@ import {
   checkBoolean,
   checkChoice,
   checkFunction,
+  checkOutcomeStatuses,
   describeValue,
   errorMessage,
   InvalidOptionError,
@@ -32,7 +33,7 @@ import {
   type ServerInterceptor,
   type StatusObject,
 } from '@grpc/grpc-js';
-import { GRPC_AUDIT_OPTION_NAMES, METHOD_AUDIT_NAMES, methodAudit, methodName, OUTCOME_STATUS_NAMES, type GrpcAuditOptions, type GrpcCallInfo, type MethodAudit } from './options';
+import { GRPC_AUDIT_OPTION_NAMES, METHOD_AUDIT_NAMES, methodAudit, methodName, type GrpcAuditOptions, type GrpcCallInfo, type MethodAudit } from './options';
 
 type PartialStatus = Pick<StatusObject, 'code' | 'details'> & { metadata?: Metadata | null };
 
@@ -216,7 +217,7 @@ class AuditedCall {
 function checkOptions(options: GrpcAuditOptions): GrpcAuditOptions {
   // `methods` is keyed by method paths and names, not judged here; its MethodAudit entries are (checkMethod).
   if (isPlainObject(options)) refuseMisspelledOptions(options, GRPC_AUDIT_OPTION_NAMES);
-  if (isPlainObject(options?.statuses)) refuseMisspelledOptions(options.statuses!, OUTCOME_STATUS_NAMES, 'statuses');
+  checkOutcomeStatuses(options?.statuses);
   if (isPlainObject(options?.methods)) {
     for (const [key, entry] of Object.entries(options.methods!)) if (isPlainObject(entry)) refuseMisspelledOptions(entry as object, METHOD_AUDIT_NAMES, `methods.${key}`);
   }
@@ -227,7 +228,6 @@ function checkOptions(options: GrpcAuditOptions): GrpcAuditOptions {
   }
   for (const key of ['actor', 'onError'] as const) checkFunction(key, options[key]);
   if (options.recordRequest !== undefined) checkBoolean('recordRequest', options.recordRequest);
-  if (options.statuses !== undefined && !isPlainObject(options.statuses)) throw new InvalidOptionError('statuses', `${describeValue(options.statuses)} is not an object { success?, failure? }`);
   if (options.methods !== undefined && !isPlainObject(options.methods)) throw new InvalidOptionError('methods', `${describeValue(options.methods)} is not an object keyed by method`);
   for (const [key, entry] of Object.entries(options.methods ?? {})) checkMethod(`methods.${key}`, entry);
   return options;

@@ -74,8 +74,6 @@ export const GRPC_AUDIT_OPTION_NAMES: readonly string[] = Object.keys({
   onError: 0,
 } satisfies Record<keyof GrpcAuditOptions, 0>);
 
-/** The fields of the `statuses` option (core's OutcomeStatuses). */
-export const OUTCOME_STATUS_NAMES: readonly string[] = Object.keys({ success: 0, failure: 0 } satisfies Record<keyof OutcomeStatuses, 0>);
 
 /** The settings of a method, or undefined when it is not recorded. */
 export function methodAudit(options: GrpcAuditOptions, path: string): MethodAudit | undefined {

@@ -1,5 +1,7 @@
 // Which statuses of a logger's scheme mean "it worked" and "it failed", for instrumentation that records outcomes.
 import { InvalidOptionError } from '../errors';
+import { describeValue } from '../option-checks';
+import { refuseMisspelledOptions } from '../option-names';
 import type { StatusScheme } from '../statuses';
 
 /** The statuses an instrumented call records: one for success, one for failure. */
@@ -34,8 +36,16 @@ export function resolveOutcomeStatuses(scheme: StatusScheme, chosen: Partial<Out
   return { success, failure };
 }
 
+/** Refuses a `statuses` option that is not an object { success?, failure? }, or whose field is a misspelling of one (named); at construction. */
+export function checkOutcomeStatuses(chosen: unknown): void {
+  if (chosen === undefined) return;
+  if (typeof chosen !== 'object' || chosen === null || Array.isArray(chosen)) throw new InvalidOptionError('statuses', `${describeValue(chosen)} is not an object { success?, failure? }`);
+  refuseMisspelledOptions(chosen, Object.keys({ success: 0, failure: 0 } satisfies Record<keyof OutcomeStatuses, 0>), 'statuses');
+}
+
 /** Caches the resolution per scheme, since a logger's scheme can change with `use(plugin)`. */
 export function outcomeResolver(chosen: Partial<OutcomeStatuses> = {}): (scheme: StatusScheme) => OutcomeStatuses {
+  checkOutcomeStatuses(chosen);
   const cache = new WeakMap<StatusScheme, OutcomeStatuses>();
   return (scheme) => {
     let resolved = cache.get(scheme);
