@@ -84,6 +84,11 @@ export class Collector {
     this.batchSize = checkWholeNumber('batchSize', options.batchSize ?? 500, 1);
     this.ackWaitMs = checkWholeNumber('ackWaitMs', options.ackWaitMs ?? 30_000, 1, MAX_SERVER_MS);
     this.exportTimeoutMs = checkMilliseconds('exportTimeoutMs', options.exportTimeoutMs ?? 20_000);
+    // No progress is reported while a batch is exported: a shorter ack wait redelivers it meanwhile, to
+    // this collector or another, and a target slower than the ack wait would receive it again and again.
+    if (this.ackWaitMs <= this.exportTimeoutMs) {
+      throw new InvalidOptionError('ackWaitMs', `${this.ackWaitMs} ms must be longer than exportTimeoutMs (${this.exportTimeoutMs} ms): messages would be redelivered while their batch is still being exported`);
+    }
     if (options.deadLetterPath !== undefined) checkAppendable('deadLetterPath', options.deadLetterPath);
     checkFunction('onBatch', options.onBatch);
     checkFunction('onWarning', options.onWarning);

@@ -178,6 +178,15 @@ describe('@auditrail/nats options', () => {
     expect(() => collector({ team: 'ml-platform' } as never)).not.to.throw();
   });
 
+  it('refuses an ack wait no longer than the export timeout (a batch would be redelivered while it is exported)', () => {
+    expect(refuses(() => collector({ exportTimeoutMs: 60_000 }), 'ackWaitMs')).to.equal(
+      'Invalid option "ackWaitMs": 30000 ms must be longer than exportTimeoutMs (60000 ms): messages would be redelivered while their batch is still being exported',
+    );
+    expect(refuses(() => collector({ ackWaitMs: 5_000, exportTimeoutMs: 5_000 }), 'ackWaitMs')).to.include('must be longer than exportTimeoutMs (5000 ms)');
+    expect(() => collector({ ackWaitMs: 5_001, exportTimeoutMs: 5_000 })).not.to.throw();
+    expect(() => collector({})).not.to.throw(); // the defaults: 30 s against 20 s
+  });
+
   it('describes the bad value in messages as core does (strings quoted, arrays and objects by kind)', () => {
     expect(refuses(() => collector({ onBatch: 'log' as never }), 'onBatch')).to.equal('Invalid option "onBatch": must be a function, got "log"');
     expect(refuses(() => new NatsSink({ subject: 42 as never }), 'subject')).to.equal('Invalid option "subject": must be a function, got 42');
@@ -202,7 +211,7 @@ describe('@auditrail/nats options', () => {
   it('refuses a collector target that is not a batch sink, and a bad exportTimeoutMs', () => {
     for (const bad of [undefined, null, {}, { name: 'x' }, { export: async () => ({ code: 'ok' }) }]) refuses(() => collector({ target: bad as never }), 'target');
     for (const exportTimeoutMs of [0, 3e9, 2 ** 31, -1, NaN]) refuses(() => collector({ exportTimeoutMs }), 'exportTimeoutMs');
-    expect(() => collector({ exportTimeoutMs: MAX_TIMER_MS })).not.to.throw();
+    expect(() => collector({ exportTimeoutMs: MAX_TIMER_MS, ackWaitMs: MAX_TIMER_MS + 1 })).not.to.throw();
   });
 
   it('refuses other bad collector options', () => {
