@@ -2,7 +2,7 @@
 // so JetStream's duplicate window drops the copies a retried batch publishes again.
 import { connect, type ConnectionOptions, type JetStreamClient, type NatsConnection } from 'nats';
 import { checkFunction, checkMilliseconds, describeValue, checkWholeNumber, InvalidOptionError, refuseMisspelledOptions, type AuditEvent, type BatchSink, type EventFilter, type ExportResult } from '@auditrail/core';
-import { checkStreamOptions, ensureAuditStream, type AuditStreamOptions } from './stream';
+import { AUDIT_STREAM_OPTION_NAMES, checkStreamOptions, ensureAuditStream, type AuditStreamOptions } from './stream';
 import { checkServers } from './options';
 import { defaultSubject } from './subject';
 import { classifyNatsError } from './errors';
@@ -66,6 +66,10 @@ export class NatsSink implements BatchSink {
   constructor(private readonly options: NatsSinkOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', `must be an object, got ${describeValue(options)}`);
     // `stream` is checked with its own names (checkStreamOptions); `connectOptions` are the nats client's: not judged here.
+    // The stream's fields given at the top level (`subjects` would otherwise be taken for `subject`, a function).
+    for (const field of AUDIT_STREAM_OPTION_NAMES) {
+      if (!NATS_SINK_OPTION_NAMES.includes(field) && Object.hasOwn(options, field)) throw new InvalidOptionError(field, `is not an option; did you mean "stream.${field}"?`);
+    }
     refuseMisspelledOptions(options, NATS_SINK_OPTION_NAMES);
     this.name = options.name ?? 'nats';
     if (typeof this.name !== 'string' || this.name === '') throw new InvalidOptionError('name', `must be a non-empty string, got ${describeValue(this.name)}`);

@@ -187,6 +187,12 @@ describe('@auditrail/nats options', () => {
     expect(() => collector({})).not.to.throw(); // the defaults: 30 s against 20 s
   });
 
+  it('names stream.<field> for a stream field given at the top level of the sink options', () => {
+    expect(refuses(() => new NatsSink({ subjects: ['audit.>'] } as never), 'subjects')).to.equal('Invalid option "subjects": is not an option; did you mean "stream.subjects"?');
+    expect(refuses(() => new NatsSink({ maxAgeMs: 60_000 } as never), 'maxAgeMs')).to.equal('Invalid option "maxAgeMs": is not an option; did you mean "stream.maxAgeMs"?');
+    expect(() => new NatsSink({ name: 'nats-audit' })).not.to.throw(); // the sink's own name, not the stream's
+  });
+
   it('describes the bad value in messages as core does (strings quoted, arrays and objects by kind)', () => {
     expect(refuses(() => collector({ onBatch: 'log' as never }), 'onBatch')).to.equal('Invalid option "onBatch": must be a function, got "log"');
     expect(refuses(() => new NatsSink({ subject: 42 as never }), 'subject')).to.equal('Invalid option "subject": must be a function, got 42');
