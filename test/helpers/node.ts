@@ -20,3 +20,18 @@ export function runTs(script: string, args: string[] = [], options: SpawnOptions
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** What a child says on stdout: `until(word)` resolves once it said `word`, and rejects (quoting it) if it exits first. */
+export function saidBy(child: ChildProcess): { until: (word: string) => Promise<void> } {
+  let text = '';
+  const waiting: { word: string; ok: () => void }[] = [];
+  child.stdout!.on('data', (d: Buffer) => {
+    text += d.toString();
+    for (const w of waiting.filter((w) => text.includes(w.word))) w.ok();
+  });
+  const exited = new Promise<never>((_, fail) => child.on('exit', (code) => fail(new Error(`child exited with ${code}; it said: ${text}`))));
+  exited.catch(() => undefined);
+  return {
+    until: (word) => (text.includes(word) ? Promise.resolve() : Promise.race([new Promise<void>((ok) => waiting.push({ word, ok })), exited])),
+  };
+}

@@ -349,14 +349,14 @@ export class Journal {
         this.syncing = true;
         this.lastBegun = promise;
         const started = performance.now();
-        let syncing: Promise<void>;
+        let ended: Promise<void>;
         try {
-          syncing = this.syncAll();
+          ended = this.syncAll();
         } catch (err) {
           this.markDirty(); // not known to be on disk
-          syncing = Promise.reject(err);
+          ended = Promise.reject(err);
         }
-        syncing.then(
+        ended.then(
           () => {
             this.lastSyncMs = performance.now() - started;
             this.syncing = false;

@@ -257,20 +257,18 @@ export class AuditLogger<C extends ActionCatalog = AnyCatalog> {
       return Promise.reject(err);
     }
     const { event, errors, waits } = recorded;
-    if (this.journal.syncsEachEvent) {
-      // The commonest wait alone (fsync 'always', no async sink) is not tracked: flush() and close()
-      // sync the journal themselves, so they wait for the same fdatasync (and settle after this).
-      if (waits.length === 0 && errors.length === 0) return this.journal.durable().then(() => event, (err: unknown) => this.failed(event, [asAuditError(err)]));
-      waits.push(this.journal.durable());
-    }
+    // The journal's sync is not tracked when it is the only wait: flush() and close() sync the
+    // journal themselves, so they wait for the same fdatasync (and settle after this call).
+    const tracked = waits.length > 0;
+    if (this.journal.syncsEachEvent) waits.push(this.journal.durable());
     if (waits.length === 0) return errors.length === 0 ? Promise.resolve(event) : this.failed(event, errors);
     if (waits.length === 1) {
-      // The common wait (fsync 'always', one async sink): one promise hop instead of allSettled's array.
+      // The common wait (fsync 'always', or one async sink): one promise hop instead of allSettled's array.
       const done = waits[0]!.then(
         () => (errors.length === 0 ? event : this.failed(event, errors)),
         (err: unknown) => this.failed(event, [...errors, asAuditError(err)]),
       );
-      this.track(done);
+      if (tracked) this.track(done);
       return done;
     }
     const done = Promise.allSettled(waits).then((results) => {

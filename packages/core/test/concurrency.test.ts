@@ -2,11 +2,10 @@
 import { expect } from 'chai';
 import fs, { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import sinon from 'sinon';
-import type { ChildProcess } from 'node:child_process';
 import { FileLock } from '../src/files/lock';
 import { join, resolve } from 'node:path';
 import { AuditLogger, LockTimeoutError, type AuditEvent } from '@auditrail/core';
-import { runTs, spawnTs } from '../../../test/helpers/node';
+import { runTs, saidBy, spawnTs } from '../../../test/helpers/node';
 import { tempDir } from '../../../test/helpers/tmp';
 import { readFormat, rejectionOf, leaseEnds } from './helpers';
 
@@ -62,21 +61,6 @@ describe('concurrency in one process', () => {
   }
 });
 
-/** The output of a child, and a wait for a word in it. */
-function collect(child: ChildProcess): { until: (word: string) => Promise<void> } {
-  let text = '';
-  const waiting: { word: string; ok: () => void }[] = [];
-  child.stdout!.on('data', (d: Buffer) => {
-    text += d.toString();
-    for (const w of waiting.filter((w) => text.includes(w.word))) w.ok();
-  });
-  const exited = new Promise<never>((_, fail) => child.on('exit', (code) => fail(new Error(`child exited with ${code}; it said: ${text}`))));
-  exited.catch(() => undefined);
-  return {
-    until: (word) => (text.includes(word) ? Promise.resolve() : Promise.race([new Promise<void>((ok) => waiting.push({ word, ok })), exited])),
-  };
-}
-
 describe('directory lock', () => {
   const HOLDER = resolve(__dirname, '../../../test/fixtures/lock-holder.ts');
 
@@ -84,10 +68,7 @@ describe('directory lock', () => {
     const dir = tempDir();
     const child = spawnTs(HOLDER, [dir, 'jsonl']);
     const exited = new Promise((r) => child.on('exit', r));
-    await new Promise<void>((ok, fail) => {
-      child.stdout!.on('data', (d: Buffer) => d.toString().includes('holding') && ok());
-      child.on('exit', (code) => fail(new Error(`holder exited early with ${code}`)));
-    });
+    await saidBy(child).until('holding');
     const lockPath = join(dir, 'audit_log.lock');
     expect(readFileSync(lockPath, 'utf8').split(' ')[0]).to.equal(String(child.pid));
 
@@ -122,10 +103,7 @@ describe('directory lock', () => {
     // A child logs, then awaits a slow call: its lease must end without waiting for that call.
     const child = spawnTs(resolve(__dirname, '../../../test/fixtures/log-then-wait.ts'), [dir, '5000']);
     const exited = new Promise((r) => child.on('exit', r));
-    await new Promise<void>((ok, fail) => {
-      child.stdout!.on('data', (d: Buffer) => d.toString().includes('logged') && ok());
-      child.on('exit', (code) => fail(new Error(`child exited early with ${code}`)));
-    });
+    await saidBy(child).until('logged');
     const event = await logger.logEvent('while the child waits');
     await logger.close();
     expect(event.seq).to.equal(3);
@@ -175,7 +153,7 @@ describe('directory lock', () => {
     await logger.logEvent('first');
     await leaseEnds();
     const child = spawnTs(resolve(__dirname, '../../../test/fixtures/log-on-signal.ts'), [dir], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const output = collect(child);
+    const output = saidBy(child);
     await output.until('ready');
     await leaseEnds(); // the child's constructor took a lease too: over (and this resumes in a timer, before the turn's immediates)
     const ownLock = (): boolean => existsSync(lockPath) && readFileSync(lockPath, 'utf8').startsWith(`${process.pid} `);
@@ -214,7 +192,7 @@ describe('directory lock', () => {
     const child = spawnTs(HOLDER, [second, 'jsonl']); // holds the second directory's lock for ever
     const exited = new Promise((r) => child.on('exit', r));
     try {
-      await collect(child).until('holding');
+      await saidBy(child).until('holding');
       const a = new AuditLogger({ rootLogDir: first, format: 'jsonl' });
       const sibling = new AuditLogger({ rootLogDir: first, format: 'jsonl' });
       const locked = new AuditLogger({ rootLogDir: second, format: 'jsonl', lockTimeoutMs: 200 });
@@ -245,7 +223,7 @@ describe('directory lock', () => {
     const child = spawnTs(HOLDER, [second, 'jsonl']);
     const exited = new Promise((r) => child.on('exit', r));
     try {
-      await collect(child).until('holding');
+      await saidBy(child).until('holding');
       const mine = new FileLock(join(first, 'audit_log.lock'));
       const taken = new FileLock(join(second, 'audit_log.lock'), { timeoutMs: 100 });
       mine.acquireLease();

@@ -8,17 +8,23 @@ import { AuditLogger, AuditWriteError, type AuditError, type AuditEvent } from '
 import { tempDir } from '../../../test/helpers/tmp';
 import { readCsv, readFormat, readJsonl, rejectionOf } from './helpers';
 
-/** Wraps fs.fdatasync, calling through, and records when each sync completes. */
-function spyOnFdatasync(): { calls: () => number; log: string[]; restore: () => void } {
+/** Wraps fs.fdatasync, calling through: counts the syncs, logs 'synced' as each completes, notes the file's size when each begins (`begunAt`) and counts those bytes durable when it ends. */
+function spyOnFdatasync(onBegin: () => void = () => undefined): { calls: () => number; log: string[]; begunAt: number[]; durable: () => number; restore: () => void } {
   const real = fs.fdatasync;
   const log: string[] = [];
+  const begunAt: number[] = [];
+  let durable = 0;
   const spy = sinon.stub(fs, 'fdatasync').callsFake(((fd: number, callback: (err: NodeJS.ErrnoException | null) => void) => {
+    const size = fs.fstatSync(fd).size;
+    begunAt.push(size);
+    onBegin();
     real(fd, (err) => {
       log.push('synced');
+      if (!err) durable = Math.max(durable, size);
       callback(err);
     });
   }) as typeof fs.fdatasync);
-  return { calls: () => spy.callCount, log, restore: () => spy.restore() };
+  return { calls: () => spy.callCount, log, begunAt, durable: () => durable, restore: () => spy.restore() };
 }
 
 async function until(condition: () => boolean): Promise<void> {
@@ -58,23 +64,6 @@ describe('durability', () => {
       expect(readJsonl(dir)).to.have.length(1 + 64 + 64);
     });
 
-    /** Wraps fs.fdatasync: notes the file's size when each sync begins, and counts those bytes durable when it ends. */
-    function spyOnCoverage(onBegin: () => void = () => undefined): { begunAt: number[]; durable: () => number; restore: () => void } {
-      const real = fs.fdatasync;
-      const begunAt: number[] = [];
-      let durable = 0;
-      const stub = sinon.stub(fs, 'fdatasync').callsFake(((fd: number, callback: (err: NodeJS.ErrnoException | null) => void) => {
-        const size = fs.fstatSync(fd).size;
-        begunAt.push(size);
-        onBegin();
-        real(fd, (err) => {
-          if (!err) durable = Math.max(durable, size);
-          callback(err);
-        });
-      }) as typeof fs.fdatasync);
-      return { begunAt, durable: () => durable, restore: () => stub.restore() };
-    }
-
     /** The byte offset where each line of a JSONL file ends, by seq. */
     function lineEnds(dir: string): Map<number, number> {
       const ends = new Map<number, number>();
@@ -91,7 +80,7 @@ describe('durability', () => {
       const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', fsync: 'always' });
       // Faked time: each sync takes 10 ms, and 1 ms passes before each event of the burst.
       const clock = sinon.useFakeTimers({ toFake: ['performance'] });
-      const coverage = spyOnCoverage(() => clock.tick(10));
+      const coverage = spyOnFdatasync(() => clock.tick(10));
       try {
         await logger.logEvent('first');
         const durableWhenResolved = new Map<number, number>();
@@ -117,7 +106,7 @@ describe('durability', () => {
       const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', fsync: 'always' });
       // Faked time: each sync takes 1000 ms and no time passes between events, so no sync begins mid-turn.
       const clock = sinon.useFakeTimers({ toFake: ['performance'] });
-      const coverage = spyOnCoverage(() => clock.tick(1000));
+      const coverage = spyOnFdatasync(() => clock.tick(1000));
       try {
         await Promise.all(
           Array.from({ length: 8 }, async (_, caller) => {
@@ -170,7 +159,7 @@ describe('durability', () => {
     it('64 callers in a loop: each event resolves only after a sync begun after its write, and syncs are shared', async () => {
       const dir = tempDir();
       const logger = new AuditLogger({ rootLogDir: dir, format: 'jsonl', fsync: 'always' });
-      const coverage = spyOnCoverage();
+      const coverage = spyOnFdatasync();
       const durableWhenResolved = new Map<number, number>();
       let left = 2_000;
       try {

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { AuditLogger, LockTimeoutError, readEvents, verifyAuditLog, type AuditEvent } from '@auditrail/core';
 import { spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
-import { runTs, spawnTs } from '../../../test/helpers/node';
+import { runTs, saidBy, spawnTs } from '../../../test/helpers/node';
 import { tempDir } from '../../../test/helpers/tmp';
 import { readCsv, readJsonl } from './helpers';
 
@@ -232,10 +232,7 @@ describe('local files: recovery', () => {
       for (let round = 0; round < 2; round++) {
         const holder = spawnTs(HOLDER, [dir, 'jsonl']);
         const exited = new Promise((r) => holder.on('exit', r));
-        await new Promise<void>((ok, fail) => {
-          holder.stdout!.on('data', (d: Buffer) => d.toString().includes('holding') && ok());
-          holder.on('exit', (code) => fail(new Error(`holder exited early with ${code}`)));
-        });
+        await saidBy(holder).until('holding');
         expected += 1;
         // The contenders start together, well after the kill: every one finds the dead holder's lock.
         const startAt = String(Date.now() + 2_500);

@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import sinon from 'sinon';
 import { AuditLogger, LockTimeoutError, pipelineStatuses, type AuditEvent } from '@auditrail/core';
 import { Journal } from '../src/journal';
-import { spawnTs } from '../../../test/helpers/node';
+import { saidBy, spawnTs } from '../../../test/helpers/node';
 import { tempDir } from '../../../test/helpers/tmp';
 import { leaseEnds, readFormat, rejectionOf } from './helpers';
 
@@ -74,10 +74,7 @@ describe('directory lock: holder files', () => {
     const dir = tempDir();
     const child = spawnTs(resolve(__dirname, '../../../test/fixtures/log-then-wait.ts'), [dir, '60000']);
     const exited = new Promise((r) => child.on('exit', r));
-    await new Promise<void>((ok, fail) => {
-      child.stdout!.on('data', (d: Buffer) => d.toString().includes('logged') && ok());
-      child.on('exit', (code) => fail(new Error(`child exited early with ${code}`)));
-    });
+    await saidBy(child).until('logged');
     const [childHolder] = holderFiles(dir);
     expect(childHolder, "the child's holder file").to.be.a('string');
     // A live writer's holder file stays.
@@ -308,10 +305,7 @@ describe('directory lock: holder files', () => {
     const dir = tempDir();
     const holder = spawnTs(resolve(__dirname, '../../../test/fixtures/lock-holder.ts'), [dir, 'jsonl']);
     const exited = new Promise((r) => holder.on('exit', r));
-    await new Promise<void>((ok, fail) => {
-      holder.stdout!.on('data', (d: Buffer) => d.toString().includes('holding') && ok());
-      holder.on('exit', (code) => fail(new Error(`holder exited early with ${code}`)));
-    });
+    await saidBy(holder).until('holding');
     holder.kill('SIGKILL');
     await exited;
     expect(holderFiles(dir), "the killed writer's, linked as the lock").to.have.length(1);

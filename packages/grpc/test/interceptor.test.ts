@@ -115,6 +115,15 @@ function unary<Req>(method: Unary<Req>, client: ExperimentClient, request: Req, 
   return new Promise((resolve, reject) => method.call(client, request, metadata, (err, reply) => (err ? reject(err) : resolve(reply))));
 }
 
+/** Starts the ApplyDataQuery server stream and cancels it at its first reply; resolves once the client saw it end. */
+function cancelAfterFirstReply(client: ExperimentClient): Promise<void> {
+  return new Promise((resolve) => {
+    const stream = client.ApplyDataQuery({ query_text: 'all', limit: 0 }, new grpc.Metadata());
+    stream.once('data', () => stream.cancel());
+    stream.on('error', () => resolve());
+  });
+}
+
 async function until(check: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
   expect(check()).to.equal(true);
@@ -213,11 +222,7 @@ describe('auditInterceptor (grpc-js server)', () => {
   });
 
   it('records a server stream the client cancels as CANCELLED', async () => {
-    await new Promise<void>((resolve) => {
-      const stream = client.ApplyDataQuery({ query_text: 'all', limit: 0 }, new grpc.Metadata());
-      stream.once('data', () => stream.cancel());
-      stream.on('error', () => resolve());
-    });
+    await cancelAfterFirstReply(client);
     await until(() => memory.events.length === 1);
     expect(memory.events[0]).to.deep.include({ action_type: 'query_execute', status: 'failed' });
     expect(memory.events[0]!.details).to.include({ grpc_status: 'CANCELLED', kind: 'server_stream' });
@@ -306,11 +311,7 @@ describe('auditInterceptor options', () => {
     const { server, client } = await start({ ...auditOptions(logger, trainer), onError: (err, call) => failures.push([err, call.method]) }, trainer);
     try {
       await logger.close();
-      await new Promise<void>((resolve) => {
-        const stream = client.ApplyDataQuery({ query_text: 'all', limit: 0 }, new grpc.Metadata());
-        stream.once('data', () => stream.cancel());
-        stream.on('error', () => resolve());
-      });
+      await cancelAfterFirstReply(client);
       await until(() => failures.length === 1);
       expect(failures[0]![1]).to.equal('ApplyDataQuery');
       expect((failures[0]![0] as Error).message).to.match(/closed/);
@@ -389,11 +390,7 @@ describe('auditInterceptor options', () => {
       const { server, client } = await start({ ...auditOptions(logger, trainer), onError }, trainer);
       try {
         await logger.close();
-        await new Promise<void>((resolve) => {
-          const stream = client.ApplyDataQuery({ query_text: 'all', limit: 0 }, new grpc.Metadata());
-          stream.once('data', () => stream.cancel());
-          stream.on('error', () => resolve());
-        });
+        await cancelAfterFirstReply(client);
         await until(() => warnings.some((w) => w.includes('ApplyDataQuery')));
         expect(warnings.find((w) => w.includes('ApplyDataQuery'))).to.match(/was not recorded: AuditLogger is closed.*; onError (threw|rejected): pager down/);
       } finally {
@@ -413,11 +410,7 @@ describe('auditInterceptor options', () => {
     const { server, client } = await start(auditOptions(logger, trainer), trainer);
     try {
       await logger.close();
-      await new Promise<void>((resolve) => {
-        const stream = client.ApplyDataQuery({ query_text: 'all', limit: 0 }, new grpc.Metadata());
-        stream.once('data', () => stream.cancel());
-        stream.on('error', () => resolve());
-      });
+      await cancelAfterFirstReply(client);
       await until(() => warnings.some((w) => w.message.includes('ApplyDataQuery')));
       const warning = warnings.find((w) => w.message.includes('ApplyDataQuery'))!;
       expect(warning).to.include({ name: 'AuditrailWarning', code: 'EVENT_NOT_RECORDED' });
